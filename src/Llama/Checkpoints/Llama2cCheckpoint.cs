@@ -1,0 +1,266 @@
+using System.IO.MemoryMappedFiles;
+using Llama.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Llama.Checkpoints;
+
+/// <summary>
+/// A llama2.c <c>.bin</c> export, memory-mapped. Two layouts exist:
+/// legacy (v0): 7 int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len), where a
+/// negative vocab_size means the classifier is stored separately; then float32 tensors in run.c's order,
+/// with two unused RoPE tables before the classifier.
+/// version 1: magic "ak42", int32 version, the same 7 int32, a shared-classifier byte, zero padding to
+/// 256 bytes; then float32 tensors, norms first.
+/// </summary>
+public sealed class Llama2cCheckpoint : ICheckpoint
+{
+    private const uint Version1Magic = 0x616b3432;
+    private const int Version1HeaderBytes = 256;
+    private const int LegacyHeaderBytes = 7 * sizeof(int);
+
+    private readonly MemoryMappedFile _file;
+    private readonly MemoryMappedViewAccessor _view;
+    private readonly Dictionary<string, (long Offset, long[] Shape)> _tensors;
+
+    private Llama2cCheckpoint(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, ModelArgs args,
+        Dictionary<string, (long Offset, long[] Shape)> tensors, int version)
+    {
+        Path = path;
+        _file = file;
+        _view = view;
+        Args = args;
+        _tensors = tensors;
+        Version = version;
+    }
+
+    public string Path { get; }
+
+    public CheckpointFormat Format => CheckpointFormat.Llama2c;
+
+    public ModelArgs Args { get; }
+
+    public ScalarType StoredType => ScalarType.Float32;
+
+    /// <summary>0 for the legacy header, 1 for "ak42" exports.</summary>
+    public int Version { get; }
+
+    public IReadOnlyCollection<string> TensorNames => _tensors.Keys;
+
+    public static Llama2cCheckpoint Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new CheckpointException($"Checkpoint file not found: {path}");
+        }
+
+        var length = new FileInfo(path).Length;
+        if (length < LegacyHeaderBytes)
+        {
+            throw new CheckpointException(
+                $"{path}: truncated llama2.c checkpoint: {length} bytes, shorter than the {LegacyHeaderBytes}-byte header.");
+        }
+
+        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            var version = view.ReadUInt32(0) == Version1Magic ? 1 : 0;
+            var (args, tensors, expected) = version == 1 ? ReadVersion1(path, view, length) : ReadLegacy(path, view);
+            if (length < expected)
+            {
+                throw new CheckpointException(
+                    $"{path}: truncated llama2.c checkpoint: expected {expected} bytes for dim {args.Dim}, " +
+                    $"{args.NLayers} layers, vocab {args.VocabSize}, but the file has {length} bytes.");
+            }
+
+            if (length > expected)
+            {
+                throw new CheckpointException(
+                    $"{path}: inconsistent llama2.c checkpoint: expected {expected} bytes for dim {args.Dim}, " +
+                    $"{args.NLayers} layers, vocab {args.VocabSize}, but the file has {length} bytes.");
+            }
+
+            return new Llama2cCheckpoint(path, file, view, args, tensors, version);
+        }
+        catch
+        {
+            view?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public long[] Shape(string name) => (long[])Entry(name).Shape.Clone();
+
+    public Tensor Load(string name, ScalarType type, Device device)
+    {
+        var (offset, shape) = Entry(name);
+        var tensor = empty(shape, ScalarType.Float32);
+        var bytes = tensor.bytes;
+        unsafe
+        {
+            byte* basePointer = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
+            try
+            {
+                var source = new ReadOnlySpan<byte>(basePointer + _view.PointerOffset + offset, bytes.Length);
+                source.CopyTo(bytes);
+            }
+            finally
+            {
+                _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+        }
+
+        if (type == ScalarType.Float32 && device.type == DeviceType.CPU)
+        {
+            return tensor;
+        }
+
+        using (tensor)
+        {
+            return tensor.to(type, device);
+        }
+    }
+
+    public void Dispose()
+    {
+        _view.Dispose();
+        _file.Dispose();
+    }
+
+    private (long Offset, long[] Shape) Entry(string name) =>
+        _tensors.TryGetValue(name, out var entry)
+            ? entry
+            : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'.");
+
+    private static Header ReadHeader(string path, MemoryMappedViewAccessor view, long offset)
+    {
+        var h = new Header(
+            view.ReadInt32(offset), view.ReadInt32(offset + 4), view.ReadInt32(offset + 8), view.ReadInt32(offset + 12),
+            view.ReadInt32(offset + 16), view.ReadInt32(offset + 20), view.ReadInt32(offset + 24));
+        if (h.Dim <= 0 || h.HiddenDim <= 0 || h.Layers <= 0 || h.Heads <= 0 || h.KvHeads <= 0 || h.Vocab == 0 ||
+            h.SeqLen <= 0 || h.Dim % h.Heads != 0 || h.Heads % h.KvHeads != 0)
+        {
+            throw new CheckpointException(
+                $"{path}: not a llama2.c checkpoint: header dim={h.Dim} hidden_dim={h.HiddenDim} n_layers={h.Layers} " +
+                $"n_heads={h.Heads} n_kv_heads={h.KvHeads} vocab_size={h.Vocab} seq_len={h.SeqLen} is inconsistent.");
+        }
+
+        return h;
+    }
+
+    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadLegacy(string path, MemoryMappedViewAccessor view)
+    {
+        var h = ReadHeader(path, view, 0);
+        var shared = h.Vocab > 0;
+        var vocab = Math.Abs(h.Vocab);
+        var layout = new Layout(LegacyHeaderBytes);
+        var headDim = h.Dim / h.Heads;
+        var kvDim = headDim * h.KvHeads;
+
+        layout.Add(Checkpoints.TensorNames.TokEmbeddings, vocab, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.AttentionNorm, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wq, h.Dim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wk, kvDim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wv, kvDim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wo, h.Dim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.FfnNorm, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W1, h.HiddenDim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W2, h.Dim, h.HiddenDim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W3, h.HiddenDim, h.Dim);
+        layout.Add(Checkpoints.TensorNames.Norm, h.Dim);
+        layout.Skip(2L * h.SeqLen * (headDim / 2)); // freq_cis_real and freq_cis_imag, recomputed by the engine
+        layout.AddClassifier(shared, vocab, h.Dim);
+        return (h.ToArgs(vocab), layout.Tensors, layout.End);
+    }
+
+    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadVersion1(string path, MemoryMappedViewAccessor view, long length)
+    {
+        if (length < Version1HeaderBytes)
+        {
+            throw new CheckpointException(
+                $"{path}: truncated llama2.c version-1 checkpoint: {length} bytes, shorter than the {Version1HeaderBytes}-byte header.");
+        }
+
+        var version = view.ReadInt32(4);
+        if (version != 1)
+        {
+            throw new CheckpointException(
+                $"{path}: unsupported llama2.c export version {version}; only float32 version 1 and the legacy layout are read.");
+        }
+
+        var h = ReadHeader(path, view, 8);
+        var shared = view.ReadByte(36) != 0;
+        var vocab = Math.Abs(h.Vocab);
+        var layout = new Layout(Version1HeaderBytes);
+        var kvDim = h.Dim / h.Heads * h.KvHeads;
+
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.AttentionNorm, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.FfnNorm, h.Dim);
+        layout.Add(Checkpoints.TensorNames.Norm, h.Dim);
+        layout.Add(Checkpoints.TensorNames.TokEmbeddings, vocab, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wq, h.Dim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wk, kvDim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wv, kvDim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.Wo, h.Dim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W1, h.HiddenDim, h.Dim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W2, h.Dim, h.HiddenDim);
+        layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W3, h.HiddenDim, h.Dim);
+        layout.AddClassifier(shared, vocab, h.Dim);
+        return (h.ToArgs(vocab), layout.Tensors, layout.End);
+    }
+
+    private readonly record struct Header(int Dim, int HiddenDim, int Layers, int Heads, int KvHeads, int Vocab, int SeqLen)
+    {
+        public ModelArgs ToArgs(int vocab) => new()
+        {
+            Dim = Dim,
+            NLayers = Layers,
+            NHeads = Heads,
+            NKvHeads = KvHeads,
+            VocabSize = vocab,
+            ExplicitHiddenDim = HiddenDim,
+            TrainedSeqLen = SeqLen,
+        };
+    }
+
+    /// <summary>Assigns consecutive float32 tensors their byte offsets.</summary>
+    private sealed class Layout(long start)
+    {
+        public Dictionary<string, (long, long[])> Tensors { get; } = [];
+
+        public long End { get; private set; } = start;
+
+        public void Add(string name, params long[] shape)
+        {
+            Tensors[name] = (End, shape);
+            End += shape.Aggregate(1L, (a, b) => a * b) * sizeof(float);
+        }
+
+        public void AddPerLayer(int layers, Func<int, string> name, params long[] shape)
+        {
+            for (var layer = 0; layer < layers; layer++)
+            {
+                Add(name(layer), shape);
+            }
+        }
+
+        public void AddClassifier(bool shared, int vocab, int dim)
+        {
+            if (shared)
+            {
+                Tensors[Checkpoints.TensorNames.Output] = Tensors[Checkpoints.TensorNames.TokEmbeddings];
+            }
+            else
+            {
+                Add(Checkpoints.TensorNames.Output, vocab, dim);
+            }
+        }
+
+        public void Skip(long floats) => End += floats * sizeof(float);
+    }
+}
