@@ -1,0 +1,216 @@
+using Llama.Checkpoints;
+using Llama.Kernels;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Llama.Model;
+
+/// <summary>
+/// Meta's Transformer: token embeddings, <see cref="ModelArgs.NLayers"/> blocks, a final RMSNorm and
+/// the output projection, with logits in float32. Runs ragged batches: every sequence brings its own
+/// cache slot, start position and number of new tokens.
+/// </summary>
+public sealed class Transformer : IDisposable
+{
+    private readonly CpuDecoder? _cpuDecoder;
+    private readonly int _cpuDecodeMaxBatch;
+
+    private Transformer(ModelArgs args, Tensor embeddings, TransformerBlock[] layers, RmsNorm norm, Tensor output,
+        int maxSeqLen, int maxBatchSize, Device device, ScalarType type, int threads, int cpuDecodeMaxBatch)
+    {
+        Args = args;
+        Embeddings = embeddings;
+        Layers = layers;
+        Norm = norm;
+        Output = output;
+        Device = device;
+        DType = type;
+        Threads = threads;
+        Rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
+        Cache = new KvCache(args, maxBatchSize, maxSeqLen, type, device);
+        if (device.type == DeviceType.CPU && type == ScalarType.Float32 && cpuDecodeMaxBatch > 0)
+        {
+            _cpuDecoder = new CpuDecoder(this, threads);
+            _cpuDecodeMaxBatch = cpuDecodeMaxBatch;
+        }
+    }
+
+    public ModelArgs Args { get; }
+
+    public Tensor Embeddings { get; }
+
+    public IReadOnlyList<TransformerBlock> Layers { get; }
+
+    public RmsNorm Norm { get; }
+
+    public Tensor Output { get; }
+
+    public RotaryEmbedding Rope { get; }
+
+    public KvCache Cache { get; }
+
+    public Device Device { get; }
+
+    public ScalarType DType { get; }
+
+    public int Threads { get; }
+
+    public int MaxSeqLen => Cache.MaxSeqLen;
+
+    public int MaxBatchSize => Cache.Slots;
+
+    /// <summary>Loads every weight of <paramref name="checkpoint"/>, checking shapes against its arguments.</summary>
+    public static Transformer Load(ICheckpoint checkpoint, ModelArgs args, int maxSeqLen, int maxBatchSize, EngineOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSeqLen, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        args.Validate();
+        var device = options.ResolveDevice();
+        var type = options.ResolveDType(device);
+        var threads = options.Threads ?? Environment.ProcessorCount;
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        if (device.type == DeviceType.CPU)
+        {
+            set_num_threads(threads);
+        }
+
+        using var _ = no_grad();
+        Tensor Weight(string name, params long[] shape)
+        {
+            var actual = checkpoint.Shape(name);
+            if (!actual.SequenceEqual(shape))
+            {
+                throw new CheckpointException(
+                    $"{checkpoint.Path}: tensor '{name}' has shape [{string.Join(", ", actual)}], " +
+                    $"but the model parameters imply [{string.Join(", ", shape)}].");
+            }
+
+            return checkpoint.Load(name, type, device);
+        }
+
+        int dim = args.Dim, kvDim = args.KvHeads * args.HeadDim, hidden = args.HiddenDim, vocab = args.VocabSize;
+        var layers = new TransformerBlock[args.NLayers];
+        for (var i = 0; i < args.NLayers; i++)
+        {
+            layers[i] = new TransformerBlock(
+                new Attention(args,
+                    Weight(TensorNames.Wq(i), dim, dim), Weight(TensorNames.Wk(i), kvDim, dim),
+                    Weight(TensorNames.Wv(i), kvDim, dim), Weight(TensorNames.Wo(i), dim, dim)),
+                new FeedForward(
+                    Weight(TensorNames.W1(i), hidden, dim), Weight(TensorNames.W2(i), dim, hidden),
+                    Weight(TensorNames.W3(i), hidden, dim)),
+                new RmsNorm(Weight(TensorNames.AttentionNorm(i), dim), args.NormEps),
+                new RmsNorm(Weight(TensorNames.FfnNorm(i), dim), args.NormEps));
+        }
+
+        return new Transformer(args, Weight(TensorNames.TokEmbeddings, vocab, dim), layers,
+            new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps), Weight(TensorNames.Output, vocab, dim),
+            maxSeqLen, maxBatchSize, device, type, threads, options.CpuDecodeMaxBatch);
+    }
+
+    /// <summary>
+    /// Runs the new tokens of each sequence, caching their keys and values, and returns float32 logits per
+    /// sequence: of its last token ([vocab]), or of every new token ([tokens × vocab]) when
+    /// <paramref name="allPositions"/> is set.
+    /// </summary>
+    public float[][] Forward(IReadOnlyList<SequenceInput> batch, bool allPositions = false)
+    {
+        Validate(batch);
+        if (_cpuDecoder is not null && batch.Count <= _cpuDecodeMaxBatch && batch.All(s => s.Tokens.Count == 1))
+        {
+            return _cpuDecoder.Decode(batch);
+        }
+
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var layout = new BatchLayout(batch, MaxSeqLen, Device);
+        var h = Embeddings.index_select(0, layout.Tokens.view(-1)).view(layout.Batch, layout.Time, Args.Dim);
+        for (var i = 0; i < Layers.Count; i++)
+        {
+            h = Layers[i].Forward(h, layout, Rope, Cache.Keys[i], Cache.Values[i]);
+        }
+
+        h = Norm.Forward(h);
+        if (!allPositions)
+        {
+            // Only each sequence's last token feeds sampling: project just those rows.
+            var last = tensor(layout.Lengths.Select((n, b) => (long)((b * layout.Time) + n - 1)).ToArray(), device: Device);
+            h = h.view(layout.Batch * layout.Time, Args.Dim).index_select(0, last);
+        }
+
+        var logits = F.linear(h, Output).to_type(ScalarType.Float32).cpu().contiguous();
+        var flat = logits.data<float>().ToArray();
+        var vocab = Args.VocabSize;
+        var result = new float[batch.Count][];
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var rows = allPositions ? layout.Lengths[b] : 1;
+            var start = allPositions ? b * layout.Time * vocab : b * vocab;
+            result[b] = flat.AsSpan(start, rows * vocab).ToArray();
+        }
+
+        return result;
+    }
+
+    private void Validate(IReadOnlyList<SequenceInput> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            throw new ArgumentException("The batch is empty.", nameof(batch));
+        }
+
+        if (batch.Count > MaxBatchSize)
+        {
+            throw new ArgumentException($"Batch of {batch.Count} sequences exceeds max_batch_size {MaxBatchSize}.", nameof(batch));
+        }
+
+        var slots = new HashSet<int>();
+        foreach (var seq in batch)
+        {
+            if (seq.Slot < 0 || seq.Slot >= MaxBatchSize)
+            {
+                throw new ArgumentException($"Cache slot {seq.Slot} is outside 0..{MaxBatchSize - 1}.", nameof(batch));
+            }
+
+            if (!slots.Add(seq.Slot))
+            {
+                throw new ArgumentException($"Cache slot {seq.Slot} appears twice in one batch.", nameof(batch));
+            }
+
+            if (seq.Tokens.Count == 0)
+            {
+                throw new ArgumentException("A sequence in the batch has no tokens.", nameof(batch));
+            }
+
+            if (seq.StartPos < 0 || seq.StartPos + seq.Tokens.Count > MaxSeqLen)
+            {
+                throw new ArgumentException(
+                    $"Sequence of {seq.StartPos + seq.Tokens.Count} tokens exceeds max_seq_len {MaxSeqLen}.", nameof(batch));
+            }
+
+            foreach (var token in seq.Tokens)
+            {
+                if (token < 0 || token >= Args.VocabSize)
+                {
+                    throw new ArgumentException($"Token id {token} is outside the vocabulary of {Args.VocabSize}.", nameof(batch));
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in Layers)
+        {
+            layer.Dispose();
+        }
+
+        Embeddings.Dispose();
+        Norm.Dispose();
+        Output.Dispose();
+        Rope.Dispose();
+        Cache.Dispose();
+    }
+}
