@@ -1,0 +1,160 @@
+using Llama.Model;
+
+namespace Llama.Generation;
+
+/// <summary>
+/// Meta's <c>generate</c> over token ids: prefill every prompt, then one batched decode step per new token
+/// until each sequence stops or uses its budget. Each sequence keeps its own positions, so a batch gives
+/// every prompt exactly the tokens it would get alone.
+/// </summary>
+public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopTokens)
+{
+    public Transformer Model { get; } = model;
+
+    /// <summary>Tokens that end a sequence (EOS; llama2.c models also BOS, which they emit between stories).</summary>
+    public IReadOnlySet<int> StopTokens { get; } = stopTokens;
+
+    /// <param name="prompts">Prompt token ids, one list per sequence.</param>
+    /// <param name="options">Sampling and length settings.</param>
+    /// <param name="onToken">Called with (sequence index, token) for each generated token, stop tokens included.</param>
+    /// <param name="cancellationToken">Checked between decode steps.</param>
+    public IReadOnlyList<GeneratedSequence> Generate(
+        IReadOnlyList<IReadOnlyList<int>> prompts,
+        GenerationOptions options,
+        Action<int, int>? onToken = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Validate(prompts);
+
+        var maxGenLen = options.MaxGenLen ?? (Model.MaxSeqLen - 1);
+        var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
+        var sequences = prompts.Select((prompt, i) => new SequenceState(i, prompt,
+            Math.Min(maxGenLen, Model.MaxSeqLen - prompt.Count), new SeededRandom(seed + (ulong)i))).ToArray();
+
+        var prefill = Model.Forward(sequences.Select(s => new SequenceInput(s.Slot, 0, s.Tokens)).ToArray(), options.Logprobs);
+        var vocab = Model.Args.VocabSize;
+        var lastLogits = new float[sequences.Length][];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            var s = sequences[i];
+            if (options.Logprobs)
+            {
+                // Position p's log-probability comes from the logits at p - 1; position 0 has none (Meta leaves 0).
+                s.Logprobs.Add(0f);
+                for (var p = 1; p < s.PromptTokens; p++)
+                {
+                    s.Logprobs.Add(Sampler.LogProbability(prefill[i].AsSpan((p - 1) * vocab, vocab), s.Tokens[p]));
+                }
+            }
+
+            lastLogits[i] = options.Logprobs ? prefill[i][((s.PromptTokens - 1) * vocab)..] : prefill[i];
+        }
+
+        var active = sequences.Where(s => s.Budget > 0).ToList();
+        foreach (var s in sequences.Where(s => s.Budget <= 0))
+        {
+            s.Finish = FinishReason.Length;
+        }
+
+        while (active.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var s in active)
+            {
+                var logits = lastLogits[s.Slot];
+                var token = Sampler.Sample(logits, options.Temperature, options.TopP, s.Random);
+                s.Tokens.Add(token);
+                if (options.Logprobs)
+                {
+                    s.Logprobs.Add(Sampler.LogProbability(logits, token));
+                }
+
+                onToken?.Invoke(s.Slot, token);
+                if (StopTokens.Contains(token))
+                {
+                    s.Finish = FinishReason.Stop;
+                }
+                else if (s.Tokens.Count - s.PromptTokens >= s.Budget)
+                {
+                    s.Finish = FinishReason.Length;
+                }
+            }
+
+            active.RemoveAll(s => s.Finish is not null);
+            if (active.Count == 0)
+            {
+                break;
+            }
+
+            var step = Model.Forward(active.Select(s => new SequenceInput(s.Slot, s.Tokens.Count - 1, [s.Tokens[^1]])).ToArray());
+            for (var i = 0; i < active.Count; i++)
+            {
+                lastLogits[active[i].Slot] = step[i];
+            }
+        }
+
+        return sequences.Select(s => s.Result(options.Echo)).ToArray();
+    }
+
+    private void Validate(IReadOnlyList<IReadOnlyList<int>> prompts)
+    {
+        if (prompts.Count == 0)
+        {
+            throw new ArgumentException("No prompts given.", nameof(prompts));
+        }
+
+        if (prompts.Count > Model.MaxBatchSize)
+        {
+            throw new ArgumentException(
+                $"Batch of {prompts.Count} prompts exceeds max_batch_size {Model.MaxBatchSize}.", nameof(prompts));
+        }
+
+        foreach (var prompt in prompts)
+        {
+            if (prompt.Count == 0)
+            {
+                throw new ArgumentException("A prompt is empty: it needs at least one token (e.g. BOS).", nameof(prompts));
+            }
+
+            if (prompt.Count > Model.MaxSeqLen)
+            {
+                throw new ArgumentException(
+                    $"Prompt of {prompt.Count} tokens exceeds max_seq_len {Model.MaxSeqLen}.", nameof(prompts));
+            }
+        }
+    }
+
+    private sealed class SequenceState(int slot, IReadOnlyList<int> prompt, int budget, SeededRandom random)
+    {
+        public int Slot { get; } = slot;
+
+        public int PromptTokens { get; } = prompt.Count;
+
+        public int Budget { get; } = budget;
+
+        public SeededRandom Random { get; } = random;
+
+        public List<int> Tokens { get; } = [.. prompt];
+
+        public List<float> Logprobs { get; } = [];
+
+        public FinishReason? Finish { get; set; }
+
+        public GeneratedSequence Result(bool echo)
+        {
+            var generated = Tokens.Count - PromptTokens;
+            // The stop token itself is not returned, as Meta cuts the output before it.
+            var keep = Finish == FinishReason.Stop ? Tokens.Count - 1 : Tokens.Count;
+            var start = echo ? 0 : PromptTokens;
+            return new GeneratedSequence(
+                Tokens.GetRange(start, keep - start),
+                Logprobs.Count > 0 ? Logprobs.GetRange(start, keep - start) : null,
+                Finish ?? FinishReason.Length,
+                PromptTokens,
+                generated);
+        }
+    }
+}
