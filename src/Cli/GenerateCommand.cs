@@ -16,7 +16,7 @@ internal static class GenerateCommand
         "    [--max-tokens N] [--seed N] [--echo] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]\n" +
         "    [--threads N] [--max-seq-len 512]";
 
-    public static int Run(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var line = new CommandLine(args,
             ["model", "tokenizer", "prompt", "temperature", "top-p", "max-tokens", "seed", "device", "dtype", "threads", "max-seq-len"],
@@ -36,13 +36,19 @@ internal static class GenerateCommand
 
         using var llama = LlamaGenerator.Build(model, tokenizer, line.Int("max-seq-len", min: 1) ?? 512, 1, options);
         var promptTokens = llama.Tokenizer.Encode(prompt, bos: true, eos: false);
-        var stdout = Console.Out;
         if (line.Has("echo"))
         {
             stdout.Write(prompt);
         }
 
+        // The output continues the prompt: decode the prompt first, so that the first new token keeps its
+        // leading space as it would in the whole text.
         var decoder = llama.Tokenizer.CreateIncrementalDecoder();
+        foreach (var token in promptTokens)
+        {
+            decoder.Add(token);
+        }
+
         var clock = Stopwatch.StartNew();
         var firstToken = TimeSpan.Zero;
         var lastToken = TimeSpan.Zero;
@@ -65,7 +71,7 @@ internal static class GenerateCommand
         // Like run.c, decode speed leaves out the first token, which waits for the prompt's prefill.
         var decodeSeconds = (lastToken - firstToken).TotalSeconds;
         var decodeRate = result.GeneratedTokens > 1 && decodeSeconds > 0 ? (result.GeneratedTokens - 1) / decodeSeconds : 0;
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"prompt tokens: {result.PromptTokens}, generated tokens: {result.GeneratedTokens}, prefill: {firstToken.TotalMilliseconds:F1} ms, decode: {decodeRate:F2} tok/s"));
         return 0;
     }

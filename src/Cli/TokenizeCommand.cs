@@ -11,7 +11,7 @@ internal static class TokenizeCommand
 {
     public const string Usage = "llama-orleans tokenize --tokenizer PATH (--text TEXT | --dialog FILE.json) [--bos] [--eos]";
 
-    public static int Run(IReadOnlyList<string> args)
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
         var line = new CommandLine(args, ["tokenizer", "text", "dialog"], ["bos", "eos"]);
         var tokenizer = TokenizerLoader.Load(line.Required("tokenizer"));
@@ -31,7 +31,7 @@ internal static class TokenizeCommand
             var prompt = new ChatFormat(tokenizer).Encode(DialogJson.Parse(File.ReadAllText(dialogPath)));
             if (prompt.HasSpecialTags)
             {
-                Console.Error.WriteLine($"warning: the dialog contains special tags; the reply would be: {ChatFormat.UnsafeReply}");
+                stderr.WriteLine($"warning: the dialog contains special tags; the reply would be: {ChatFormat.UnsafeReply}");
             }
 
             ids = prompt.Ids;
@@ -42,7 +42,7 @@ internal static class TokenizeCommand
             ids = tokenizer.Encode(text, line.Has("bos"), line.Has("eos"));
         }
 
-        Console.WriteLine($"[{string.Join(", ", ids)}]");
+        stdout.WriteLine($"[{string.Join(", ", ids)}]");
         return 0;
     }
 }
