@@ -11,7 +11,8 @@ namespace Llama.Cli;
 public static class CliApp
 {
     private const string Help =
-        "llama-orleans: Llama 2 inference.\n\nCommands:\n  " + GenerateCommand.Usage + "\n  " + TokenizeCommand.Usage + "\n";
+        "llama-orleans: Llama 2 inference.\n\nCommands:\n  " + GenerateCommand.Usage + "\n  " + TokenizeCommand.Usage + "\n  " +
+        InspectCommand.Usage + "\n";
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -28,6 +29,7 @@ public static class CliApp
             {
                 "generate" => GenerateCommand.Run(rest, stdout, stderr, cancellationToken),
                 "tokenize" => TokenizeCommand.Run(rest, stdout, stderr),
+                "inspect" => InspectCommand.Run(rest, stdout),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -130,4 +130,19 @@ public partial class CliTests
         Assert.Equal(2, Run("tokenize", "--tokenizer", TestData.Llama2Tokenizer).Code);
         Assert.Equal(1, Run("tokenize", "--tokenizer", "missing.model", "--text", "x").Code);
     }
+
+    [Fact]
+    public void Inspect_describes_each_format_and_rejects_bad_paths()
+    {
+        var (code, output, _) = Run("inspect", TestData.Path("fixtures/stories260K-meta-mp2"));
+        Assert.Equal(0, code);
+        Assert.Contains("Meta .pth, 2 model-parallel shards", output);
+        Assert.Contains("bfloat16", output);
+        Assert.Contains("problems     none", output);
+
+        Assert.Contains("llama2.c", Run("inspect", TestData.Model).Out);
+        Assert.Contains("safetensors", Run("inspect", TestData.Path("fixtures/stories260K-hf")).Out);
+        Assert.Equal(1, Run("inspect", "no/such/checkpoint").Code);
+        Assert.Equal(2, Run("inspect").Code);
+    }
 }
