@@ -10,6 +10,8 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
     public async Task<BenchReport> RunAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(paths.Cache);
+        // Read before the bench adds its own load.
+        var host = HostDescription.Read();
         RunCRunner? runC = null;
         if (options.Engines.Contains(BenchOptions.RunCEngine))
         {
@@ -37,7 +39,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchPaths paths)
             results.AddRange(await RunModelAsync(model, runC, ours, cancellationToken).ConfigureAwait(false));
         }
 
-        return new BenchReport(HostDescription.Read(), hostBytesPerSecond, method, options, Prompt, [.. models.Select(m => m.Model)], results);
+        return new BenchReport(host, hostBytesPerSecond, method, options, Prompt, [.. models.Select(m => m.Model)], results);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Llama.Bench;
 
-/// <summary>A one-line description of the machine the numbers came from.</summary>
+/// <summary>A one-line description of the machine the numbers came from, and how busy it was.</summary>
 internal static class HostDescription
 {
     public static string Read()
@@ -16,6 +16,9 @@ internal static class HostDescription
             }
         }
 
-        return $"{cpu}, {Environment.ProcessorCount} logical CPUs";
+        // Other work on the host skews both engines and the bandwidth kernel; the load average shows it.
+        const string loadAverage = "/proc/loadavg";
+        var load = File.Exists(loadAverage) ? $", load average {File.ReadAllText(loadAverage).Split(' ')[0]}" : string.Empty;
+        return $"{cpu}, {Environment.ProcessorCount} logical CPUs{load}";
     }
 }
