@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Llama.Model;
 using TorchSharp;
 
@@ -10,6 +11,9 @@ namespace Llama.Kernels;
 /// KV-cache memory. At batch 1 the step is bound by memory bandwidth, and libtorch's matrix-vector
 /// product uses one core where these kernels use all of them.
 /// </summary>
+/// <remarks>
+/// Hot methods skip tiered compilation: a short generation would otherwise run mostly in unoptimized code.
+/// </remarks>
 internal sealed unsafe class CpuDecoder
 {
     private const long MinParallelWork = 1 << 16;
@@ -42,6 +46,7 @@ internal sealed unsafe class CpuDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float[][] Decode(IReadOnlyList<SequenceInput> batch)
     {
         int n = batch.Count, dim = _args.Dim, kvDim = _args.KvHeads * _args.HeadDim, hidden = _args.HiddenDim;
@@ -103,6 +108,7 @@ internal sealed unsafe class CpuDecoder
     }
 
     /// <summary>Meta's RMSNorm on each of <paramref name="n"/> vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RmsNorm(float[] x, float* weight, float[] output, int n, int dim, float eps)
     {
         var w = new ReadOnlySpan<float>(weight, dim);
@@ -136,6 +142,7 @@ internal sealed unsafe class CpuDecoder
             MatMulRows(input, n, cols, jobs, (int)((long)totalRows * w / workers), (int)((long)totalRows * (w + 1) / workers)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MatMulRows(float[] input, int n, int cols, MatMulJob[] jobs, int from, int to)
     {
         var first = 0;
@@ -157,6 +164,7 @@ internal sealed unsafe class CpuDecoder
     }
 
     /// <summary>Causal attention of each sequence's query over its cached keys, one task per (sequence, head).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Attend(IReadOnlyList<SequenceInput> batch, float[] q, float[] output, LayerPointers layer)
     {
         int heads = _args.NHeads, headDim = _args.HeadDim, kvHeads = _args.KvHeads, dim = _args.Dim;
