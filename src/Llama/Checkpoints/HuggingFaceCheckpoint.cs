@@ -165,7 +165,7 @@ public sealed class HuggingFaceCheckpoint : ICheckpoint
             var meta = HuggingFaceNames.ToMeta(name) ?? name;
             var heads = HuggingFaceNames.RotaryHeads(name, args);
             long[]? rows = null;
-            if (heads is { } h && args.Dim % args.NHeads == 0 && args.HeadDim % 2 == 0 && stored.Shape.Length == 2 && stored.Shape[0] == (long)h * args.HeadDim)
+            if (heads is { } h && args.NHeads > 0 && args.Dim % args.NHeads == 0 && args.HeadDim % 2 == 0 && stored.Shape.Length == 2 && stored.Shape[0] == (long)h * args.HeadDim)
             {
                 rows = RotaryPermutation.MetaRowSources(h, args.HeadDim);
             }

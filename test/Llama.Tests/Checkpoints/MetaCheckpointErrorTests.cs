@@ -206,6 +206,10 @@ public class MetaCheckpointErrorTests
         File.WriteAllText(folder.File("params.json"), """{"dim": "64",""");
         e = Assert.Throws<CheckpointException>(() => MetaCheckpoint.Open(folder.Path));
         Assert.Contains("params.json is not valid JSON", e.Message);
+
+        File.WriteAllText(folder.File("params.json"), """{"dim": 64, "n_layers": 5, "n_heads": 0}""");
+        e = Assert.Throws<CheckpointException>(() => MetaCheckpoint.Open(folder.Path));
+        Assert.Contains("params.json: Invalid model parameters: n_heads must be positive, got 0.", e.Message);
     }
 
     private static int IndexOf(byte[] bytes, byte[] pattern) => bytes.AsSpan().IndexOf(pattern);
