@@ -1,1 +1,10 @@
-System.Console.WriteLine(Llama.Probe.Sum());
+using Llama.Cli;
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+return CliApp.Run(args, Console.Out, Console.Error, cancel.Token);

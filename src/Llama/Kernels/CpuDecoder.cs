@@ -12,6 +12,8 @@ namespace Llama.Kernels;
 /// </summary>
 internal sealed unsafe class CpuDecoder
 {
+    private const long MinParallelWork = 1 << 16;
+
     private readonly Transformer _model;
     private readonly ModelArgs _args;
     private readonly ParallelOptions _parallel;
@@ -122,7 +124,8 @@ internal sealed unsafe class CpuDecoder
     private void MatMul(float[] input, int n, int cols, params MatMulJob[] jobs)
     {
         var totalRows = jobs.Sum(j => j.Rows);
-        var workers = Math.Min(_parallel.MaxDegreeOfParallelism, Math.Max(1, totalRows / 64));
+        // Handing work to another thread costs microseconds: worth it only for large enough products.
+        var workers = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, _parallel.MaxDegreeOfParallelism);
         if (workers == 1)
         {
             MatMulRows(input, n, cols, jobs, 0, totalRows);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Llama.Orleans set-up and entry points, for a fresh Debian/Ubuntu machine with the .NET 10 SDK.
+#   ./build.sh demo   install what is missing, build, and run the demo model
+#   ./build.sh test   install what is missing, build, and run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+log() { echo "[build.sh] $*" >&2; }
+
+install_packages() {
+  # TorchSharp's native library is made loadable at build time on hosts whose libstdc++ is older than
+  # it needs (build/torchsharp-glibcxx.sh): that takes patchelf, readelf (binutils) and g++.
+  local missing=()
+  command -v patchelf >/dev/null || missing+=(patchelf)
+  command -v readelf >/dev/null || missing+=(binutils)
+  command -v g++ >/dev/null || missing+=(g++)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+setup() {
+  command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK is needed: dotnet is not on PATH" >&2; exit 1; }
+  install_packages
+  log "building (Release)"
+  dotnet build Llama.Orleans.sln -c Release -nologo -v quiet
+}
+
+demo() {
+  setup
+  log "generating with the demo model (stories260K, llama2.c format)"
+  dotnet src/Cli/bin/Release/net10.0/llama-orleans.dll generate \
+    --model test/data/models/stories260K.bin --tokenizer test/data/models/tok512.bin \
+    --prompt "Once upon a time" --max-tokens 256 "$@"
+}
+
+run_tests() {
+  setup
+  local results=artifacts/test-results
+  rm -rf "$results"
+  local status=0
+  dotnet test Llama.Orleans.sln -c Release --no-build -nologo --logger trx --results-directory "$results" || status=$?
+  # One closing line for every test project together.
+  cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]); n[kv[1]] += kv[2] } }
+    END { printf "%d passed, %d failed, %d skipped\n", n["passed"], n["failed"], n["total"] - n["executed"] }'
+  return $status
+}
+
+case "${1:-}" in
+  demo) shift; demo "$@" ;;
+  test) shift; run_tests "$@" ;;
+  *) echo "usage: ./build.sh demo | test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,48 @@
+using Llama.Chat;
+using Llama.Checkpoints;
+using Llama.Tokenization;
+
+namespace Llama.Cli;
+
+/// <summary>
+/// The command dispatcher: runs one command, and turns every expected failure into one clear line on
+/// stderr with exit code 1 (bad input) or 2 (bad command line).
+/// </summary>
+public static class CliApp
+{
+    private const string Help =
+        "llama-orleans: Llama 2 inference.\n\nCommands:\n  " + GenerateCommand.Usage + "\n  " + TokenizeCommand.Usage + "\n  " +
+        InspectCommand.Usage + "\n";
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            (args.Count == 0 ? stderr : stdout).Write(Help);
+            return args.Count == 0 ? 2 : 0;
+        }
+
+        var rest = args.Skip(1).ToArray();
+        try
+        {
+            return args[0] switch
+            {
+                "generate" => GenerateCommand.Run(rest, stdout, stderr, cancellationToken),
+                "tokenize" => TokenizeCommand.Run(rest, stdout, stderr),
+                "inspect" => InspectCommand.Run(rest, stdout),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"error: {e.Message} (see llama-orleans --help)");
+            return 2;
+        }
+        catch (Exception e) when (e is ArgumentException or CheckpointException or TokenizerException or ChatFormatException
+                                      or IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace Llama.Cli;
+
+/// <summary>Finds the tokenizer that ships beside a model when none is named.</summary>
+internal static class ModelFiles
+{
+    public static string FindTokenizer(string modelPath)
+    {
+        var folder = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        foreach (var name in new[] { "tokenizer.model", "tokenizer.bin" })
+        {
+            var candidate = Path.Combine(folder, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new UsageException($"--tokenizer is required: no tokenizer.model or tokenizer.bin beside {modelPath}");
+    }
+}
