@@ -26,7 +26,6 @@ internal static class CheckpointConsistency
     {
         var problems = new List<string>();
         var present = names.ToHashSet(StringComparer.Ordinal);
-        var expected = ExpectedShapes.For(args);
         var vocab = args.VocabSize;
         if (vocab <= 0 && present.Contains(TensorNames.TokEmbeddings))
         {
@@ -42,6 +41,14 @@ internal static class CheckpointConsistency
         {
             problems.Add($"{argsSource}: {e.Message}");
         }
+
+        if (args.Dim <= 0 || args.NHeads <= 0 || args.KvHeads <= 0 || args.NLayers < 0)
+        {
+            // No shapes follow from such numbers.
+            return problems;
+        }
+
+        var expected = ExpectedShapes.For(args);
 
         foreach (var (name, modelShape) in expected)
         {

@@ -53,8 +53,8 @@ public sealed record CheckpointReport(
             ? h.ToString(c)
             : string.Create(c, $"{SafeHiddenDim(a)} (multiple_of {a.MultipleOf}{(a.FfnDimMultiplier is { } m ? string.Create(c, $", ffn_dim_multiplier {m}") : "")})"));
         Line("vocab", a.VocabSize > 0 ? a.VocabSize.ToString(c) : "from the tokenizer (-1)");
-        Line("norm eps", a.NormEps.ToString("R", c));
-        Line("rope theta", a.RopeTheta.ToString("R", c));
+        Line("norm eps", a.NormEps.ToString("g", c));
+        Line("rope theta", a.RopeTheta.ToString("g", c));
         Line("context", a.TrainedSeqLen is { } s ? s.ToString(c) : "not recorded");
         Line("tokenizer", TokenizerPath ?? "none found beside the checkpoint");
         if (IsConsistent)

@@ -15,6 +15,7 @@ public sealed class HuggingFaceCheckpoint : ICheckpoint
 {
     private readonly SafetensorsFile[] _files;
     private readonly Dictionary<string, Source> _tensors;
+    private readonly TensorReader _reader = new();
 
     private HuggingFaceCheckpoint(string folder, HuggingFaceConfig config, SafetensorsFile[] files, Dictionary<string, Source> tensors)
     {
@@ -66,17 +67,15 @@ public sealed class HuggingFaceCheckpoint : ICheckpoint
         var source = Known(name);
         if (source.RowSources is not { } rows)
         {
-            return TensorFactory.FromStored(source.Stored, type, device);
+            return _reader.Read(source.Stored, type, device);
         }
 
-        unsafe
-        {
-            return TensorFactory.Create(source.Stored.Shape, source.Stored.Type, type, device, d => ByteLayout.PermuteRows(source.Stored, rows, d));
-        }
+        return _reader.Read(source.Stored.Shape, source.Stored.Type, type, device, ByteSegments.RowsInOrder(source.Stored, rows));
     }
 
     public void Dispose()
     {
+        _reader.Dispose();
         foreach (var file in _files)
         {
             file.Dispose();
@@ -166,7 +165,7 @@ public sealed class HuggingFaceCheckpoint : ICheckpoint
             var meta = HuggingFaceNames.ToMeta(name) ?? name;
             var heads = HuggingFaceNames.RotaryHeads(name, args);
             long[]? rows = null;
-            if (heads is { } h && args.Dim % args.NHeads == 0 && args.HeadDim % 2 == 0 && stored.Shape.Length == 2 && stored.Shape[0] == (long)h * args.HeadDim)
+            if (heads is { } h && args.NHeads > 0 && args.Dim % args.NHeads == 0 && args.HeadDim % 2 == 0 && stored.Shape.Length == 2 && stored.Shape[0] == (long)h * args.HeadDim)
             {
                 rows = RotaryPermutation.MetaRowSources(h, args.HeadDim);
             }

@@ -16,6 +16,7 @@ public sealed class MetaCheckpoint : ICheckpoint
     internal const string RopeFreqs = "rope.freqs";
 
     private readonly TorchArchive[] _shards;
+    private readonly TensorReader _reader = new();
     private readonly Dictionary<string, long[]> _shapes;
 
     private MetaCheckpoint(string folder, ModelArgs args, TorchArchive[] shards)
@@ -77,17 +78,15 @@ public sealed class MetaCheckpoint : ICheckpoint
         var parts = _shards.Select(s => s.Tensors[name]).ToList();
         if (_shards.Length == 1 || MetaShardLayout.SplitDimension(name) is not { } dim)
         {
-            return TensorFactory.FromStored(parts[0], type, device);
+            return _reader.Read(parts[0], type, device);
         }
 
-        unsafe
-        {
-            return TensorFactory.Create(shape, parts[0].Type, type, device, destination => ByteLayout.Concatenate(parts, dim, destination));
-        }
+        return _reader.Read(shape, parts[0].Type, type, device, ByteSegments.Concatenation(parts, dim));
     }
 
     public void Dispose()
     {
+        _reader.Dispose();
         foreach (var shard in _shards)
         {
             shard.Dispose();

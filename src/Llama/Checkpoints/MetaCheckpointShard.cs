@@ -12,6 +12,7 @@ namespace Llama.Checkpoints;
 public sealed class MetaCheckpointShard : IDisposable
 {
     private readonly TorchArchive _archive;
+    private readonly TensorReader _reader = new();
 
     private MetaCheckpointShard(ModelArgs args, int rank, int shardCount, TorchArchive archive)
     {
@@ -41,9 +42,13 @@ public sealed class MetaCheckpointShard : IDisposable
     public long[] Shape(string name) => (long[])Stored(name).Shape.Clone();
 
     /// <summary>Reads this shard's slice of a tensor, converted to <paramref name="type"/>, on <paramref name="device"/>.</summary>
-    public Tensor Load(string name, ScalarType type, Device device) => TensorFactory.FromStored(Stored(name), type, device);
+    public Tensor Load(string name, ScalarType type, Device device) => _reader.Read(Stored(name), type, device);
 
-    public void Dispose() => _archive.Dispose();
+    public void Dispose()
+    {
+        _reader.Dispose();
+        _archive.Dispose();
+    }
 
     internal static MetaCheckpointShard Open(string path, int rank)
     {

@@ -57,6 +57,7 @@ public class CheckpointInspectorTests
         Assert.Contains("heads        8 query, 4 key/value, head dim 8\n", text);
         Assert.Contains("ffn hidden   172 (multiple_of 4)\n", text);
         Assert.Contains("vocab        512\n", text);
+        Assert.Contains("norm eps     1e-05\nrope theta   10000\n", text);
         Assert.Contains("problems     none\n", text);
         Assert.EndsWith("tokenizer.bin\nproblems     none\n", text);
     }

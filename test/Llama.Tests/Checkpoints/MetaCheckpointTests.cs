@@ -140,6 +140,38 @@ public class MetaCheckpointTests
     }
 
     [Fact]
+    public void Vocabulary_left_to_the_tokenizer_stays_minus_one()
+    {
+        using var folder = TempFolder.CopyOf(Fixtures.Folder(Fixtures.Meta));
+        File.WriteAllText(folder.File("params.json"), File.ReadAllText(folder.File("params.json")).Replace("\"vocab_size\": 512", "\"vocab_size\": -1", StringComparison.Ordinal));
+
+        using var checkpoint = MetaCheckpoint.Open(folder.Path);
+
+        Assert.Equal(-1, checkpoint.Args.VocabSize);
+        Assert.Equal([512L, 64], checkpoint.Shape(TensorNames.TokEmbeddings));
+    }
+
+    [Fact]
+    public void Stored_types_are_those_expected_json_lists()
+    {
+        using var expected = System.Text.Json.JsonDocument.Parse(File.ReadAllText(TestData.Path("fixtures/expected.json")));
+        var folders = expected.RootElement.EnumerateObject().ToList();
+        Assert.Equal(6, folders.Count);
+        foreach (var folder in folders)
+        {
+            using var checkpoint = CheckpointLoader.Open(Fixtures.Folder(folder.Name));
+            var dtype = checkpoint.StoredType switch
+            {
+                ScalarType.BFloat16 => "bfloat16",
+                ScalarType.Float16 => "float16",
+                ScalarType.Float32 => "float32",
+                var other => other.ToString(),
+            };
+            Assert.Equal(folder.Value.GetProperty("dtype").GetString(), dtype);
+        }
+    }
+
+    [Fact]
     public void Unknown_tensor_name_is_a_key_error()
     {
         using var checkpoint = MetaCheckpoint.Open(Fixtures.Folder(Fixtures.Meta));

@@ -16,4 +16,7 @@ internal sealed record StoredTensor(MappedFile File, long Offset, ScalarType Typ
 
     /// <summary>Address of the first byte, checked to lie wholly inside the file.</summary>
     public unsafe byte* Pointer => File.Pointer(Offset, ByteLength, $"data of tensor '{Name}'");
+
+    /// <summary><see cref="Pointer"/> as an integer, for code that cannot hold pointers (iterators).</summary>
+    public unsafe nint Address => (nint)Pointer;
 }
