@@ -99,6 +99,7 @@ public sealed class Llama2cCheckpoint : ICheckpoint
     {
         var (offset, shape) = Entry(name);
         var tensor = empty(shape, ScalarType.Float32);
+        Storage.HugePages.Advise(tensor);
         var bytes = tensor.bytes;
         unsafe
         {

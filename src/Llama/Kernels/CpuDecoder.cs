@@ -14,13 +14,17 @@ namespace Llama.Kernels;
 /// <remarks>
 /// Hot methods skip tiered compilation: a short generation would otherwise run mostly in unoptimized code.
 /// </remarks>
-internal sealed unsafe class CpuDecoder
+internal sealed unsafe class CpuDecoder : IDisposable
 {
     private const long MinParallelWork = 1 << 16;
 
+    /// <summary>Attention scores of the head a thread is working on; reused so decode steps allocate little.</summary>
+    [ThreadStatic]
+    private static float[]? t_scores;
+
     private readonly Transformer _model;
     private readonly ModelArgs _args;
-    private readonly ParallelOptions _parallel;
+    private readonly CpuWorkerPool _pool;
     private readonly float* _embeddings;
     private readonly float* _output;
     private readonly float* _norm;
@@ -30,7 +34,7 @@ internal sealed unsafe class CpuDecoder
     {
         _model = model;
         _args = model.Args;
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        _pool = new CpuWorkerPool(threads);
         _embeddings = Pointer(model.Embeddings);
         _output = Pointer(model.Output);
         _norm = Pointer(model.Norm.Weight);
@@ -59,6 +63,7 @@ internal sealed unsafe class CpuDecoder
         var attended = new float[n * dim];
         var gate = new float[n * hidden];
         var up = new float[n * hidden];
+        var sigmoid = new float[n * hidden];
 
         for (var b = 0; b < n; b++)
         {
@@ -86,7 +91,6 @@ internal sealed unsafe class CpuDecoder
             RmsNorm(x, layer.FfnNorm, xb, n, dim, eps);
             MatMul(xb, n, dim, new MatMulJob(layer.W1, gate, hidden), new MatMulJob(layer.W3, up, hidden));
             // SwiGLU: silu(gate) * up, with silu(g) = g * sigmoid(g).
-            var sigmoid = new float[gate.Length];
             TensorPrimitives.Sigmoid(gate, sigmoid);
             TensorPrimitives.Multiply(gate, sigmoid, gate);
             TensorPrimitives.Multiply(gate, up, gate);
@@ -98,6 +102,11 @@ internal sealed unsafe class CpuDecoder
         var vocab = _args.VocabSize;
         var logits = new float[n * vocab];
         MatMul(xb, n, dim, new MatMulJob(_output, logits, vocab));
+        if (n == 1)
+        {
+            return [logits];
+        }
+
         var result = new float[n][];
         for (var b = 0; b < n; b++)
         {
@@ -131,15 +140,9 @@ internal sealed unsafe class CpuDecoder
     {
         var totalRows = jobs.Sum(j => j.Rows);
         // Handing work to another thread costs microseconds: worth it only for large enough products.
-        var workers = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, _parallel.MaxDegreeOfParallelism);
-        if (workers == 1)
-        {
-            MatMulRows(input, n, cols, jobs, 0, totalRows);
-            return;
-        }
-
-        Parallel.For(0, workers, _parallel, w =>
-            MatMulRows(input, n, cols, jobs, (int)((long)totalRows * w / workers), (int)((long)totalRows * (w + 1) / workers)));
+        // Several parts per thread let a thread that finishes early take over the rest.
+        var parts = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, _pool.Threads * 4);
+        _pool.Run(parts, p => MatMulRows(input, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -150,12 +153,12 @@ internal sealed unsafe class CpuDecoder
         {
             var start = Math.Max(from, first) - first;
             var end = Math.Min(to, first + job.Rows) - first;
-            for (var row = start; row < end; row++)
+            if (start < end)
             {
-                var weights = new ReadOnlySpan<float>(job.Weights + ((long)row * cols), cols);
-                for (var b = 0; b < n; b++)
+                fixed (float* x = input)
+                fixed (float* output = job.Output)
                 {
-                    job.Output[(b * job.Rows) + row] = TensorPrimitives.Dot(weights, input.AsSpan(b * cols, cols));
+                    RowDot.Rows(job.Weights, cols, x, n, output, job.Rows, start, end);
                 }
             }
 
@@ -164,50 +167,50 @@ internal sealed unsafe class CpuDecoder
     }
 
     /// <summary>Causal attention of each sequence's query over its cached keys, one task per (sequence, head).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Attend(IReadOnlyList<SequenceInput> batch, float[] q, float[] output, LayerPointers layer)
     {
-        int heads = _args.NHeads, headDim = _args.HeadDim, kvHeads = _args.KvHeads, dim = _args.Dim;
-        var kvDim = kvHeads * headDim;
-        var groups = heads / kvHeads;
-        var scale = 1f / MathF.Sqrt(headDim);
-        var maxSeqLen = _model.MaxSeqLen;
+        var heads = _args.NHeads;
         var tasks = batch.Count * heads;
-        var longest = batch.Max(s => s.StartPos) + 1;
-        void Head(int task)
+        var work = batch.Sum(s => (long)(s.StartPos + 1)) * _args.Dim;
+        var parts = work < MinParallelWork ? 1 : tasks;
+        _pool.Run(parts, part =>
         {
-            var b = task / heads;
-            var h = task % heads;
-            var seq = batch[b];
-            var length = seq.StartPos + 1;
-            var query = new ReadOnlySpan<float>(q, (b * dim) + (h * headDim), headDim);
-            var scores = new float[length];
-            var cacheBase = (long)seq.Slot * maxSeqLen * kvDim + ((h / groups) * headDim);
+            for (var task = part; task < tasks; task += parts)
+            {
+                AttendHead(batch[task / heads], task / heads, task % heads, q, output, layer);
+            }
+        });
+    }
+
+    /// <summary>Causal attention of one head of one sequence's query over its cached keys.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AttendHead(SequenceInput seq, int b, int h, float[] q, float[] output, LayerPointers layer)
+    {
+        int headDim = _args.HeadDim, dim = _args.Dim, kvDim = _args.KvHeads * headDim;
+        var groups = _args.NHeads / _args.KvHeads;
+        var scale = 1f / MathF.Sqrt(headDim);
+        var length = seq.StartPos + 1;
+        if (t_scores is null || t_scores.Length < length)
+        {
+            t_scores = new float[Math.Max(length, _model.MaxSeqLen)];
+        }
+
+        var scores = t_scores.AsSpan(0, length);
+        var cacheBase = ((long)seq.Slot * _model.MaxSeqLen * kvDim) + ((h / groups) * headDim);
+        fixed (float* query = &q[(b * dim) + (h * headDim)])
+        fixed (float* result = &output[(b * dim) + (h * headDim)])
+        {
             for (var j = 0; j < length; j++)
             {
-                scores[j] = TensorPrimitives.Dot(query, new ReadOnlySpan<float>(layer.CacheK + cacheBase + ((long)j * kvDim), headDim)) * scale;
+                scores[j] = SmallVectors.Dot(query, layer.CacheK + cacheBase + ((long)j * kvDim), headDim) * scale;
             }
 
             TensorPrimitives.SoftMax(scores, scores);
-            var result = output.AsSpan((b * dim) + (h * headDim), headDim);
-            result.Clear();
+            new Span<float>(result, headDim).Clear();
             for (var j = 0; j < length; j++)
             {
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(layer.CacheV + cacheBase + ((long)j * kvDim), headDim), scores[j], result, result);
+                SmallVectors.MultiplyAdd(result, layer.CacheV + cacheBase + ((long)j * kvDim), scores[j], headDim);
             }
-        }
-
-        // Short contexts cost less than handing work to other threads.
-        if (tasks * longest < 4096 || _parallel.MaxDegreeOfParallelism == 1)
-        {
-            for (var t = 0; t < tasks; t++)
-            {
-                Head(t);
-            }
-        }
-        else
-        {
-            Parallel.For(0, tasks, _parallel, Head);
         }
     }
 
@@ -224,6 +227,8 @@ internal sealed unsafe class CpuDecoder
             return (float*)data;
         }
     }
+
+    public void Dispose() => _pool.Dispose();
 
     private readonly struct MatMulJob(float* weights, float[] output, int rows)
     {

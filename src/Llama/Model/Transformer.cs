@@ -212,5 +212,6 @@ public sealed class Transformer : IDisposable
         Output.Dispose();
         Rope.Dispose();
         Cache.Dispose();
+        _cpuDecoder?.Dispose();
     }
 }

@@ -27,6 +27,7 @@ internal sealed unsafe class TensorReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(device);
         var result = empty(shape, type, device);
+        HugePages.Advise(result);
         try
         {
             if (result.numel() > 0)
