@@ -35,7 +35,7 @@ demo() {
   log "generating with the demo model (stories260K, llama2.c format)"
   dotnet src/Cli/bin/Release/net10.0/llama-orleans.dll generate \
     --model test/data/models/stories260K.bin --tokenizer test/data/models/tok512.bin \
-    --prompt "Once upon a time" --max-tokens 256 "$@"
+    --prompt "Once upon a time" --max-tokens 256 --echo "$@"
 }
 
 run_tests() {
