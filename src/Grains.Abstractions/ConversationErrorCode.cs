@@ -1,0 +1,15 @@
+namespace LlamaOrleans;
+
+/// <summary>Kinds of refusal, for clients that map them (e.g. to HTTP status codes).</summary>
+[GenerateSerializer]
+[Alias("llama.ConversationErrorCode")]
+public enum ConversationErrorCode
+{
+    InvalidRequest,
+    NotFound,
+    UnknownModel,
+    ContextFull,
+    MessageTooLong,
+    Busy,
+    Unavailable,
+}

@@ -1,0 +1,32 @@
+namespace LlamaOrleans;
+
+/// <summary>How a conversation talks to its model: model, system prompt, sampling and context policy.</summary>
+[GenerateSerializer]
+[Alias("llama.ConversationSettings")]
+public sealed record ConversationSettings
+{
+    /// <summary>Name of a model hosted by the cluster.</summary>
+    [Id(0)]
+    public string Model { get; init; } = "demo";
+
+    [Id(1)]
+    public string? SystemPrompt { get; init; }
+
+    /// <summary>0 = greedy; otherwise sampling temperature (Meta's default 0.6).</summary>
+    [Id(2)]
+    public float Temperature { get; init; } = 0.6f;
+
+    [Id(3)]
+    public float TopP { get; init; } = 0.9f;
+
+    /// <summary>Most tokens per reply; null = up to the model's context.</summary>
+    [Id(4)]
+    public int? MaxReplyTokens { get; init; }
+
+    /// <summary>Makes sampling reproducible (each turn derives its own seed from it).</summary>
+    [Id(5)]
+    public ulong? Seed { get; init; }
+
+    [Id(6)]
+    public ContextPolicy ContextPolicy { get; init; } = ContextPolicy.Trim;
+}

@@ -1,0 +1,37 @@
+namespace LlamaOrleans;
+
+/// <summary>
+/// One turn for a model worker: the conversation's cache, how much of it to keep (checked by hash), the
+/// tokens that follow, and how to sample the reply.
+/// </summary>
+[GenerateSerializer]
+[Alias("llama.WorkerRequest")]
+public sealed record WorkerRequest
+{
+    [Id(0)]
+    public required string CacheId { get; init; }
+
+    /// <summary>Cached tokens to keep; 0 recomputes everything.</summary>
+    [Id(1)]
+    public int ReuseTokens { get; init; }
+
+    /// <summary>Hash of those tokens (<c>TokenHash</c>), so a stale handle is detected rather than trusted.</summary>
+    [Id(2)]
+    public ulong ReuseHash { get; init; }
+
+    /// <summary>Prompt tokens after the reused prefix.</summary>
+    [Id(3)]
+    public required int[] Tokens { get; init; }
+
+    [Id(4)]
+    public float Temperature { get; init; }
+
+    [Id(5)]
+    public float TopP { get; init; } = 0.9f;
+
+    [Id(6)]
+    public int MaxNewTokens { get; init; }
+
+    [Id(7)]
+    public ulong Seed { get; init; }
+}
