@@ -25,16 +25,32 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
+        return Generate(prompts.Select((p, i) => new SequenceRequest(i, p, 0)).ToArray(), options, onToken, cancellationToken);
+    }
+
+    /// <summary>
+    /// Generates for sequences whose cache slots may already hold the first <see cref="SequenceRequest.CachedTokens"/>
+    /// tokens of their prompts: only the rest is prefilled. <paramref name="onToken"/> gets the request's index.
+    /// </summary>
+    public IReadOnlyList<GeneratedSequence> Generate(
+        IReadOnlyList<SequenceRequest> requests,
+        GenerationOptions options,
+        Action<int, int>? onToken = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        Validate(prompts);
+        Validate(requests, options);
 
         var maxGenLen = options.MaxGenLen ?? (Model.MaxSeqLen - 1);
         var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
-        var sequences = prompts.Select((prompt, i) => new SequenceState(i, prompt,
-            Math.Min(maxGenLen, Model.MaxSeqLen - prompt.Count), new SeededRandom(seed + (ulong)i))).ToArray();
+        var sequences = requests.Select((r, i) => new SequenceState(i, r.Slot, r.Tokens,
+            Math.Min(maxGenLen, Model.MaxSeqLen - r.Tokens.Count), new SeededRandom(seed + (ulong)i))).ToArray();
 
-        var prefill = Model.Forward(sequences.Select(s => new SequenceInput(s.Slot, 0, s.Tokens)).ToArray(), options.Logprobs);
+        var prefill = Model.Forward(
+            requests.Select(r => new SequenceInput(r.Slot, r.CachedTokens, r.Tokens.Skip(r.CachedTokens).ToArray())).ToArray(),
+            options.Logprobs);
         var vocab = Model.Args.VocabSize;
         var lastLogits = new float[sequences.Length][];
         for (var i = 0; i < sequences.Length; i++)
@@ -64,7 +80,7 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var s in active)
             {
-                var logits = lastLogits[s.Slot];
+                var logits = lastLogits[s.Index];
                 var token = Sampler.Sample(logits, options.Temperature, options.TopP, s.Random);
                 s.Tokens.Add(token);
                 if (options.Logprobs)
@@ -72,7 +88,7 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
                     s.Logprobs.Add(Sampler.LogProbability(logits, token));
                 }
 
-                onToken?.Invoke(s.Slot, token);
+                onToken?.Invoke(s.Index, token);
                 if (StopTokens.Contains(token))
                 {
                     s.Finish = FinishReason.Stop;
@@ -92,43 +108,56 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
             var step = Model.Forward(active.Select(s => new SequenceInput(s.Slot, s.Tokens.Count - 1, [s.Tokens[^1]])).ToArray());
             for (var i = 0; i < active.Count; i++)
             {
-                lastLogits[active[i].Slot] = step[i];
+                lastLogits[active[i].Index] = step[i];
             }
         }
 
         return sequences.Select(s => s.Result(options.Echo)).ToArray();
     }
 
-    private void Validate(IReadOnlyList<IReadOnlyList<int>> prompts)
+    private void Validate(IReadOnlyList<SequenceRequest> requests, GenerationOptions options)
     {
-        if (prompts.Count == 0)
+        if (requests.Count == 0)
         {
-            throw new ArgumentException("No prompts given.", nameof(prompts));
+            throw new ArgumentException("No prompts given.", nameof(requests));
         }
 
-        if (prompts.Count > Model.MaxBatchSize)
+        if (requests.Count > Model.MaxBatchSize)
         {
             throw new ArgumentException(
-                $"Batch of {prompts.Count} prompts exceeds max_batch_size {Model.MaxBatchSize}.", nameof(prompts));
+                $"Batch of {requests.Count} prompts exceeds max_batch_size {Model.MaxBatchSize}.", nameof(requests));
         }
 
-        foreach (var prompt in prompts)
+        foreach (var (_, prompt, cached) in requests)
         {
+            if (cached < 0 || cached >= Math.Max(1, prompt.Count))
+            {
+                throw new ArgumentException(
+                    $"{cached} cached tokens leave nothing to compute of a {prompt.Count}-token prompt.", nameof(requests));
+            }
+
+            if (cached > 0 && options.Logprobs)
+            {
+                throw new ArgumentException("Prompt log-probabilities need the whole prompt computed, not a cached prefix.", nameof(requests));
+            }
+
             if (prompt.Count == 0)
             {
-                throw new ArgumentException("A prompt is empty: it needs at least one token (e.g. BOS).", nameof(prompts));
+                throw new ArgumentException("A prompt is empty: it needs at least one token (e.g. BOS).", nameof(requests));
             }
 
             if (prompt.Count > Model.MaxSeqLen)
             {
                 throw new ArgumentException(
-                    $"Prompt of {prompt.Count} tokens exceeds max_seq_len {Model.MaxSeqLen}.", nameof(prompts));
+                    $"Prompt of {prompt.Count} tokens exceeds max_seq_len {Model.MaxSeqLen}.", nameof(requests));
             }
         }
     }
 
-    private sealed class SequenceState(int slot, IReadOnlyList<int> prompt, int budget, SeededRandom random)
+    private sealed class SequenceState(int index, int slot, IReadOnlyList<int> prompt, int budget, SeededRandom random)
     {
+        public int Index { get; } = index;
+
         public int Slot { get; } = slot;
 
         public int PromptTokens { get; } = prompt.Count;

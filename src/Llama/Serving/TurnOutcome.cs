@@ -1,0 +1,11 @@
+using Llama.Generation;
+
+namespace Llama.Serving;
+
+/// <summary>The end of a turn: the reply and what the conversation's cache holds now.</summary>
+public sealed record TurnOutcome(
+    IReadOnlyList<int> Tokens,
+    FinishReason FinishReason,
+    int PrefilledTokens,
+    int CachedTokens,
+    ulong CachedHash);
