@@ -1,0 +1,23 @@
+namespace LlamaOrleans.Client;
+
+/// <summary>
+/// Where the cluster is: its ids and its silos' gateway endpoints. Bound from the
+/// <see cref="SectionName"/> configuration section by the host builder overload of
+/// <see cref="LlamaOrleansClientServiceCollectionExtensions.AddLlamaOrleansClient(Microsoft.Extensions.Hosting.IHostApplicationBuilder, Action{LlamaOrleansClientOptions}?)"/>.
+/// </summary>
+public sealed class LlamaOrleansClientOptions
+{
+    public const string SectionName = "LlamaOrleans:Client";
+
+    /// <summary>The gateway used when <see cref="Gateways"/> is empty: a silo on this machine.</summary>
+    public const string DefaultGateway = "localhost:30000";
+
+    /// <summary>Must match the silos' cluster id (Orleans' development default is "dev").</summary>
+    public string ClusterId { get; set; } = "dev";
+
+    /// <summary>Must match the silos' service id (Orleans' development default is "dev").</summary>
+    public string ServiceId { get; set; } = "dev";
+
+    /// <summary>Silo gateways as "host:port" (a name, an IPv4 address or a bracketed IPv6 address); empty means <see cref="DefaultGateway"/>.</summary>
+    public List<string> Gateways { get; set; } = [];
+}
