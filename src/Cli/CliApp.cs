@@ -12,9 +12,13 @@ public static class CliApp
 {
     private const string Help =
         "llama-orleans: Llama 2 inference.\n\nCommands:\n  " + GenerateCommand.Usage + "\n  " + TokenizeCommand.Usage + "\n  " +
-        InspectCommand.Usage + "\n";
+        InspectCommand.Usage + "\n  " + ChatCommand.Usage + "\n";
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <summary>Runs a command that needs no standard input (an interactive chat sees it as already ended).</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        Run(args, TextReader.Null, stdout, stderr, cancellationToken);
+
+    public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -30,6 +34,7 @@ public static class CliApp
                 "generate" => GenerateCommand.Run(rest, stdout, stderr, cancellationToken),
                 "tokenize" => TokenizeCommand.Run(rest, stdout, stderr),
                 "inspect" => InspectCommand.Run(rest, stdout),
+                "chat" => ChatCommand.Run(rest, stdin, stdout, stderr, cancellationToken),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -7,4 +7,4 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
-return CliApp.Run(args, Console.Out, Console.Error, cancel.Token);
+return CliApp.Run(args, Console.In, Console.Out, Console.Error, cancel.Token);

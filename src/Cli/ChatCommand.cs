@@ -1,0 +1,157 @@
+using LlamaOrleans;
+using LlamaOrleans.Client;
+using Orleans.Runtime;
+
+namespace Llama.Cli;
+
+/// <summary>
+/// <c>llama-orleans chat</c>: talks to a conversation of a running cluster. Interactive by default; with
+/// <c>--message</c> it sends one message and prints the reply, with <c>--history</c> it prints the transcript.
+/// A refusal of the conversation, or a cluster that does not answer, is one line on stderr and exit code 1.
+/// </summary>
+internal static class ChatCommand
+{
+    public const string Usage =
+        "llama-orleans chat [--conversation ID] [--system TEXT] [--model NAME] [--temperature T] [--silo HOST:PORT]\n" +
+        "    [--message TEXT] [--history] [--json]\n" +
+        "    interactive unless --message or --history; a new conversation id is made and printed unless --conversation";
+
+    public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, stdin, stdout, stderr, cancellationToken).GetAwaiter().GetResult();
+
+    private static async Task<int> RunAsync(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr,
+        CancellationToken cancellationToken)
+    {
+        var line = new CommandLine(args, ["conversation", "system", "model", "temperature", "silo", "message"], ["history", "json"]);
+        var given = line.Get("conversation");
+        var conversationId = given ?? LlamaOrleansClient.NewConversationId();
+        var silo = line.Get("silo") ?? LlamaOrleansClientOptions.DefaultGateway;
+        var message = line.Get("message");
+        var model = line.Get("model");
+        var temperature = line.Float("temperature");
+        Validate(line, conversationId, silo, message, model, temperature);
+
+        try
+        {
+            await using var connection = await ChatConnection.OpenAsync(silo, cancellationToken);
+            var conversation = connection.Client.Conversation(conversationId);
+            try
+            {
+                if (line.Has("history"))
+                {
+                    var history = await conversation.HistoryAsync(cancellationToken);
+                    if (line.Has("json"))
+                    {
+                        ChatOutput.WriteHistoryJson(history, stdout);
+                    }
+                    else
+                    {
+                        ChatOutput.WriteHistory(history, stdout);
+                    }
+
+                    return 0;
+                }
+
+                var system = line.Get("system");
+                await conversation.UpdateSettingsAsync(s => s with
+                {
+                    Model = model ?? s.Model,
+                    SystemPrompt = system ?? s.SystemPrompt,
+                    Temperature = temperature ?? s.Temperature,
+                }, cancellationToken);
+
+                if (message is null)
+                {
+                    return await new ChatRepl(conversation, stdin, stdout, stderr).RunAsync(cancellationToken);
+                }
+
+                if (given is null)
+                {
+                    stderr.WriteLine($"conversation {conversationId}");
+                }
+
+                if (line.Has("json"))
+                {
+                    var turn = await conversation.SendAsync(message, cancellationToken: cancellationToken);
+                    ChatOutput.WriteTurnJson(conversationId, turn, await conversation.StatusAsync(cancellationToken), stdout);
+                }
+                else
+                {
+                    var turn = await ChatOutput.StreamReplyAsync(conversation, message, stdout, cancellationToken);
+                    stderr.WriteLine(ChatOutput.ContextLine(await conversation.StatusAsync(cancellationToken), turn));
+                }
+
+                return 0;
+            }
+            catch (ConversationException e)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        }
+        catch (ClusterUnavailableException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            stderr.WriteLine($"error: the cluster at {silo} failed: {e.Message.Split('\n')[0].Trim()}");
+            return 1;
+        }
+    }
+
+    private static void Validate(CommandLine line, string conversationId, string silo, string? message, string? model, float? temperature)
+    {
+        if (string.IsNullOrWhiteSpace(conversationId) || conversationId.Any(char.IsControl))
+        {
+            throw new UsageException("--conversation must be a non-empty id");
+        }
+
+        try
+        {
+            GatewayEndpoints.Parse(silo);
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"--silo must be HOST:PORT, got '{silo}'");
+        }
+
+        if (message is not null && string.IsNullOrWhiteSpace(message))
+        {
+            throw new UsageException("--message is empty");
+        }
+
+        if (model is not null && string.IsNullOrWhiteSpace(model))
+        {
+            throw new UsageException("--model is empty");
+        }
+
+        if (temperature < 0)
+        {
+            throw new UsageException("--temperature must be 0 (greedy) or positive");
+        }
+
+        if (line.Has("history"))
+        {
+            if (message is not null)
+            {
+                throw new UsageException("--history and --message do not go together");
+            }
+
+            if (!line.Has("conversation"))
+            {
+                throw new UsageException("--history needs --conversation ID");
+            }
+
+            if (line.Has("system") || model is not null || temperature is not null)
+            {
+                throw new UsageException("--history only reads: it takes no --system, --model or --temperature");
+            }
+        }
+        else if (line.Has("json") && message is null)
+        {
+            throw new UsageException("--json goes with --message or --history");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using LlamaOrleans.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Llama.Cli;
+
+/// <summary>The chat command's link to a cluster: an Orleans client host, stopped on dispose.</summary>
+internal sealed class ChatConnection : IAsyncDisposable
+{
+    /// <summary>How long to wait for a gateway: the Orleans client otherwise retries a refused connection for minutes.</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly IHost _host;
+
+    private ChatConnection(IHost host)
+    {
+        _host = host;
+        Client = host.Services.GetRequiredService<LlamaOrleansClient>();
+    }
+
+    public LlamaOrleansClient Client { get; }
+
+    /// <summary>
+    /// Connects to the silo gateway at <paramref name="silo"/> ("host:port"); throws
+    /// <see cref="ClusterUnavailableException"/> when none answers there.
+    /// </summary>
+    public static async Task<ChatConnection> OpenAsync(string silo, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // The command owns the console: no host lifetime may catch Ctrl+C or SIGTERM.
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.AddLlamaOrleansClient(options => options.Gateways = [silo]);
+        var host = builder.Build();
+        using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connecting.CancelAfter(ConnectTimeout);
+        try
+        {
+            await host.StartAsync(connecting.Token);
+            return new ChatConnection(host);
+        }
+        catch (Exception e)
+        {
+            host.Dispose();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            var reason = e is OperationCanceledException ? $"none within {ConnectTimeout.TotalSeconds:0} s" : e.Message.Split('\n')[0].Trim();
+            throw new ClusterUnavailableException($"no silo answered at {silo} ({reason}); start one or pass --silo HOST:PORT", e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // A silo that went away must not hold the command's exit.
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _host.StopAsync(stopping.Token);
+        _host.Dispose();
+    }
+
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
