@@ -1,0 +1,40 @@
+using Orleans.TestingHost;
+
+[assembly: AssemblyFixture(typeof(LlamaOrleans.Client.Tests.ClusterFixture))]
+
+namespace LlamaOrleans.Client.Tests;
+
+/// <summary>
+/// One in-process silo hosting the test double of the conversation grain, shared by all tests (each uses its own
+/// conversation ids). Its cluster and service ids are Orleans' development defaults, which the client and the
+/// CLI assume, and it listens on TCP, so external clients reach it through <see cref="Gateway"/>.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public ClusterFixture()
+    {
+        var builder = new TestClusterBuilder(1);
+        builder.Options.ClusterId = "dev";
+        builder.Options.ServiceId = "dev";
+        // Real sockets, so that clients outside the test cluster (hosts, the CLI) can reach the gateway.
+        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+        Cluster = builder.Build();
+    }
+
+    public TestCluster Cluster { get; }
+
+    public int GatewayPort => (Cluster.Primary ?? throw new InvalidOperationException("The cluster is not deployed.")).GatewayAddress.Endpoint.Port;
+
+    /// <summary>"localhost:PORT" of the silo's gateway.</summary>
+    public string Gateway => $"localhost:{GatewayPort}";
+
+    public LlamaOrleansClient Client => new(Cluster.Client);
+
+    public async ValueTask InitializeAsync() => await Cluster.DeployAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
