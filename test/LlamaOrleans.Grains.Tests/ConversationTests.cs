@@ -145,6 +145,29 @@ public sealed class ConversationTests(ClusterFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Reset_forgets_the_dialog_but_keeps_settings_and_delete_removes_the_conversation()
+    {
+        var settings = Greedy();
+        var conversation = await Create(settings);
+        var first = await conversation.Send(new UserMessage("1", "Tell me about a bird."));
+        await conversation.Send(new UserMessage("2", "Where did it fly?"));
+
+        await conversation.Reset();
+        Assert.Empty(await conversation.GetHistory());
+        var status = await conversation.GetStatus();
+        Assert.Equal(settings, status.Settings);
+        Assert.Equal(0, status.Turns);
+        Assert.Null(status.CacheWorker);
+        var again = await conversation.Send(new UserMessage("1", "Tell me about a bird."));
+        Assert.False(again.Replayed);
+        Assert.Equal(first.Reply, again.Reply);
+
+        await conversation.Delete();
+        var gone = await Assert.ThrowsAsync<ConversationException>(() => conversation.GetHistory());
+        Assert.Equal(ConversationErrorCode.NotFound, gone.Code);
+    }
+
+    [Fact]
     public async Task Cancelling_mid_stream_leaves_the_conversation_as_it_was()
     {
         var conversation = await Create(Greedy(reply: 100));
