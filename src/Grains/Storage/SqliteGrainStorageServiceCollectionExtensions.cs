@@ -32,6 +32,11 @@ public static class SqliteGrainStorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configureOptions);
 
         configureOptions(services.AddOptions<SqliteGrainStorageOptions>(name));
+        // Orleans' own binary format by default: exact for every [GenerateSerializer] state type, whereas the JSON
+        // default drops members equal to their type's default (a temperature of 0 would come back as 0.6).
+        services.AddTransient<IPostConfigureOptions<SqliteGrainStorageOptions>>(provider =>
+            new PostConfigureOptions<SqliteGrainStorageOptions>(name, options =>
+                options.GrainStorageSerializer ??= new OrleansGrainStorageSerializer(provider.GetRequiredService<Orleans.Serialization.Serializer>())));
         services.TryAddEnumerable(ServiceDescriptor.Transient<
             IPostConfigureOptions<SqliteGrainStorageOptions>,
             DefaultStorageProviderSerializerOptionsConfigurator<SqliteGrainStorageOptions>>());
