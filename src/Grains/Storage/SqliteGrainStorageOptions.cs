@@ -20,6 +20,9 @@ public sealed class SqliteGrainStorageOptions : IStorageProviderSerializerOption
     /// <summary>Silo lifecycle stage at which the database file is opened and its table created.</summary>
     public int InitStage { get; set; } = ServiceLifecycleStage.ApplicationServices;
 
-    /// <summary>Serializer of grain state; left unset, the silo's configured <see cref="IGrainStorageSerializer"/> is used.</summary>
+    /// <summary>
+    /// Serializer of grain state; left unset, Orleans' binary serializer, exact for every <c>[GenerateSerializer]</c>
+    /// state type (see <see cref="SqliteGrainStorageServiceCollectionExtensions"/>).
+    /// </summary>
     public IGrainStorageSerializer GrainStorageSerializer { get; set; } = default!;
 }

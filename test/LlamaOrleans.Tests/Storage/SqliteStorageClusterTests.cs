@@ -38,28 +38,42 @@ public sealed class SqliteStorageClusterTests : IDisposable
     }
 
     [Fact]
-    public async Task State_written_on_one_silo_is_read_by_a_new_activation_on_the_other()
+    public async Task State_written_by_one_activation_is_read_by_the_next()
     {
         await using var cluster = await StartClusterAsync();
-        var first = cluster.Primary!;
-        var second = cluster.SecondarySilos[0];
-        var note = cluster.Client.GetGrain<INoteGrain>("cross-silo");
-
-        var writer = await OnSilo(first, () => note.Write("hello"));
+        var note = cluster.Client.GetGrain<INoteGrain>("reactivated");
+        await note.Write("hello");
         await note.Write("world");
         var before = await note.Read();
-        await cluster.DeactivateAsync(note);
-        var after = await OnSilo(second, note.Read);
 
-        Assert.Equal(first.SiloAddress, writer);
-        Assert.Equal(second.SiloAddress, after.Silo);
+        await cluster.DeactivateAsync(note);
+        var after = await note.Read();
+
         Assert.NotEqual(before.Activation, after.Activation);
         Assert.True(after.RecordExists);
         Assert.Equal("world", after.Note.Text);
         Assert.Equal(2, after.Note.Writes);
         Assert.Equal(["hello", "world"], after.Note.History);
         Assert.Equal(1, _database.Count(
-            $"SELECT COUNT(*) FROM GrainState WHERE ServiceId = '{_serviceId}' AND StateName = 'note' AND GrainId LIKE '%cross-silo';"));
+            $"SELECT COUNT(*) FROM GrainState WHERE ServiceId = '{_serviceId}' AND StateName = 'note' AND GrainId LIKE '%reactivated';"));
+    }
+
+    [Fact]
+    public async Task State_written_on_a_silo_that_stops_is_read_on_the_other()
+    {
+        await using var cluster = await StartClusterAsync();
+        var first = cluster.Primary!;
+        var second = cluster.SecondarySilos[0];
+        var note = cluster.Client.GetGrain<INoteGrain>("cross-silo");
+        var writer = await OnSilo(second, () => note.Write("written on the second silo"));
+
+        await cluster.StopSiloAsync(second);
+        var after = await note.Read();
+
+        Assert.Equal(second.SiloAddress, writer);
+        Assert.Equal(first.SiloAddress, after.Silo);
+        Assert.True(after.RecordExists);
+        Assert.Equal("written on the second silo", after.Note.Text);
     }
 
     [Fact]
