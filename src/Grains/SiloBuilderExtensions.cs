@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 
 namespace LlamaOrleans.Grains;
 
@@ -8,15 +9,20 @@ public static class SiloBuilderExtensions
 {
     /// <summary>
     /// Registers the models of <paramref name="llamaSection"/> (the "Llama" configuration section, see
-    /// <see cref="LlamaHostingOptions"/>) and the services conversation and model-worker grains need.
-    /// Conversation state goes to the grain storage named <see cref="StorageNames.Conversations"/>, which the
-    /// silo must also register.
+    /// <see cref="LlamaHostingOptions"/>), the silo's model host, its registration with the model registry, and
+    /// the placement of model workers. Conversation state goes to the grain storage named
+    /// <see cref="StorageNames.Conversations"/>, which the silo must also register.
     /// </summary>
     public static ISiloBuilder AddLlamaGrains(this ISiloBuilder builder, IConfiguration llamaSection)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(llamaSection);
         builder.Services.Configure<LlamaHostingOptions>(llamaSection);
+        builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ModelHost>();
+        builder.Services.AddSingleton<ModelRegistration>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelRegistration>());
+        builder.AddPlacementDirector<ModelWorkerPlacement, ModelWorkerPlacementDirector>();
         return builder;
     }
 }

@@ -1,6 +1,7 @@
-using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Llama.Checkpoints.Storage;
 using Llama.Model;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Llama.Checkpoints;
@@ -19,18 +20,16 @@ public sealed class Llama2cCheckpoint : ICheckpoint
     private const int Version1HeaderBytes = 256;
     private const int LegacyHeaderBytes = 7 * sizeof(int);
 
-    private readonly MemoryMappedFile _file;
-    private readonly MemoryMappedViewAccessor _view;
-    private readonly Dictionary<string, (long Offset, long[] Shape)> _tensors;
+    private readonly MappedFile _file;
+    private readonly TensorReader _reader = new();
+    private readonly Dictionary<string, StoredTensor> _tensors;
 
-    private Llama2cCheckpoint(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, ModelArgs args,
-        Dictionary<string, (long Offset, long[] Shape)> tensors, int version)
+    private Llama2cCheckpoint(string path, MappedFile file, ModelArgs args, Dictionary<string, (long Offset, long[] Shape)> layout, int version)
     {
         Path = path;
         _file = file;
-        _view = view;
         Args = args;
-        _tensors = tensors;
+        _tensors = layout.ToDictionary(e => e.Key, e => new StoredTensor(file, e.Value.Offset, ScalarType.Float32, e.Value.Shape, e.Key));
         Version = version;
     }
 
@@ -62,13 +61,11 @@ public sealed class Llama2cCheckpoint : ICheckpoint
                 $"{path}: truncated llama2.c checkpoint: {length} bytes, shorter than the {LegacyHeaderBytes}-byte header.");
         }
 
-        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        MemoryMappedViewAccessor? view = null;
+        var file = MappedFile.Open(path);
         try
         {
-            view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            var version = view.ReadUInt32(0) == Version1Magic ? 1 : 0;
-            var (args, tensors, expected) = version == 1 ? ReadVersion1(path, view, length) : ReadLegacy(path, view);
+            var version = Read<uint>(file, 0) == Version1Magic ? 1 : 0;
+            var (args, tensors, expected) = version == 1 ? ReadVersion1(path, file) : ReadLegacy(path, file);
             if (length < expected)
             {
                 throw new CheckpointException(
@@ -83,11 +80,10 @@ public sealed class Llama2cCheckpoint : ICheckpoint
                     $"{args.NLayers} layers, vocab {args.VocabSize}, but the file has {length} bytes.");
             }
 
-            return new Llama2cCheckpoint(path, file, view, args, tensors, version);
+            return new Llama2cCheckpoint(path, file, args, tensors, version);
         }
         catch
         {
-            view?.Dispose();
             file.Dispose();
             throw;
         }
@@ -95,54 +91,27 @@ public sealed class Llama2cCheckpoint : ICheckpoint
 
     public long[] Shape(string name) => (long[])Entry(name).Shape.Clone();
 
-    public Tensor Load(string name, ScalarType type, Device device)
-    {
-        var (offset, shape) = Entry(name);
-        var tensor = empty(shape, ScalarType.Float32);
-        Storage.HugePages.Advise(tensor);
-        var bytes = tensor.bytes;
-        unsafe
-        {
-            byte* basePointer = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
-            try
-            {
-                var source = new ReadOnlySpan<byte>(basePointer + _view.PointerOffset + offset, bytes.Length);
-                source.CopyTo(bytes);
-            }
-            finally
-            {
-                _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            }
-        }
-
-        if (type == ScalarType.Float32 && device.type == DeviceType.CPU)
-        {
-            return tensor;
-        }
-
-        using (tensor)
-        {
-            return tensor.to(type, device);
-        }
-    }
+    public Tensor Load(string name, ScalarType type, Device device) => _reader.Read(Entry(name), type, device);
 
     public void Dispose()
     {
-        _view.Dispose();
+        _reader.Dispose();
         _file.Dispose();
     }
 
-    private (long Offset, long[] Shape) Entry(string name) =>
+    private StoredTensor Entry(string name) =>
         _tensors.TryGetValue(name, out var entry)
             ? entry
             : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'.");
 
-    private static Header ReadHeader(string path, MemoryMappedViewAccessor view, long offset)
+    private static T Read<T>(MappedFile file, long offset)
+        where T : unmanaged => MemoryMarshal.Read<T>(file.Span(offset, Unsafe.SizeOf<T>(), "the header"));
+
+    private static Header ReadHeader(string path, MappedFile file, long offset)
     {
         var h = new Header(
-            view.ReadInt32(offset), view.ReadInt32(offset + 4), view.ReadInt32(offset + 8), view.ReadInt32(offset + 12),
-            view.ReadInt32(offset + 16), view.ReadInt32(offset + 20), view.ReadInt32(offset + 24));
+            Read<int>(file, offset), Read<int>(file, offset + 4), Read<int>(file, offset + 8), Read<int>(file, offset + 12),
+            Read<int>(file, offset + 16), Read<int>(file, offset + 20), Read<int>(file, offset + 24));
         if (h.Dim <= 0 || h.HiddenDim <= 0 || h.Layers <= 0 || h.Heads <= 0 || h.KvHeads <= 0 || h.Vocab == 0 ||
             h.SeqLen <= 0 || h.Dim % h.Heads != 0 || h.Heads % h.KvHeads != 0)
         {
@@ -154,9 +123,9 @@ public sealed class Llama2cCheckpoint : ICheckpoint
         return h;
     }
 
-    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadLegacy(string path, MemoryMappedViewAccessor view)
+    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadLegacy(string path, MappedFile file)
     {
-        var h = ReadHeader(path, view, 0);
+        var h = ReadHeader(path, file, 0);
         var shared = h.Vocab > 0;
         var vocab = Math.Abs(h.Vocab);
         var layout = new Layout(LegacyHeaderBytes);
@@ -179,23 +148,23 @@ public sealed class Llama2cCheckpoint : ICheckpoint
         return (h.ToArgs(vocab), layout.Tensors, layout.End);
     }
 
-    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadVersion1(string path, MemoryMappedViewAccessor view, long length)
+    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadVersion1(string path, MappedFile file)
     {
-        if (length < Version1HeaderBytes)
+        if (file.Length < Version1HeaderBytes)
         {
             throw new CheckpointException(
-                $"{path}: truncated llama2.c version-1 checkpoint: {length} bytes, shorter than the {Version1HeaderBytes}-byte header.");
+                $"{path}: truncated llama2.c version-1 checkpoint: {file.Length} bytes, shorter than the {Version1HeaderBytes}-byte header.");
         }
 
-        var version = view.ReadInt32(4);
+        var version = Read<int>(file, 4);
         if (version != 1)
         {
             throw new CheckpointException(
                 $"{path}: unsupported llama2.c export version {version}; only float32 version 1 and the legacy layout are read.");
         }
 
-        var h = ReadHeader(path, view, 8);
-        var shared = view.ReadByte(36) != 0;
+        var h = ReadHeader(path, file, 8);
+        var shared = Read<byte>(file, 36) != 0;
         var vocab = Math.Abs(h.Vocab);
         var layout = new Layout(Version1HeaderBytes);
         var kvDim = h.Dim / h.Heads * h.KvHeads;

@@ -1,0 +1,463 @@
+using System.Runtime.CompilerServices;
+using Llama.Chat;
+using Llama.Serving;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace LlamaOrleans.Grains;
+
+/// <summary>
+/// A conversation: keeps its dialog and KV handle, fits the dialog into the model's context by its policy,
+/// and runs each turn on a model worker, sending only the tokens the worker's cache lacks. Turns are
+/// serialized; state changes only when a turn completes, so a failed or cancelled turn leaves no trace.
+/// </summary>
+[Reentrant]
+public sealed class ConversationGrain(
+    [PersistentState("conversation", StorageNames.Conversations)] IPersistentState<ConversationState> state,
+    ModelCatalog catalog,
+    ILogger<ConversationGrain> logger) : Grain, IConversationGrain
+{
+    private const int SummaryTokens = 64;
+    private readonly SemaphoreSlim _turn = new(1, 1);
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private ConversationState State => state.State;
+
+    public async Task<ConversationStatus> Configure(ConversationSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var limit = catalog.ContextLimit(settings.Model);
+        Require(settings.Temperature >= 0 && float.IsFinite(settings.Temperature), $"temperature must be 0 or more, got {settings.Temperature}.");
+        Require(settings.TopP > 0 && settings.TopP <= 1, $"top_p must be in (0, 1], got {settings.TopP}.");
+        Require(settings.MaxReplyTokens is null or > 0 && settings.MaxReplyTokens < limit,
+            $"max reply tokens must be between 1 and {limit - 1} for model '{settings.Model}', got {settings.MaxReplyTokens}.");
+        catalog.ChatFormat(settings.Model);
+
+        await _turn.WaitAsync();
+        try
+        {
+            if (State.Created && State.Settings.Model != settings.Model)
+            {
+                await DropCache();
+            }
+
+            State.Created = true;
+            State.Settings = settings;
+            await state.WriteStateAsync();
+            return Status();
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    public async Task<TurnResult> Send(UserMessage message, CancellationToken cancellationToken = default)
+    {
+        TurnResult? result = null;
+        await foreach (var delta in SendStreaming(message, cancellationToken))
+        {
+            result = delta.Completed ?? result;
+        }
+
+        return result ?? throw new InvalidOperationException("The turn ended without a result.");
+    }
+
+    public async IAsyncEnumerable<ReplyDelta> SendStreaming(UserMessage message, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        Require(!string.IsNullOrWhiteSpace(message.MessageId), "A message needs a client message id.");
+        Require(!string.IsNullOrWhiteSpace(message.Content), "The message is empty.");
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            EnsureCreated();
+            if (State.Replies.TryGetValue(message.MessageId, out var recorded))
+            {
+                yield return new ReplyDelta(recorded.Reply, recorded with { Replayed = true });
+                yield break;
+            }
+
+            var plan = await Plan(message.Content, cancellationToken);
+            if (plan.Prompt.HasSpecialTags)
+            {
+                // Meta answers such dialogs with a fixed error text; neither message joins the model's view.
+                var refused = new TurnResult { MessageId = message.MessageId, Reply = ChatFormat.UnsafeReply, FinishReason = "stop" };
+                await Commit(plan, message, refused, inContext: false, cache: State.Cache);
+                yield return new ReplyDelta(refused.Reply, refused);
+                yield break;
+            }
+
+            WorkerResult? completed = null;
+            string? worker = null;
+            await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), cancellationToken))
+            {
+                worker = w;
+                if (e.Completed is { } done)
+                {
+                    completed = done;
+                }
+
+                if (e.Text.Length > 0)
+                {
+                    yield return new ReplyDelta(e.Text);
+                }
+            }
+
+            var result = completed ?? throw new ConversationException(ConversationErrorCode.Unavailable, "The model worker ended the turn without a result; send the message again.");
+            var turn = new TurnResult
+            {
+                MessageId = message.MessageId,
+                Reply = result.Text,
+                FinishReason = result.FinishReason,
+                PromptTokens = plan.Prompt.Ids.Count,
+                CompletionTokens = result.Tokens.Length,
+                PrefilledTokens = result.PrefilledTokens,
+                CacheHit = result.PrefilledTokens < plan.Prompt.Ids.Count,
+            };
+            var cached = plan.Prompt.Ids.Concat(result.Tokens).Take(result.CachedTokens).ToArray();
+            await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash));
+            yield return new ReplyDelta(string.Empty, turn);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    public Task<IReadOnlyList<TranscriptEntry>> GetHistory()
+    {
+        EnsureCreated();
+        return Task.FromResult<IReadOnlyList<TranscriptEntry>>([.. State.Transcript]);
+    }
+
+    public Task<ConversationStatus> GetStatus()
+    {
+        EnsureCreated();
+        return Task.FromResult(Status());
+    }
+
+    public async Task Reset()
+    {
+        await _turn.WaitAsync();
+        try
+        {
+            EnsureCreated();
+            await DropCache();
+            State.Transcript.Clear();
+            State.Replies.Clear();
+            State.Summary = null;
+            State.Turns = State.Trims = State.Summaries = State.ContextTokens = 0;
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    public async Task Delete()
+    {
+        await _turn.WaitAsync();
+        try
+        {
+            EnsureCreated();
+            await DropCache();
+            await state.ClearStateAsync();
+            state.State = new ConversationState();
+            DeactivateOnIdle();
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>
+    /// The turn's prompt: the in-context dialog plus the new message, with the oldest pairs trimmed (or
+    /// summarized) until it leaves room for the reply. Works on copies; nothing is stored here.
+    /// </summary>
+    private async Task<TurnPlan> Plan(string content, CancellationToken cancellationToken)
+    {
+        var settings = State.Settings;
+        var format = catalog.ChatFormat(settings.Model);
+        var limit = catalog.ContextLimit(settings.Model);
+        var reserve = ContextWindow.ReplyReserve(settings, limit);
+        var alone = format.Encode(ContextWindow.Dialog(ContextWindow.SystemText(settings.SystemPrompt, State.Summary), [], content)).Ids.Count;
+        if (alone + reserve > limit)
+        {
+            throw new ConversationException(ConversationErrorCode.MessageTooLong,
+                $"The message does not fit the context: with the system prompt it takes {alone} tokens, and the model's " +
+                $"{limit}-token context keeps {reserve} for the reply, leaving {limit - reserve}.");
+        }
+
+        var transcript = State.Transcript.ToList();
+        var summary = State.Summary;
+        var trims = 0;
+        var dropped = new List<TranscriptEntry>();
+        while (true)
+        {
+            var prompt = format.Encode(ContextWindow.Dialog(ContextWindow.SystemText(settings.SystemPrompt, summary), transcript, content));
+            if (prompt.Ids.Count + reserve <= limit)
+            {
+                if (dropped.Count > 0 && settings.ContextPolicy == ContextPolicy.Summarize)
+                {
+                    summary = await Summarize(summary, dropped, cancellationToken);
+                    dropped.Clear();
+                    continue;
+                }
+
+                return new TurnPlan(prompt, transcript, summary, trims, summary != State.Summary, limit, reserve);
+            }
+
+            if (settings.ContextPolicy == ContextPolicy.Fail)
+            {
+                throw new ConversationException(ConversationErrorCode.ContextFull,
+                    $"The conversation is full: its prompt takes {prompt.Ids.Count} tokens and the reply {reserve} more, " +
+                    $"beyond the model's {limit}-token context. Reset it, or configure the Trim or Summarize policy.");
+            }
+
+            var oldest = ContextWindow.OldestPair(transcript);
+            if (oldest < 0)
+            {
+                // Only a summary can be left to shed.
+                summary = null;
+                continue;
+            }
+
+            dropped.AddRange(transcript.Skip(oldest).Take(2));
+            transcript[oldest] = transcript[oldest] with { InContext = false };
+            transcript[oldest + 1] = transcript[oldest + 1] with { InContext = false };
+            trims++;
+        }
+    }
+
+    /// <summary>Asks the model to fold <paramref name="dropped"/> turns (and the previous summary) into a short summary.</summary>
+    private async Task<string> Summarize(string? previous, List<TranscriptEntry> dropped, CancellationToken cancellationToken)
+    {
+        var settings = State.Settings;
+        var format = catalog.ChatFormat(settings.Model);
+        var limit = catalog.ContextLimit(settings.Model);
+        var lines = dropped.Select(e => $"{(e.Role == ChatRole.User ? "User" : "Assistant")}: {e.Content}").ToList();
+        if (!string.IsNullOrEmpty(previous))
+        {
+            lines.Insert(0, $"Earlier: {previous}");
+        }
+
+        const string Instruction = "You summarize conversations briefly, keeping names and facts.";
+        ChatPrompt prompt;
+        do
+        {
+            prompt = format.Encode([new Message(Role.System, Instruction), new Message(Role.User, "Summarize this conversation:\n" + string.Join('\n', lines))]);
+            if (prompt.Ids.Count + SummaryTokens > limit && lines.Count > 1)
+            {
+                lines.RemoveAt(0);
+            }
+        }
+        while (prompt.Ids.Count + SummaryTokens > limit && lines.Count > 1);
+
+        var text = new System.Text.StringBuilder();
+        var cacheId = $"{Id}#summary";
+        var (worker, _) = await Worker(exclude: null);
+        await foreach (var e in worker.Generate(new WorkerRequest
+        {
+            CacheId = cacheId,
+            Tokens = [.. prompt.Ids],
+            Temperature = 0,
+            MaxNewTokens = Math.Min(SummaryTokens, limit - prompt.Ids.Count),
+        }, cancellationToken))
+        {
+            text.Append(e.Text);
+        }
+
+        await worker.DropCache(cacheId);
+        return text.ToString().Trim();
+    }
+
+    /// <summary>
+    /// Streams the reply from a worker: the cached one with only the tokens its cache lacks, or the whole prompt
+    /// after a cache miss; a worker that cannot be reached before the reply starts is replaced by another.
+    /// </summary>
+    private async IAsyncEnumerable<(string Worker, WorkerEvent Event)> RunOnWorker(IReadOnlyList<int> prompt, int maxNewTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var settings = State.Settings;
+        var seed = settings.Seed is { } s ? s + (ulong)State.Turns : (ulong)Random.Shared.NextInt64();
+        string? failed = null;
+        string? key = null;
+        var recompute = false;
+        for (var attempt = 0; ; attempt++)
+        {
+            IModelWorkerGrain worker;
+            if (key is null)
+            {
+                (worker, key) = await Worker(failed);
+            }
+            else
+            {
+                worker = GrainFactory.GetGrain<IModelWorkerGrain>(key);
+            }
+
+            var reuse = !recompute && State.Cache is { } cache && cache.Worker == key ? CommonPrefix(cache.Tokens, prompt) : 0;
+            var request = new WorkerRequest
+            {
+                CacheId = Id,
+                ReuseTokens = reuse,
+                ReuseHash = TokenHash.Of(prompt.Take(reuse)),
+                Tokens = [.. prompt.Skip(reuse)],
+                Temperature = settings.Temperature,
+                TopP = settings.TopP,
+                MaxNewTokens = maxNewTokens,
+                Seed = seed,
+            };
+
+            var stream = worker.Generate(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var started = false;
+            var retry = false;
+            try
+            {
+                while (true)
+                {
+                    WorkerEvent e;
+                    try
+                    {
+                        if (!await stream.MoveNextAsync())
+                        {
+                            break;
+                        }
+
+                        e = stream.Current;
+                    }
+                    catch (Exception ex) when (!started && attempt < 2 && IsUnreachable(ex))
+                    {
+                        logger.LogWarning(ex, "Worker {Worker} unreachable for conversation {Conversation}; moving", key, Id);
+                        await Registry.ReleaseWorker(key);
+                        failed = key;
+                        key = null;
+                        recompute = true;
+                        retry = true;
+                        break;
+                    }
+
+                    if (e.CacheMiss)
+                    {
+                        // The worker lost the cache (evicted, restarted): recompute from the whole prompt.
+                        recompute = true;
+                        retry = true;
+                        break;
+                    }
+
+                    started = true;
+                    yield return (key, e);
+                }
+            }
+            finally
+            {
+                await stream.DisposeAsync();
+            }
+
+            if (!retry)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>The worker holding this conversation's cache, or a newly assigned one (never <paramref name="exclude"/>).</summary>
+    private async Task<(IModelWorkerGrain Worker, string Key)> Worker(string? exclude)
+    {
+        var key = State.Cache is { } cache && cache.Worker != exclude ? cache.Worker : await Registry.AssignWorker(State.Settings.Model, exclude);
+        return (GrainFactory.GetGrain<IModelWorkerGrain>(key), key);
+    }
+
+    private IModelRegistryGrain Registry => GrainFactory.GetGrain<IModelRegistryGrain>(0);
+
+    private static bool IsUnreachable(Exception e) =>
+        e is ConversationException { Code: ConversationErrorCode.Unavailable } or SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+        || (e is AggregateException a && a.InnerExceptions.Any(IsUnreachable))
+        || (e.InnerException is { } inner && IsUnreachable(inner));
+
+    private int ReplyBudget(TurnPlan plan) => Math.Min(plan.Reserve, plan.Limit - plan.Prompt.Ids.Count);
+
+    private static int CommonPrefix(int[] cached, IReadOnlyList<int> prompt)
+    {
+        var n = 0;
+        while (n < cached.Length && n < prompt.Count && cached[n] == prompt[n])
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    private async Task Commit(TurnPlan plan, UserMessage message, TurnResult result, bool inContext, KvHandle? cache)
+    {
+        var now = DateTimeOffset.UtcNow;
+        State.Transcript = plan.Transcript;
+        State.Transcript.Add(new TranscriptEntry(ChatRole.User, message.Content, message.MessageId, now, inContext));
+        State.Transcript.Add(new TranscriptEntry(ChatRole.Assistant, result.Reply, message.MessageId, now, inContext));
+        State.Summary = plan.Summary;
+        State.Trims += plan.Trims;
+        State.Summaries += plan.Summarized ? 1 : 0;
+        State.Turns++;
+        State.Replies[message.MessageId] = result;
+        State.Cache = cache;
+        if (inContext)
+        {
+            State.ContextTokens = result.PromptTokens + result.CompletionTokens;
+        }
+
+        await state.WriteStateAsync();
+    }
+
+    private async Task DropCache()
+    {
+        if (State.Cache is { } cache)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IModelWorkerGrain>(cache.Worker).DropCache(cache.CacheId);
+                await Registry.ReleaseWorker(cache.Worker);
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                // The worker is gone and its caches with it.
+            }
+
+            State.Cache = null;
+        }
+    }
+
+    private ConversationStatus Status() => new()
+    {
+        ConversationId = Id,
+        Settings = State.Settings,
+        Turns = State.Turns,
+        ContextTokens = State.ContextTokens,
+        ContextLimit = State.Created ? catalog.ContextLimit(State.Settings.Model) : 0,
+        Trims = State.Trims,
+        Summaries = State.Summaries,
+        CacheWorker = State.Cache?.Worker,
+        CachedTokens = State.Cache?.Tokens.Length ?? 0,
+        Summary = State.Summary,
+    };
+
+    private void EnsureCreated()
+    {
+        if (!State.Created)
+        {
+            throw new ConversationException(ConversationErrorCode.NotFound, $"Conversation '{Id}' does not exist; create it with Configure first.");
+        }
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ConversationException(ConversationErrorCode.InvalidRequest, message);
+        }
+    }
+
+    private sealed record TurnPlan(ChatPrompt Prompt, List<TranscriptEntry> Transcript, string? Summary, int Trims, bool Summarized, int Limit, int Reserve);
+}

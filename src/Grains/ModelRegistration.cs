@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace LlamaOrleans.Grains;
+
+/// <summary>
+/// Tells the model registry which models this silo hosts once the silo is active, and again every
+/// <see cref="Period"/>, so a registry that moved to another silo learns the cluster again.
+/// </summary>
+public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelRegistration> logger)
+    : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
+
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(ModelRegistration), ServiceLifecycleStage.Active, Start, Stop);
+
+    private async Task Start(CancellationToken cancellationToken)
+    {
+        await RegisterOnce();
+        _loop = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(Period);
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                await RegisterOnce().ConfigureAwait(false);
+            }
+        });
+    }
+
+    private async Task Stop(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _loop.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RegisterOnce()
+    {
+        try
+        {
+            await grains.GetGrain<IModelRegistryGrain>(0).Register(silo.SiloAddress.ToParsableString(), [.. host.HostedModels]);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Registering the models of silo {Silo} failed; retrying in {Period}", silo.SiloAddress, Period);
+        }
+    }
+
+    public void Dispose() => _stop.Dispose();
+}

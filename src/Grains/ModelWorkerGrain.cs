@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Llama.Generation;
+using Llama.Serving;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace LlamaOrleans.Grains;
+
+/// <summary>
+/// Serves turns of one model on its silo. Reentrant: many conversations' requests wait here while the
+/// engine runs one turn at a time on a thread of its own, never on the grain scheduler.
+/// </summary>
+[Reentrant]
+[ModelWorkerPlacement]
+public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : Grain, IModelWorkerGrain
+{
+    private HostedModel? _model;
+    private string _modelName = string.Empty;
+
+    private HostedModel Model => _model ?? throw new InvalidOperationException("The worker is not activated.");
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var (model, siloKey) = ModelWorkerKey.Parse(this.GetPrimaryKeyString());
+        if (siloKey != silo.SiloAddress.ToParsableString())
+        {
+            throw new ConversationException(ConversationErrorCode.Unavailable, $"Worker {this.GetPrimaryKeyString()} activated on the wrong silo {silo.SiloAddress}.");
+        }
+
+        _modelName = model;
+        // The first worker on a silo loads the weights: keep that off the grain scheduler.
+        _model = await Task.Run(() => host.Get(model), cancellationToken);
+    }
+
+    public async IAsyncEnumerable<WorkerEvent> Generate(WorkerRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var model = Model;
+        var channel = Channel.CreateUnbounded<WorkerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var options = new GenerationOptions
+        {
+            Temperature = request.Temperature,
+            TopP = request.TopP,
+            MaxGenLen = request.MaxNewTokens,
+            Seed = request.Seed,
+        };
+        // Ending the stream early (caller cancelled or went away) cancels the engine too.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var work = Task.Factory.StartNew(() => Run(model, request, options, channel.Writer, stop.Token),
+            stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            await foreach (var e in channel.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return e;
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await work.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private static void Run(HostedModel model, WorkerRequest request, GenerationOptions options, ChannelWriter<WorkerEvent> events, CancellationToken cancellationToken)
+    {
+        var tokenizer = model.Generator.Tokenizer;
+        var stops = model.Generator.Generator.StopTokens;
+        var decoder = tokenizer.CreateIncrementalDecoder();
+        try
+        {
+            var outcome = model.Caches.Continue(request.CacheId, request.ReuseTokens, request.ReuseHash, request.Tokens, options, token =>
+            {
+                if (!stops.Contains(token))
+                {
+                    events.TryWrite(new WorkerEvent { Token = token, Text = decoder.Add(token) });
+                }
+            }, cancellationToken);
+            events.TryWrite(new WorkerEvent
+            {
+                Text = decoder.Flush(),
+                Completed = new WorkerResult
+                {
+                    Tokens = [.. outcome.Tokens],
+                    Text = tokenizer.Decode(outcome.Tokens),
+                    FinishReason = outcome.FinishReason == FinishReason.Stop ? "stop" : "length",
+                    PrefilledTokens = outcome.PrefilledTokens,
+                    CachedTokens = outcome.CachedTokens,
+                    CachedHash = outcome.CachedHash,
+                },
+            });
+            events.Complete();
+        }
+        catch (CacheMissException)
+        {
+            events.TryWrite(new WorkerEvent { CacheMiss = true });
+            events.Complete();
+        }
+        catch (ArgumentException e)
+        {
+            events.Complete(new ConversationException(ConversationErrorCode.InvalidRequest, e.Message));
+        }
+        catch (Exception e)
+        {
+            events.Complete(e);
+        }
+    }
+
+    public Task<WorkerStats> GetStats()
+    {
+        var stats = Model.Caches.Statistics();
+        return Task.FromResult(new WorkerStats
+        {
+            Model = _modelName,
+            Silo = silo.SiloAddress.ToParsableString(),
+            Turns = stats.Turns,
+            PrefilledTokens = stats.PrefilledTokens,
+            GeneratedTokens = stats.GeneratedTokens,
+            CacheHits = stats.Hits,
+            CacheMisses = stats.Misses,
+            Evictions = stats.Evictions,
+            CachedConversations = stats.CachedSequences,
+        });
+    }
+
+    public Task DropCache(string cacheId)
+    {
+        Model.Caches.Drop(cacheId);
+        return Task.CompletedTask;
+    }
+
+    public Task DropAllCaches()
+    {
+        Model.Caches.DropAll();
+        return Task.CompletedTask;
+    }
+}

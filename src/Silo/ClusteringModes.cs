@@ -1,0 +1,13 @@
+namespace LlamaOrleans.Silo;
+
+/// <summary>The values of <see cref="SiloOrleansOptions.ClusteringMode"/>.</summary>
+public static class ClusteringModes
+{
+    /// <summary>
+    /// Development clustering on the loopback interface: one process, or several on one machine that name the first
+    /// one's silo port as <see cref="SiloOrleansOptions.PrimarySiloPort"/>.
+    /// </summary>
+    public const string Localhost = "Localhost";
+
+    public static IReadOnlyList<string> All { get; } = [Localhost];
+}

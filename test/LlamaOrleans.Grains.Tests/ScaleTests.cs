@@ -1,0 +1,115 @@
+using Llama.Chat;
+using Llama.Generation;
+
+namespace LlamaOrleans.Grains.Tests;
+
+[Collection(nameof(ClusterCollection))]
+public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
+{
+    private const int Limit = 512;
+    private readonly LlamaGenerator _engine = LlamaGenerator.Build(Llama.Tests.TestData.Model, Llama.Tests.TestData.Tok512, 512, 1);
+
+    public void Dispose() => _engine.Dispose();
+
+    private async Task<IConversationGrain> Create(ConversationSettings settings)
+    {
+        var conversation = fixture.Grains.GetGrain<IConversationGrain>(Guid.NewGuid().ToString("N"));
+        await conversation.Configure(settings);
+        return conversation;
+    }
+
+    [Fact]
+    public async Task A_hundred_turns_never_fail_and_trim_exactly_as_computed_independently()
+    {
+        const int Reserve = 40;
+        const string System = "You tell short stories.";
+        var conversation = await Create(new ConversationSettings
+        {
+            Model = ClusterFixture.Model,
+            SystemPrompt = System,
+            Temperature = 0,
+            MaxReplyTokens = Reserve,
+            ContextPolicy = ContextPolicy.Trim,
+        });
+        var pairs = new List<(string User, string Assistant)>();
+        var firstInContext = 0;
+
+        for (var turn = 0; turn < 100; turn++)
+        {
+            var text = $"Tell me part {turn} of the story about Tom.";
+            var result = await conversation.Send(new UserMessage($"t{turn}", text));
+
+            // Independently: drop the oldest pairs until Meta's prompt leaves room for the reply.
+            List<Message> Dialog() => [new(Role.System, System), .. pairs.Skip(firstInContext).SelectMany(p =>
+                new[] { new Message(Role.User, p.User), new Message(Role.Assistant, p.Assistant) }), new(Role.User, text)];
+            while (_engine.ChatFormat.Encode(Dialog()).Ids.Count + Reserve > Limit)
+            {
+                firstInContext++;
+            }
+
+            Assert.Equal(_engine.ChatFormat.Encode(Dialog()).Ids.Count, result.PromptTokens);
+            var status = await conversation.GetStatus();
+            Assert.True(status.ContextTokens <= Limit, $"turn {turn}: {status.ContextTokens} tokens");
+            Assert.Equal(firstInContext, status.Trims);
+            pairs.Add((text, result.Reply));
+        }
+
+        var history = await conversation.GetHistory();
+        Assert.Equal(200, history.Count);
+        Assert.Equal(firstInContext * 2, history.Count(e => !e.InContext));
+        Assert.True(firstInContext > 10);
+    }
+
+    [Fact]
+    public async Task The_summarize_policy_carries_a_summary_and_stays_within_the_context()
+    {
+        var conversation = await Create(new ConversationSettings
+        {
+            Model = ClusterFixture.Model,
+            SystemPrompt = "You tell stories.",
+            Temperature = 0,
+            MaxReplyTokens = 60,
+            ContextPolicy = ContextPolicy.Summarize,
+        });
+
+        ConversationStatus status;
+        var turn = 0;
+        do
+        {
+            await conversation.Send(new UserMessage($"t{turn}", $"What happened on day {turn}?"));
+            status = await conversation.GetStatus();
+            Assert.True(status.ContextTokens <= Limit);
+        }
+        while (status.Summaries == 0 && ++turn < 40);
+
+        Assert.True(status.Summaries > 0);
+        Assert.False(string.IsNullOrWhiteSpace(status.Summary));
+        Assert.True(status.Trims > 0);
+        var next = await conversation.Send(new UserMessage("after", "And the next day?"));
+        Assert.False(string.IsNullOrEmpty(next.Reply));
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_conversations_get_their_single_conversation_replies_on_hosting_silos_only()
+    {
+        var settings = new ConversationSettings { Model = ClusterFixture.Model, Temperature = 0, MaxReplyTokens = 30 };
+        var topics = Enumerable.Range(0, 50).Select(i => $"Tell me about animal number {i}.").ToArray();
+        var conversations = await Task.WhenAll(topics.Select(_ => Create(settings)));
+
+        var replies = await Task.WhenAll(conversations.Select((c, i) => c.Send(new UserMessage("m", topics[i]))));
+
+        for (var i = 0; i < topics.Length; i++)
+        {
+            var expected = _engine.ChatCompletion([[new Message(Role.User, topics[i])]], temperature: 0, maxGenLen: 30)[0].Generation.Content;
+            Assert.Equal(expected, replies[i].Reply);
+        }
+
+        var hosts = await fixture.Grains.GetGrain<IModelRegistryGrain>(0).GetHosts(ClusterFixture.Model);
+        Assert.Equal(2, hosts.Length);
+        var workers = (await Task.WhenAll(conversations.Select(c => c.GetStatus()))).Select(s => s.CacheWorker!).Distinct().ToArray();
+        Assert.Equal(2, workers.Length);
+        Assert.All(workers, w => Assert.Contains(ModelWorkerKey.Parse(w).Silo, hosts));
+        var nonHosting = fixture.Cluster.GetActiveSilos().Select(s => s.SiloAddress.ToParsableString()).Except(hosts).Single();
+        Assert.DoesNotContain(workers, w => ModelWorkerKey.Parse(w).Silo == nonHosting);
+    }
+}

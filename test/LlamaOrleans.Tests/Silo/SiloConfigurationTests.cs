@@ -1,0 +1,191 @@
+using System.Net;
+using LlamaOrleans.Grains;
+using LlamaOrleans.Grains.Storage;
+using LlamaOrleans.Silo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+
+namespace LlamaOrleans.Tests.Silo;
+
+/// <summary>What the silo host makes of its configuration, read from the built (not started) host's real services.</summary>
+public sealed class SiloConfigurationTests
+{
+    private static IHost Build(params string[] args) => LlamaSiloHost.CreateBuilder(args).Build();
+
+    private static string Shipped(string relative) => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, relative));
+
+    [Fact]
+    public void With_no_configuration_the_silo_is_a_localhost_cluster_with_the_demo_model_and_a_SQLite_file()
+    {
+        using var host = Build();
+
+        var endpoints = host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
+        Assert.Equal(11111, endpoints.SiloPort);
+        Assert.Equal(30000, endpoints.GatewayPort);
+        Assert.Equal(IPAddress.Loopback, endpoints.AdvertisedIPAddress);
+        var cluster = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value;
+        Assert.Equal("dev", cluster.ClusterId);
+        Assert.Equal("llama-orleans", cluster.ServiceId);
+
+        var storage = host.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Conversations);
+        var sqlite = Assert.IsType<SqliteGrainStorage>(storage);
+        Assert.Equal(Path.GetFullPath("data/conversations.db"), sqlite.FilePath);
+        Assert.False(host.Services.GetRequiredService<IOptionsMonitor<SqliteGrainStorageOptions>>().Get(StorageNames.Conversations).DeleteStateOnClear);
+
+        var model = Assert.Single(host.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value.Models);
+        Assert.Equal("demo", model.Name);
+        Assert.Equal(512, model.MaxSeqLen);
+        Assert.True(model.Host);
+        Assert.Equal(Shipped("models/stories260K.bin"), model.Path);
+        Assert.Equal(Shipped("models/tok512.bin"), model.Tokenizer);
+        Assert.True(File.Exists(model.Path));
+        Assert.True(File.Exists(model.Tokenizer));
+    }
+
+    [Fact]
+    public void Command_line_arguments_override_the_shipped_settings()
+    {
+        var database = Path.Combine(Path.GetTempPath(), "elsewhere", "state.db");
+
+        using var host = Build(
+            "--Orleans:ClusterId=blue",
+            "--Orleans:ServiceId=chat",
+            "--Orleans:SiloPort=12001",
+            "--Orleans:GatewayPort=12002",
+            "--Orleans:PrimarySiloPort=12000",
+            "--Storage:Provider=sqlite",
+            $"--Storage:DataSource={database}",
+            "--Storage:DeleteStateOnClear=true",
+            "--Llama:Models:0:MaxSeqLen=256",
+            "--Llama:Models:0:Host=false",
+            "--Llama:Models:0:Path=/models/llama-2-7b-chat");
+
+        var endpoints = host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
+        Assert.Equal(12001, endpoints.SiloPort);
+        Assert.Equal(12002, endpoints.GatewayPort);
+        var cluster = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value;
+        Assert.Equal("blue", cluster.ClusterId);
+        Assert.Equal("chat", cluster.ServiceId);
+        var primary = host.Services.GetRequiredService<IOptions<DevelopmentClusterMembershipOptions>>().Value.PrimarySiloEndpoint;
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 12000), primary);
+
+        var storage = host.Services.GetRequiredService<IOptionsMonitor<SqliteGrainStorageOptions>>().Get(StorageNames.Conversations);
+        Assert.Equal(database, storage.DataSource);
+        Assert.True(storage.DeleteStateOnClear);
+
+        var model = Assert.Single(host.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value.Models);
+        Assert.Equal("demo", model.Name);
+        Assert.Equal(256, model.MaxSeqLen);
+        Assert.False(model.Host);
+        Assert.Equal("/models/llama-2-7b-chat", model.Path);
+        Assert.Equal(Shipped("models/tok512.bin"), model.Tokenizer);
+    }
+
+    [Fact]
+    public void Prefixed_environment_variables_are_read_and_the_command_line_wins_over_them()
+    {
+        // Keys no other test reads, since the environment is the whole test process's.
+        Environment.SetEnvironmentVariable("LLAMA_SiloTest__FromEnvironment", "env");
+        Environment.SetEnvironmentVariable("LLAMA_SiloTest__Both", "env");
+        try
+        {
+            var builder = LlamaSiloHost.CreateBuilder(["--SiloTest:Both=command line"]);
+
+            Assert.Equal("env", builder.Configuration["SiloTest:FromEnvironment"]);
+            Assert.Equal("command line", builder.Configuration["SiloTest:Both"]);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LLAMA_SiloTest__FromEnvironment", null);
+            Environment.SetEnvironmentVariable("LLAMA_SiloTest__Both", null);
+        }
+    }
+
+    [Fact]
+    public void Configuration_added_by_the_caller_wins_over_the_command_line()
+    {
+        var builder = LlamaSiloHost.CreateBuilder(
+            ["--Orleans:SiloPort=12001"],
+            configuration => configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Orleans:SiloPort"] = "12011" }));
+        using var host = builder.Build();
+
+        Assert.Equal(12011, host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value.SiloPort);
+        Assert.Equal(12011, host.Services.GetRequiredService<IOptions<SiloOrleansOptions>>().Value.SiloPort);
+    }
+
+    [Theory]
+    [InlineData("--Orleans:ClusteringMode=Consul", "Orleans:ClusteringMode 'Consul' is not known; supported: Localhost.")]
+    [InlineData("--Storage:Provider=Redis", "Storage:Provider 'Redis' is not known; supported: Sqlite.")]
+    [InlineData("--Orleans:SiloPort=0", "Orleans:SiloPort is 0; a port is between 1 and 65535.")]
+    [InlineData("--Orleans:GatewayPort=11111", "Orleans:SiloPort and GatewayPort are both 11111; they must differ.")]
+    [InlineData("--Orleans:ServiceId= ", "Orleans:ServiceId is empty.")]
+    [InlineData("--Storage:DataSource=", "Storage:DataSource is empty.")]
+    public void Invalid_orleans_or_storage_settings_stop_the_silo_before_it_is_built(string argument, string message)
+    {
+        var error = Assert.Throws<SiloConfigurationException>(() => LlamaSiloHost.CreateBuilder([argument]));
+
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void A_port_that_is_not_a_number_is_reported_with_its_key()
+    {
+        var error = Assert.Throws<SiloConfigurationException>(() => LlamaSiloHost.CreateBuilder(["--Orleans:GatewayPort=thirty"]));
+
+        Assert.Contains("Orleans:GatewayPort", error.Message, StringComparison.Ordinal);
+        Assert.Contains("thirty", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Clustering:ProviderType", "Development")]
+    [InlineData("Endpoints:SiloPort", "11112")]
+    public void Orleans_own_clustering_and_endpoint_sections_are_refused(string key, string value)
+    {
+        var error = Assert.Throws<SiloConfigurationException>(() => LlamaSiloHost.CreateBuilder([$"--Orleans:{key}={value}"]));
+
+        Assert.StartsWith($"Orleans:{key.Split(':')[0]} is Orleans' own provider configuration", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_hosted_model_whose_checkpoint_is_missing_stops_the_start_naming_the_path()
+    {
+        using var host = Build("--Llama:Models:0:Path=models/missing.bin", "--Storage:DataSource=" + Path.Combine(Path.GetTempPath(), "never-created.db"));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        var failure = Assert.Single(error.Failures);
+        Assert.Equal($"Llama:Models:0:Path: the checkpoint of model 'demo', '{Shipped("models/missing.bin")}', does not exist.", failure);
+    }
+
+    [Fact]
+    public void A_hosted_model_whose_tokenizer_is_missing_is_reported_with_the_path()
+    {
+        var tokenizer = Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}", "tokenizer.model");
+        using var host = Build($"--Llama:Models:0:Tokenizer={tokenizer}");
+
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value);
+
+        Assert.Contains($"'{tokenizer}', does not exist", Assert.Single(error.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Models_hosted_elsewhere_need_no_local_files_but_every_model_needs_a_distinct_name()
+    {
+        using var elsewhere = Build("--Llama:Models:0:Host=false", "--Llama:Models:0:Path=/absent/model.bin", "--Llama:Models:0:Tokenizer=/absent/tok.bin");
+        Assert.Equal("/absent/model.bin", elsewhere.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value.Models[0].Path);
+
+        using var twins = Build("--Llama:Models:1:Name=demo", "--Llama:Models:1:Host=false", "--Llama:Models:2:Host=false", "--Llama:Models:2:MaxSeqLen=0");
+        var error = Assert.Throws<OptionsValidationException>(() => twins.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value);
+        Assert.Equal(
+            [
+                "Llama:Models:1:Name 'demo' is used by an earlier model too.",
+                "Llama:Models:2:Name is empty.",
+                "Llama:Models:2:MaxSeqLen is 0; it must be positive.",
+            ],
+            error.Failures);
+    }
+}
