@@ -12,8 +12,8 @@ namespace Llama.Cli;
 internal static class ChatCommand
 {
     public const string Usage =
-        "llama-orleans chat [--conversation ID] [--system TEXT] [--model NAME] [--temperature T] [--silo HOST:PORT]\n" +
-        "    [--message TEXT] [--history] [--json]\n" +
+        "llama-orleans chat [--conversation ID] [--system TEXT] [--model NAME] [--temperature T] [--max-tokens N]\n" +
+        "    [--silo HOST:PORT] [--message TEXT] [--history] [--json]\n" +
         "    interactive unless --message or --history; a new conversation id is made and printed unless --conversation";
 
     public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
@@ -22,13 +22,14 @@ internal static class ChatCommand
     private static async Task<int> RunAsync(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr,
         CancellationToken cancellationToken)
     {
-        var line = new CommandLine(args, ["conversation", "system", "model", "temperature", "silo", "message"], ["history", "json"]);
+        var line = new CommandLine(args, ["conversation", "system", "model", "temperature", "max-tokens", "silo", "message"], ["history", "json"]);
         var given = line.Get("conversation");
         var conversationId = given ?? LlamaOrleansClient.NewConversationId();
         var silo = line.Get("silo") ?? LlamaOrleansClientOptions.DefaultGateway;
         var message = line.Get("message");
         var model = line.Get("model");
         var temperature = line.Float("temperature");
+        var maxTokens = line.Int("max-tokens", min: 1);
         Validate(line, conversationId, silo, message, model, temperature);
 
         try
@@ -58,6 +59,7 @@ internal static class ChatCommand
                     Model = model ?? s.Model,
                     SystemPrompt = system ?? s.SystemPrompt,
                     Temperature = temperature ?? s.Temperature,
+                    MaxReplyTokens = maxTokens ?? s.MaxReplyTokens,
                 }, cancellationToken);
 
                 if (message is null)
@@ -144,9 +146,9 @@ internal static class ChatCommand
                 throw new UsageException("--history needs --conversation ID");
             }
 
-            if (line.Has("system") || model is not null || temperature is not null)
+            if (line.Has("system") || model is not null || temperature is not null || line.Has("max-tokens"))
             {
-                throw new UsageException("--history only reads: it takes no --system, --model or --temperature");
+                throw new UsageException("--history only reads: it takes no --system, --model, --temperature or --max-tokens");
             }
         }
         else if (line.Has("json") && message is null)

@@ -12,11 +12,11 @@ public sealed class LlamaOrleansClientOptions
     /// <summary>The gateway used when <see cref="Gateways"/> is empty: a silo on this machine.</summary>
     public const string DefaultGateway = "localhost:30000";
 
-    /// <summary>Must match the silos' cluster id (Orleans' development default is "dev").</summary>
+    /// <summary>Must match the silos' cluster id; the default is that of llama-orleans-silo.</summary>
     public string ClusterId { get; set; } = "dev";
 
-    /// <summary>Must match the silos' service id (Orleans' development default is "dev").</summary>
-    public string ServiceId { get; set; } = "dev";
+    /// <summary>Must match the silos' service id; the default is that of llama-orleans-silo.</summary>
+    public string ServiceId { get; set; } = "llama-orleans";
 
     /// <summary>Silo gateways as "host:port" (a name, an IPv4 address or a bracketed IPv6 address); empty means <see cref="DefaultGateway"/>.</summary>
     public List<string> Gateways { get; set; } = [];

@@ -50,10 +50,10 @@ public sealed partial class ChatCommandTests(ClusterFixture fixture)
         var id = LlamaOrleansClient.NewConversationId();
 
         var (code, _, _) = await ChatAsync("", "--conversation", id, "--system", "be brief", "--model", "tiny", "--temperature", "0",
-            "--message", "hi");
+            "--max-tokens", "7", "--message", "hi");
 
         Assert.Equal(0, code);
-        Assert.Equal(new ConversationSettings { Model = "tiny", SystemPrompt = "be brief", Temperature = 0 },
+        Assert.Equal(new ConversationSettings { Model = "tiny", SystemPrompt = "be brief", Temperature = 0, MaxReplyTokens = 7 },
             (await fixture.Client.Conversation(id).StatusAsync(Cancel)).Settings);
     }
 
@@ -167,7 +167,8 @@ public sealed partial class ChatCommandTests(ClusterFixture fixture)
     [Theory]
     [InlineData("--history needs --conversation ID", "--history")]
     [InlineData("--history and --message do not go together", "--history", "--conversation", "c", "--message", "hi")]
-    [InlineData("--history only reads: it takes no --system, --model or --temperature", "--history", "--conversation", "c", "--model", "m")]
+    [InlineData("--history only reads: it takes no --system, --model, --temperature or --max-tokens", "--history", "--conversation", "c", "--model", "m")]
+    [InlineData("--max-tokens must be an integer of at least 1, got '0'", "--max-tokens", "0")]
     [InlineData("--json goes with --message or --history", "--json")]
     [InlineData("--silo must be HOST:PORT, got 'nowhere'", "--silo", "nowhere")]
     [InlineData("--temperature must be 0 (greedy) or positive", "--temperature", "-1")]

@@ -6,7 +6,7 @@ namespace LlamaOrleans.Client.Tests;
 
 /// <summary>
 /// One in-process silo hosting the test double of the conversation grain, shared by all tests (each uses its own
-/// conversation ids). Its cluster and service ids are Orleans' development defaults, which the client and the
+/// conversation ids). Its cluster and service ids are those of llama-orleans-silo, which the client and the
 /// CLI assume, and it listens on TCP, so external clients reach it through <see cref="Gateway"/>.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
@@ -15,7 +15,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new TestClusterBuilder(1);
         builder.Options.ClusterId = "dev";
-        builder.Options.ServiceId = "dev";
+        builder.Options.ServiceId = "llama-orleans";
         // Real sockets, so that clients outside the test cluster (hosts, the CLI) can reach the gateway.
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
         Cluster = builder.Build();

@@ -49,7 +49,7 @@ public sealed class HostingTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public void Without_gateways_the_client_looks_for_a_local_silo_on_port_30000_of_the_dev_cluster()
+    public void Without_gateways_the_client_looks_for_a_local_silo_as_llama_orleans_silo_runs_by_default()
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -60,7 +60,7 @@ public sealed class HostingTests(ClusterFixture fixture)
         var cluster = provider.GetRequiredService<IOptions<ClusterOptions>>().Value;
 
         Assert.Equal("gwy.tcp://127.0.0.1:30000/0", Assert.Single(gateways).ToString());
-        Assert.Equal(("dev", "dev"), (cluster.ClusterId, cluster.ServiceId));
+        Assert.Equal(("dev", "llama-orleans"), (cluster.ClusterId, cluster.ServiceId));
         Assert.NotNull(provider.GetRequiredService<LlamaOrleansClient>());
     }
 
