@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Llama.Orleans set-up and entry points, for a fresh Debian/Ubuntu machine with the .NET 10 SDK.
-#   ./build.sh demo   install what is missing, build, and run the demo model
+#   ./build.sh demo   install what is missing, build, and chat with the demo model on a local silo
 #   ./build.sh test   install what is missing, build, and run every test
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,10 +32,9 @@ setup() {
 
 demo() {
   setup
-  log "generating with the demo model (stories260K, llama2.c format)"
-  dotnet src/Cli/bin/Release/net10.0/llama-orleans.dll generate \
-    --model test/data/models/stories260K.bin --tokenizer test/data/models/tok512.bin \
-    --prompt "Once upon a time" --max-tokens 256 --echo "$@"
+  log "chatting with the demo model (stories260K) on a local silo; conversations persist in ./data"
+  log "(a silo already running on localhost:30000 is used; otherwise one starts in this process)"
+  dotnet src/Cli/bin/Release/net10.0/llama-orleans.dll chat "$@"
 }
 
 run_tests() {

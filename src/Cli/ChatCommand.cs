@@ -19,6 +19,20 @@ internal static class ChatCommand
     public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdin, stdout, stderr, cancellationToken).GetAwaiter().GetResult();
 
+    /// <summary>The named cluster; without --silo, the local default one, or an in-process silo when none runs.</summary>
+    private static async Task<ChatConnection> Connect(bool named, string silo, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ChatConnection.OpenAsync(silo, cancellationToken);
+        }
+        catch (ClusterUnavailableException) when (!named)
+        {
+            stderr.WriteLine($"No silo at {silo}: starting one in this process (demo model, conversations in ./data).");
+            return await ChatConnection.StartInProcessAsync(cancellationToken);
+        }
+    }
+
     private static async Task<int> RunAsync(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr,
         CancellationToken cancellationToken)
     {
@@ -34,7 +48,7 @@ internal static class ChatCommand
 
         try
         {
-            await using var connection = await ChatConnection.OpenAsync(silo, cancellationToken);
+            await using var connection = await Connect(line.Has("silo"), silo, stderr, cancellationToken);
             var conversation = connection.Client.Conversation(conversationId);
             try
             {

@@ -1,4 +1,6 @@
 using LlamaOrleans.Client;
+using LlamaOrleans.Silo;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -48,6 +50,33 @@ internal sealed class ChatConnection : IAsyncDisposable
 
             var reason = e is OperationCanceledException ? $"none within {ConnectTimeout.TotalSeconds:0} s" : e.Message.Split('\n')[0].Trim();
             throw new ClusterUnavailableException($"no silo answered at {silo} ({reason}); start one or pass --silo HOST:PORT", e);
+        }
+    }
+
+    /// <summary>
+    /// Starts the embedded default silo in this process (demo model, SQLite conversations under ./data, the same
+    /// configuration sources as llama-orleans-silo) and talks to it directly.
+    /// </summary>
+    public static async Task<ChatConnection> StartInProcessAsync(CancellationToken cancellationToken)
+    {
+        // The chat owns the terminal: only problems are worth printing between replies.
+        var builder = LlamaSiloHost.CreateBuilder([], configuration => configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        }));
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.Services.AddSingleton<LlamaOrleansClient>();
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+            return new ChatConnection(host);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            host.Dispose();
+            throw new ClusterUnavailableException($"the in-process silo did not start: {e.Message}", e);
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class ConversationGrain(
         var limit = catalog.ContextLimit(settings.Model);
         Require(settings.Temperature >= 0 && float.IsFinite(settings.Temperature), $"temperature must be 0 or more, got {settings.Temperature}.");
         Require(settings.TopP > 0 && settings.TopP <= 1, $"top_p must be in (0, 1], got {settings.TopP}.");
-        Require(settings.MaxReplyTokens is null or > 0 && settings.MaxReplyTokens < limit,
+        Require(settings.MaxReplyTokens is null || (settings.MaxReplyTokens > 0 && settings.MaxReplyTokens < limit),
             $"max reply tokens must be between 1 and {limit - 1} for model '{settings.Model}', got {settings.MaxReplyTokens}.");
         catalog.ChatFormat(settings.Model);
 

@@ -86,6 +86,16 @@ public sealed class ConversationTests(ClusterFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Default_settings_sample_with_a_quarter_of_the_context_for_the_reply()
+    {
+        var conversation = await Create(new ConversationSettings { Model = ClusterFixture.Model, Seed = 3 });
+        var reply = await conversation.Send(new UserMessage("1", "Tell me a story."));
+
+        Assert.InRange(reply.CompletionTokens, 1, 512 / 4);
+        Assert.Equal(0.6f, (await conversation.GetStatus()).Settings.Temperature);
+    }
+
+    [Fact]
     public async Task Streaming_delivers_the_same_reply_piece_by_piece()
     {
         var conversation = await Create(Greedy());
