@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Orleans.TestingHost;
 
 [assembly: AssemblyFixture(typeof(LlamaOrleans.Client.Tests.ClusterFixture))]
@@ -18,6 +19,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.Options.ServiceId = "llama-orleans";
         // Real sockets, so that clients outside the test cluster (hosts, the CLI) can reach the gateway.
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+        builder.AddSiloBuilderConfigurator<EchoOnly>();
         Cluster = builder.Build();
     }
 
@@ -36,5 +38,15 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The CLI brings the real grains along (for its in-process silo); this silo serves the test double of
+    /// IConversationGrain alone.
+    /// </summary>
+    private sealed class EchoOnly : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder) =>
+            siloBuilder.Configure<GrainTypeOptions>(options => options.Classes.RemoveWhere(t => t.Assembly == typeof(Grains.ConversationGrain).Assembly));
     }
 }
