@@ -13,11 +13,11 @@ namespace Llama.Checkpoints;
 /// </summary>
 public sealed class HuggingFaceCheckpoint : ICheckpoint
 {
-    private readonly SafetensorsFile[] _files;
+    private readonly TensorFile[] _files;
     private readonly Dictionary<string, Source> _tensors;
     private readonly TensorReader _reader = new();
 
-    private HuggingFaceCheckpoint(string folder, HuggingFaceConfig config, SafetensorsFile[] files, Dictionary<string, Source> tensors)
+    private HuggingFaceCheckpoint(string folder, HuggingFaceConfig config, TensorFile[] files, Dictionary<string, Source> tensors)
     {
         Path = folder;
         Args = config.Args;
@@ -87,7 +87,7 @@ public sealed class HuggingFaceCheckpoint : ICheckpoint
     {
         var folder = Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         var config = HuggingFaceConfig.Read(System.IO.Path.Combine(folder, HuggingFaceConfig.FileName));
-        var files = new List<SafetensorsFile>();
+        var files = new List<TensorFile>();
         try
         {
             var weights = ReadWeights(folder, files);
@@ -102,14 +102,14 @@ public sealed class HuggingFaceCheckpoint : ICheckpoint
     }
 
     /// <summary>Opens the safetensors files (into <paramref name="files"/>) and returns every tensor by its Hugging Face name.</summary>
-    private static Dictionary<string, StoredTensor> ReadWeights(string folder, List<SafetensorsFile> files)
+    private static Dictionary<string, StoredTensor> ReadWeights(string folder, List<TensorFile> files)
     {
         var indexPath = System.IO.Path.Combine(folder, SafetensorsIndex.FileName);
         var weights = new Dictionary<string, StoredTensor>(StringComparer.Ordinal);
         if (File.Exists(indexPath))
         {
             var map = SafetensorsIndex.ReadWeightMap(indexPath);
-            var byFile = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
+            var byFile = new Dictionary<string, TensorFile>(StringComparer.Ordinal);
             foreach (var fileName in map.Values.Distinct().Order(StringComparer.Ordinal))
             {
                 var filePath = System.IO.Path.Combine(folder, fileName);

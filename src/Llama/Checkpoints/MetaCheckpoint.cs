@@ -15,11 +15,11 @@ public sealed class MetaCheckpoint : ICheckpoint
     /// <summary>Meta's checkpoints carry the RoPE frequencies, which model.py recomputes and ignores.</summary>
     internal const string RopeFreqs = "rope.freqs";
 
-    private readonly TorchArchive[] _shards;
+    private readonly TensorFile[] _shards;
     private readonly TensorReader _reader = new();
     private readonly Dictionary<string, long[]> _shapes;
 
-    private MetaCheckpoint(string folder, ModelArgs args, TorchArchive[] shards)
+    private MetaCheckpoint(string folder, ModelArgs args, TensorFile[] shards)
     {
         Path = folder;
         Args = args;
@@ -99,7 +99,7 @@ public sealed class MetaCheckpoint : ICheckpoint
         var folder = Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         var args = MetaParams.Read(System.IO.Path.Combine(folder, MetaParams.FileName));
         var paths = MetaShardFiles.Find(folder);
-        var shards = new List<TorchArchive>();
+        var shards = new List<TensorFile>();
         try
         {
             foreach (var shard in paths)
@@ -134,7 +134,7 @@ public sealed class MetaCheckpoint : ICheckpoint
     /// Shards of one model hold the same tensors with the same slice shapes and types, and identical
     /// replicated tensors (norms); anything else means shards of different models were mixed.
     /// </summary>
-    private static void CheckShardsAgree(TorchArchive[] shards)
+    private static void CheckShardsAgree(TensorFile[] shards)
     {
         var first = shards[0];
         foreach (var other in shards.Skip(1))
@@ -169,6 +169,6 @@ public sealed class MetaCheckpoint : ICheckpoint
     private static unsafe bool SameBytes(StoredTensor a, StoredTensor b) =>
         new ReadOnlySpan<byte>(a.Pointer, checked((int)a.ByteLength)).SequenceEqual(new ReadOnlySpan<byte>(b.Pointer, checked((int)b.ByteLength)));
 
-    private static CheckpointException Different(TorchArchive a, TorchArchive b, string what) =>
+    private static CheckpointException Different(TensorFile a, TensorFile b, string what) =>
         new($"{a.Name} and {b.Name} are shards of different models: {what}.");
 }

@@ -11,10 +11,10 @@ namespace Llama.Checkpoints;
 /// </summary>
 public sealed class MetaCheckpointShard : IDisposable
 {
-    private readonly TorchArchive _archive;
+    private readonly TensorFile _archive;
     private readonly TensorReader _reader = new();
 
-    private MetaCheckpointShard(ModelArgs args, int rank, int shardCount, TorchArchive archive)
+    private MetaCheckpointShard(ModelArgs args, int rank, int shardCount, TensorFile archive)
     {
         Args = args;
         Rank = rank;

@@ -4,44 +4,13 @@ using Llama.Checkpoints.Storage;
 namespace Llama.Checkpoints.Pth;
 
 /// <summary>
-/// A file written by <c>torch.save</c> holding a state dict: a zip archive with <c>ARCHIVE/data.pkl</c>
+/// Opens files written by <c>torch.save</c> holding a state dict: a zip archive with <c>ARCHIVE/data.pkl</c>
 /// (the pickled dict) and one stored member <c>ARCHIVE/data/KEY</c> per storage. Tensors are described,
 /// not read: their bytes stay in the memory map until a reader copies them out.
 /// </summary>
-internal sealed class TorchArchive : IDisposable
+internal static class TorchArchive
 {
-    private readonly MappedFile _file;
-
-    private TorchArchive(MappedFile file, IReadOnlyDictionary<string, StoredTensor> tensors)
-    {
-        _file = file;
-        Tensors = tensors;
-    }
-
-    public string Path => _file.Path;
-
-    public string Name => _file.Name;
-
-    public long Length => _file.Length;
-
-    /// <summary>Every tensor of the state dict by its key, in the pickle's order.</summary>
-    public IReadOnlyDictionary<string, StoredTensor> Tensors { get; }
-
-    public static TorchArchive Open(string path)
-    {
-        var file = MappedFile.Open(path);
-        try
-        {
-            return new TorchArchive(file, ReadTensors(file));
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
-
-    public void Dispose() => _file.Dispose();
+    public static TensorFile Open(string path) => TensorFile.Open(path, ReadTensors);
 
     private static Dictionary<string, StoredTensor> ReadTensors(MappedFile file)
     {

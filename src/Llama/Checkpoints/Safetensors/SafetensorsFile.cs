@@ -5,44 +5,14 @@ using Llama.Checkpoints.Storage;
 namespace Llama.Checkpoints.Safetensors;
 
 /// <summary>
-/// A <c>.safetensors</c> file: an 8-byte little-endian header length, a JSON header naming each tensor's
+/// Opens <c>.safetensors</c> files: an 8-byte little-endian header length, a JSON header naming each tensor's
 /// dtype, shape and byte range, then the raw little-endian data, read in place through a memory map.
 /// </summary>
-internal sealed class SafetensorsFile : IDisposable
+internal static class SafetensorsFile
 {
     private const string MetadataKey = "__metadata__";
 
-    private readonly MappedFile _file;
-
-    private SafetensorsFile(MappedFile file, IReadOnlyDictionary<string, StoredTensor> tensors)
-    {
-        _file = file;
-        Tensors = tensors;
-    }
-
-    public string Path => _file.Path;
-
-    public string Name => _file.Name;
-
-    public long Length => _file.Length;
-
-    public IReadOnlyDictionary<string, StoredTensor> Tensors { get; }
-
-    public static SafetensorsFile Open(string path)
-    {
-        var file = MappedFile.Open(path);
-        try
-        {
-            return new SafetensorsFile(file, ReadHeader(file));
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
-
-    public void Dispose() => _file.Dispose();
+    public static TensorFile Open(string path) => TensorFile.Open(path, ReadHeader);
 
     private static Dictionary<string, StoredTensor> ReadHeader(MappedFile file)
     {
