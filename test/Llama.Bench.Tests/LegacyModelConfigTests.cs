@@ -5,19 +5,19 @@ public class LegacyModelConfigTests
     [Fact]
     public void Reads_the_stories260K_header_and_accepts_its_exact_file_size()
     {
-        var config = LegacyModelConfig.Read(BenchTestData.Stories260K);
+        var config = LegacyModelConfig.Read(Llama.Tests.TestData.Model);
 
         Assert.Equal(new LegacyModelConfig(64, 172, 5, 8, 4, 512, 512, SharedClassifier: true), config);
-        Assert.Equal(new FileInfo(BenchTestData.Stories260K).Length, config.FileBytes);
+        Assert.Equal(new FileInfo(Llama.Tests.TestData.Model).Length, config.FileBytes);
     }
 
     [Fact]
     public void Weights_read_per_token_of_a_shared_classifier_model_are_the_file_less_header_and_freq_cis()
     {
-        var config = LegacyModelConfig.Read(BenchTestData.Stories260K);
+        var config = LegacyModelConfig.Read(Llama.Tests.TestData.Model);
         var freqCisBytes = 2L * 512 * (64 / 8 / 2) * sizeof(float);
 
-        Assert.Equal(new FileInfo(BenchTestData.Stories260K).Length - 28 - freqCisBytes, config.WeightBytesPerToken);
+        Assert.Equal(new FileInfo(Llama.Tests.TestData.Model).Length - 28 - freqCisBytes, config.WeightBytesPerToken);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public class LegacyModelConfigTests
     public void Rejects_a_file_whose_size_disagrees_with_its_header()
     {
         using var file = new TemporaryFile();
-        var bytes = File.ReadAllBytes(BenchTestData.Stories260K);
+        var bytes = File.ReadAllBytes(Llama.Tests.TestData.Model);
         File.WriteAllBytes(file.Path, bytes[..^4]);
 
         var error = Assert.Throws<BenchException>(() => LegacyModelConfig.Read(file.Path));

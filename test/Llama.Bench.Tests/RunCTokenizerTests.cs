@@ -8,7 +8,7 @@ public class RunCTokenizerTests
     public static TheoryData<string, int[]> GreedyPrompts()
     {
         // Prompt ids of the independent reference (SentencePiece semantics, confirmed against run.c).
-        using var json = JsonDocument.Parse(File.ReadAllText(BenchTestData.Path("reference/greedy.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Llama.Tests.TestData.Path("reference/greedy.json")));
         var data = new TheoryData<string, int[]>();
         foreach (var item in json.RootElement.GetProperty("cases").EnumerateArray())
         {
@@ -24,7 +24,7 @@ public class RunCTokenizerTests
     [MemberData(nameof(GreedyPrompts))]
     public void Encodes_reference_prompts_with_tok512_like_the_reference(string prompt, int[] expected)
     {
-        var tokenizer = RunCTokenizer.Load(BenchTestData.Tok512, 512);
+        var tokenizer = RunCTokenizer.Load(Llama.Tests.TestData.Tok512, 512);
 
         Assert.Equal(expected, tokenizer.Encode(prompt));
     }
@@ -67,7 +67,7 @@ public class RunCTokenizerTests
     [Fact]
     public void Reports_a_tokenizer_file_shorter_than_the_model_vocabulary()
     {
-        var error = Assert.Throws<BenchException>(() => RunCTokenizer.Load(BenchTestData.Tok512, 32000));
+        var error = Assert.Throws<BenchException>(() => RunCTokenizer.Load(Llama.Tests.TestData.Tok512, 32000));
 
         Assert.Contains("32000", error.Message, StringComparison.Ordinal);
     }
