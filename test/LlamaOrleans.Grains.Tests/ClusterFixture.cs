@@ -24,6 +24,14 @@ public sealed class ClusterFixture : IAsyncLifetime
         await WaitForHosts(2);
     }
 
+    /// <summary>A new conversation with <paramref name="settings"/>.</summary>
+    public async Task<IConversationGrain> CreateConversation(ConversationSettings settings)
+    {
+        var conversation = Grains.GetGrain<IConversationGrain>(Guid.NewGuid().ToString("N"));
+        await conversation.Configure(settings);
+        return conversation;
+    }
+
     /// <summary>Silos register their models shortly after start; tests begin once they have.</summary>
     public async Task WaitForHosts(int count)
     {

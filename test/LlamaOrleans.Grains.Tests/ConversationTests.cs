@@ -13,12 +13,7 @@ public sealed class ConversationTests(ClusterFixture fixture) : IDisposable
     private static ConversationSettings Greedy(string? system = "You tell short stories.", int reply = 40) =>
         new() { Model = ClusterFixture.Model, SystemPrompt = system, Temperature = 0, MaxReplyTokens = reply };
 
-    private async Task<IConversationGrain> Create(ConversationSettings settings)
-    {
-        var conversation = fixture.Grains.GetGrain<IConversationGrain>(Guid.NewGuid().ToString("N"));
-        await conversation.Configure(settings);
-        return conversation;
-    }
+    private Task<IConversationGrain> Create(ConversationSettings settings) => fixture.CreateConversation(settings);
 
     /// <summary>The engine's own ChatCompletion of the same dialog with the conversation's reply budget.</summary>
     private string Expected(IReadOnlyList<Message> dialog, int reserve)

@@ -1,7 +1,5 @@
 using Llama.Chat;
 using Llama.Generation;
-using LlamaOrleans.Grains.Storage;
-using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
 
 namespace LlamaOrleans.Grains.Tests;
@@ -13,20 +11,8 @@ public sealed class RestartTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private async Task<TestCluster> Start()
-    {
-        var builder = new TestClusterBuilder(2);
-        // Stored state belongs to a service: the restarted cluster must be the same service.
-        builder.Options.ServiceId = "restart-test";
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Test:Database"] = Path.Combine(_folder, "conversations.db"),
-        }));
-        builder.AddSiloBuilderConfigurator<SqliteSilo>();
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    // Stored state belongs to a service: the restarted cluster must be the same service.
+    private Task<TestCluster> Start() => SqliteCluster.StartAsync(2, Path.Combine(_folder, "conversations.db"), serviceId: "restart-test");
 
     [Fact]
     public async Task History_survives_a_full_cluster_restart_and_the_next_turn_is_correct()
@@ -75,16 +61,6 @@ public sealed class RestartTests : IDisposable
         {
             await cluster.StopAllSilosAsync();
             await cluster.DisposeAsync();
-        }
-    }
-
-    private sealed class SqliteSilo : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            var database = siloBuilder.Configuration["Test:Database"]!;
-            siloBuilder.AddSqliteGrainStorage(StorageNames.Conversations, o => o.DataSource = database);
-            siloBuilder.AddLlamaGrains(ClusterFixture.Models(host: true));
         }
     }
 }

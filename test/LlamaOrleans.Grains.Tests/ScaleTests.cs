@@ -11,12 +11,7 @@ public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
 
     public void Dispose() => _engine.Dispose();
 
-    private async Task<IConversationGrain> Create(ConversationSettings settings)
-    {
-        var conversation = fixture.Grains.GetGrain<IConversationGrain>(Guid.NewGuid().ToString("N"));
-        await conversation.Configure(settings);
-        return conversation;
-    }
+    private Task<IConversationGrain> Create(ConversationSettings settings) => fixture.CreateConversation(settings);
 
     [Fact]
     public async Task A_hundred_turns_never_fail_and_trim_exactly_as_computed_independently()

@@ -1,8 +1,5 @@
 using Llama.Chat;
 using Llama.Generation;
-using LlamaOrleans.Grains.Storage;
-using Microsoft.Extensions.Configuration;
-using Orleans.TestingHost;
 
 namespace LlamaOrleans.Grains.Tests;
 
@@ -13,14 +10,8 @@ public sealed class SiloLossTests
     public async Task The_next_turn_after_the_workers_silo_dies_is_recomputed_elsewhere_and_correct()
     {
         var folder = Directory.CreateTempSubdirectory("llama-loss-").FullName;
-        var builder = new TestClusterBuilder(3);
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Test:Database"] = Path.Combine(folder, "conversations.db"),
-        }));
-        builder.AddSiloBuilderConfigurator<HostingSilo>();
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
+        // Durable storage: memory storage would lose whatever state lived on the killed silo.
+        var cluster = await SqliteCluster.StartAsync(3, Path.Combine(folder, "conversations.db"));
         try
         {
             var registry = cluster.Client.GetGrain<IModelRegistryGrain>(0);
@@ -65,17 +56,6 @@ public sealed class SiloLossTests
             await cluster.StopAllSilosAsync();
             await cluster.DisposeAsync();
             Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    private sealed class HostingSilo : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            // Durable storage: memory storage would lose whatever state lived on the killed silo.
-            var database = siloBuilder.Configuration["Test:Database"]!;
-            siloBuilder.AddSqliteGrainStorage(StorageNames.Conversations, o => o.DataSource = database);
-            siloBuilder.AddLlamaGrains(ClusterFixture.Models(host: true));
         }
     }
 }
