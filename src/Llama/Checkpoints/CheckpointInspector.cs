@@ -28,24 +28,25 @@ public static class CheckpointInspector
     private static CheckpointReport InspectMeta(string folder)
     {
         using var checkpoint = MetaCheckpoint.OpenUnchecked(folder);
-        return Report(checkpoint, MetaParams.FileName, checkpoint.ShardPaths, tiedOutput: false);
+        return Report(checkpoint, MetaParams.FileName, checkpoint.ShardPaths);
     }
 
     private static CheckpointReport InspectHuggingFace(string folder)
     {
         using var checkpoint = HuggingFaceCheckpoint.OpenUnchecked(folder);
-        return Report(checkpoint, HuggingFaceConfig.FileName, checkpoint.FilePaths, checkpoint.TiedEmbeddings);
+        return Report(checkpoint, HuggingFaceConfig.FileName, checkpoint.FilePaths);
     }
 
     private static CheckpointReport InspectLlama2c(string file)
     {
         using var checkpoint = Llama2cCheckpoint.Open(file);
-        return Report(checkpoint, "the .bin header", [file], tiedOutput: false);
+        return Report(checkpoint, "the .bin header", [file]);
     }
 
-    private static CheckpointReport Report(ICheckpoint checkpoint, string argsSource, IReadOnlyList<string> files, bool tiedOutput)
+    private static CheckpointReport Report(ICheckpoint checkpoint, string argsSource, IReadOnlyList<string> files)
     {
-        var counted = checkpoint.TensorNames.Where(n => !(tiedOutput && n == TensorNames.Output));
+        // A tied classifier is the embedding table: its parameters count once.
+        var counted = checkpoint.TensorNames.Where(n => !(checkpoint.TiedEmbeddings && n == TensorNames.Output));
         return new CheckpointReport(
             checkpoint.Path,
             checkpoint.Format,

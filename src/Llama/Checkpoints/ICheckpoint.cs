@@ -24,6 +24,9 @@ public interface ICheckpoint : IDisposable
     /// <summary>Names of the tensors present (Meta's names; extras such as rope.freqs are not listed).</summary>
     IReadOnlyCollection<string> TensorNames { get; }
 
+    /// <summary>True when the output projection is the token embedding table itself (stored once).</summary>
+    bool TiedEmbeddings => false;
+
     /// <summary>Shape of a tensor as the model uses it.</summary>
     long[] Shape(string name);
 

@@ -46,6 +46,9 @@ public sealed class Llama2cCheckpoint : ICheckpoint
 
     public IReadOnlyCollection<string> TensorNames => _tensors.Keys;
 
+    /// <summary>A positive vocab_size in the header: the classifier is the embedding table.</summary>
+    public bool TiedEmbeddings => _tensors[Checkpoints.TensorNames.Output].Offset == _tensors[Checkpoints.TensorNames.TokEmbeddings].Offset;
+
     public static Llama2cCheckpoint Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -104,8 +104,10 @@ public sealed class Transformer : IDisposable
                 new RmsNorm(Weight(TensorNames.FfnNorm(i), dim), args.NormEps));
         }
 
-        return new Transformer(args, Weight(TensorNames.TokEmbeddings, vocab, dim), layers,
-            new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps), Weight(TensorNames.Output, vocab, dim),
+        var embeddings = Weight(TensorNames.TokEmbeddings, vocab, dim);
+        // A tied classifier is the same table: one copy in memory serves both.
+        var output = checkpoint.TiedEmbeddings ? embeddings : Weight(TensorNames.Output, vocab, dim);
+        return new Transformer(args, embeddings, layers, new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps), output,
             maxSeqLen, maxBatchSize, device, type, threads, options.CpuDecodeMaxBatch);
     }
 
@@ -209,7 +211,10 @@ public sealed class Transformer : IDisposable
 
         Embeddings.Dispose();
         Norm.Dispose();
-        Output.Dispose();
+        if (!ReferenceEquals(Output, Embeddings))
+        {
+            Output.Dispose();
+        }
         Rope.Dispose();
         Cache.Dispose();
         _cpuDecoder?.Dispose();

@@ -43,6 +43,7 @@ public class CheckpointInspectorTests
         Assert.Equal(ScalarType.Float32, report.StoredType);
         Assert.Equal(new FileInfo(TestData.Model).Length, report.TotalBytes);
         Assert.Equal(512, report.Args.TrainedSeqLen);
+        Assert.Equal(Parameters - (512 * 64), report.ParameterCount);
         Assert.Empty(report.Problems);
     }
 

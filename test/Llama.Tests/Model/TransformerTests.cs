@@ -79,6 +79,16 @@ public class TransformerTests
     }
 
     [Fact]
+    public void A_tied_classifier_is_held_once()
+    {
+        using var checkpoint = Llama2cCheckpoint.Open(TestData.Model);
+        using var model = Transformer.Load(checkpoint, checkpoint.Args, 512, 1, new EngineOptions());
+
+        Assert.True(checkpoint.TiedEmbeddings);
+        Assert.Same(model.Embeddings, model.Output);
+    }
+
+    [Fact]
     public void Bad_batches_are_rejected_with_clear_messages()
     {
         using var model = LoadStories();
