@@ -18,7 +18,7 @@ mkdir -p "$out"
 exec > >(tee "$out/cuda-check.log") 2>&1
 tee_pid=$!
 devices=${CHECK_DEVICES:-cuda cpu}
-work=/tmp/llama-cuda-check
+work=/tmp/llama-bundle-check
 verdicts=()
 started=$SECONDS
 
@@ -65,6 +65,7 @@ nvidia_libs=$(find "$(dirname "$torch_dir")/nvidia" -maxdepth 3 -type d -name li
 export LD_LIBRARY_PATH=$TORCH_LIB${nvidia_libs:+:$nvidia_libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 ls "$TORCH_LIB" | grep -E '^lib(torch|c10)' | tr '\n' ' '; echo
+ldd "$TORCH_LIB/libtorch.so" | grep -E 'torch_cuda|c10_cuda'
 [ -f "$TORCH_LIB/libtorch_cuda.so" ] && { ldd "$TORCH_LIB/libtorch_cuda.so" | grep 'not found' || echo "libtorch_cuda.so: all dependencies found"; }
 
 symbols() {
@@ -82,43 +83,61 @@ smoke() {
   for device in $(printf '%s\n' $devices | sort); do
     echo "-- smoke $device"
     timeout 120 $cli generate --model test/data/models/stories260K.bin --tokenizer test/data/models/tok512.bin \
-      --prompt "Once upon a time" --temperature 0 --max-tokens 16 --device "$device" || return 1
+      --prompt "Once upon a time" --temperature 0 --max-tokens 16 --device "$device" && continue
+    if [ "$device" != cpu ]; then
+      echo "-- which CUDA libraries that run loaded (LD_DEBUG=files):"
+      LD_DEBUG=files timeout 120 $cli generate --model test/data/models/stories260K.bin --prompt x --max-tokens 1 \
+        --tokenizer test/data/models/tok512.bin --device "$device" 2>&1 | grep -oE 'file=[^ ]*(cuda|cudart|cublas)[^ ]*' | sort -u | head -n 20
+    fi
+    return 1
   done
+}
+
+lib=shipped
+can_rebuild() { [ "$lib" = shipped ] && [ -d "$app/torchsharp-native" ] && command -v g++ >/dev/null; }
+rebuild() {
+  step "rebuild libLibTorchSharp.so against this PyTorch ($1)"
+  mv "$app/cli/libLibTorchSharp.so" "$app/cli/libLibTorchSharp.so.shipped"
+  lib=rebuilt
+  timeout 420 bash build/libtorchsharp-rebuild.sh "$app/torchsharp-native/src/Native/LibTorchSharp" "$torch_dir" \
+    "$app/cli/libLibTorchSharp.so" && symbols
+}
+checked() {
+  step "smoke ($lib libLibTorchSharp.so): $devices"
+  smoke || return 2
+  local device failed=0
+  for device in $devices; do
+    step "greedy stories260K, $device float32 ($lib libLibTorchSharp.so)"
+    if timeout 300 python3 build/cuda-check.py greedy --cli "$cli" --device "$device" --dtype float32; then
+      verdict "ok   greedy $device/float32 equals greedy.json ($lib libLibTorchSharp.so)"
+    else
+      verdict "FAIL greedy $device/float32 differs from greedy.json ($lib libLibTorchSharp.so)"
+      failed=1
+    fi
+  done
+  return $failed
 }
 
 step "libLibTorchSharp.so as shipped"
 symbols
-step "smoke: $devices"
-if [ -z "${REBUILD_LIBTORCHSHARP:-}" ] && smoke; then
-  verdict "ok   smoke with the shipped libLibTorchSharp.so"
-elif [ -d "$app/torchsharp-native" ] && command -v g++ >/dev/null; then
-  verdict "info ${REBUILD_LIBTORCHSHARP:+REBUILD_LIBTORCHSHARP set: }rebuilding libLibTorchSharp.so against this PyTorch"
-  step "rebuild libLibTorchSharp.so"
-  mv "$app/cli/libLibTorchSharp.so" "$app/cli/libLibTorchSharp.so.shipped"
-  if timeout 420 bash build/libtorchsharp-rebuild.sh "$app/torchsharp-native/src/Native/LibTorchSharp" "$torch_dir" \
-      "$app/cli/libLibTorchSharp.so" && symbols && smoke; then
-    verdict "ok   smoke with libLibTorchSharp.so rebuilt against this PyTorch"
-  else
-    verdict "FAIL smoke, also with a rebuilt libLibTorchSharp.so"
-    finish
-  fi
-else
-  verdict "FAIL smoke (no TorchSharp source or g++ to rebuild libLibTorchSharp.so)"
-  finish
+if [ -n "${REBUILD_LIBTORCHSHARP:-}" ] && can_rebuild; then
+  rebuild "REBUILD_LIBTORCHSHARP set"
 fi
-
-for device in $devices; do
-  step "greedy stories260K, $device float32"
-  if timeout 300 python3 build/cuda-check.py greedy --cli "$cli" --device "$device" --dtype float32; then
-    verdict "ok   greedy $device/float32 equals greedy.json"
-  else
-    verdict "FAIL greedy $device/float32 differs from greedy.json"
-  fi
-done
+checked
+result=$?
+if [ $result -ne 0 ] && can_rebuild; then
+  # The shipped library was built for another libtorch: a missing symbol or a changed layout shows here.
+  verdict "info the shipped libLibTorchSharp.so failed $([ $result -eq 2 ] && echo the smoke test || echo greedy); retrying with a rebuilt one"
+  verdicts=("${verdicts[@]/#FAIL/diff}")
+  rebuild "the shipped one failed"
+  checked
+  result=$?
+fi
+[ $result -eq 2 ] && { verdict "FAIL smoke: llama-orleans does not run on $devices ($lib libLibTorchSharp.so)"; finish; }
 case " $devices " in *" cuda "*)
   step "greedy stories260K, cuda bfloat16 (reported, not required to match)"
   timeout 300 python3 build/cuda-check.py greedy --cli "$cli" --device cuda --dtype bfloat16 --report-only
-  verdict "info greedy cuda/bfloat16 reported above" ;;
+  verdict "info greedy cuda/bfloat16 reported above ($lib libLibTorchSharp.so)" ;;
 esac
 
 step "random 110M model (Llama.Bench models)"
