@@ -4,9 +4,9 @@
 #   build/cuda-device-check.sh [BUNDLE]     (default artifacts/cuda-bundle/llama-orleans-cuda.tar.xz)
 # Everything it prints also goes to $OUT/cuda-check.log ($OUT defaults to artifacts/cuda-check).
 # Steps: unpack; point the loader at PyTorch's torch/lib; report libLibTorchSharp.so's unresolved symbols;
-# smoke-test each device (rebuilding libLibTorchSharp.so against this PyTorch if the shipped one fails and the
-# bundle has its source); greedy stories260K against test/data/reference/greedy.json (float32 must match,
-# bfloat16 is reported); decode rates on the bench's random 110M model, CUDA against CPU.
+# smoke-test each device and run greedy stories260K against test/data/reference/greedy.json (float32 must
+# match), and if either fails, again with libLibTorchSharp.so rebuilt against this PyTorch (when the bundle has
+# its source); report bfloat16 greedy; time decode on the bench's random 110M model, CUDA against CPU.
 # Overrides for trying it on a host without CUDA or PyTorch: CHECK_DEVICES="cpu", TORCH_LIB=DIR.
 # REBUILD_LIBTORCHSHARP=1 rebuilds libLibTorchSharp.so even when the shipped one passes the smoke test.
 set -uo pipefail
@@ -54,8 +54,11 @@ bench="$app/dotnet/dotnet $app/bench/Llama.Bench.dll"
 
 step "PyTorch"
 if [ -z "${TORCH_LIB:-}" ]; then
-  timeout 120 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-", "cxx11abi", torch.compiled_with_cxx11_abi())'
-  torch_dir=$(timeout 60 python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))') || { verdict "FAIL python3 cannot import torch"; finish; }
+  # One import (it takes seconds): the facts on stderr, torch's folder on stdout.
+  torch_dir=$(timeout 120 python3 -c 'import os, sys, torch
+print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(),
+      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-", "cxx11abi", torch.compiled_with_cxx11_abi(), file=sys.stderr)
+print(os.path.dirname(torch.__file__))') || { verdict "FAIL python3 cannot import torch"; finish; }
   TORCH_LIB=$torch_dir/lib
 fi
 torch_dir=$(dirname "$TORCH_LIB")
