@@ -45,11 +45,11 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
 
         var maxGenLen = options.MaxGenLen ?? (Model.MaxSeqLen - 1);
         var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
-        var sequences = requests.Select((r, i) => new SequenceState(i, r.Slot, r.Tokens,
+        var sequences = requests.Select((r, i) => new SequenceState(i, Model.SlotBlocks(r.Slot), r.Tokens,
             Math.Min(maxGenLen, Model.MaxSeqLen - r.Tokens.Count), new SeededRandom(seed + (ulong)i))).ToArray();
 
         var prefill = Model.Forward(
-            requests.Select(r => new SequenceInput(r.Slot, r.CachedTokens, r.Tokens.Skip(r.CachedTokens).ToArray())).ToArray(),
+            sequences.Select((s, i) => new SequenceInput(s.Blocks, requests[i].CachedTokens, requests[i].Tokens.Skip(requests[i].CachedTokens).ToArray())).ToArray(),
             options.Logprobs);
         var vocab = Model.Args.VocabSize;
         var lastLogits = new float[sequences.Length][];
@@ -105,7 +105,7 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
                 break;
             }
 
-            var step = Model.Forward(active.Select(s => new SequenceInput(s.Slot, s.Tokens.Count - 1, [s.Tokens[^1]])).ToArray());
+            var step = Model.Forward(active.Select(s => new SequenceInput(s.Blocks, s.Tokens.Count - 1, [s.Tokens[^1]])).ToArray());
             for (var i = 0; i < active.Count; i++)
             {
                 lastLogits[active[i].Index] = step[i];
@@ -154,11 +154,11 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
         }
     }
 
-    private sealed class SequenceState(int index, int slot, IReadOnlyList<int> prompt, int budget, SeededRandom random)
+    private sealed class SequenceState(int index, IReadOnlyList<int> blocks, IReadOnlyList<int> prompt, int budget, SeededRandom random)
     {
         public int Index { get; } = index;
 
-        public int Slot { get; } = slot;
+        public IReadOnlyList<int> Blocks { get; } = blocks;
 
         public int PromptTokens { get; } = prompt.Count;
 

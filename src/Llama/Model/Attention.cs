@@ -3,7 +3,7 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Llama.Model;
 
-/// <summary>Meta's Attention: grouped-query attention with rotary embeddings over a KV cache.</summary>
+/// <summary>Meta's Attention: grouped-query attention with rotary embeddings over the paged KV cache.</summary>
 public sealed class Attention(ModelArgs args, Tensor wq, Tensor wk, Tensor wv, Tensor wo) : IDisposable
 {
     public Tensor Wq { get; } = wq;
@@ -14,29 +14,35 @@ public sealed class Attention(ModelArgs args, Tensor wq, Tensor wk, Tensor wv, T
 
     public Tensor Wo { get; } = wo;
 
+    /// <param name="x">Packed rows [rows, dim].</param>
     internal Tensor Forward(Tensor x, BatchLayout layout, RotaryEmbedding rope, Tensor cacheK, Tensor cacheV)
     {
         using var scope = NewDisposeScope();
-        long b = layout.Batch, t = layout.Time, heads = args.NHeads, kvHeads = args.KvHeads, headDim = args.HeadDim;
-        var xq = rope.Apply(F.linear(x, Wq).view(b, t, heads, headDim), layout.Positions);
-        var xk = rope.Apply(F.linear(x, Wk).view(b, t, kvHeads, headDim), layout.Positions);
-        var xv = F.linear(x, Wv).view(b, t, kvHeads, headDim);
+        long n = layout.Rows, heads = args.NHeads, kvHeads = args.KvHeads, headDim = args.HeadDim;
+        var xq = rope.Apply(F.linear(x, Wq).view(1, n, heads, headDim), layout.Positions).view(n, heads, headDim);
+        var xk = rope.Apply(F.linear(x, Wk).view(1, n, kvHeads, headDim), layout.Positions).view(n, kvHeads, headDim);
+        var xv = F.linear(x, Wv).view(n, kvHeads, headDim);
 
-        // Store only real tokens: each (slot, position) pair gets its row of the padded batch.
-        var indices = new[] { layout.WriteSlots, layout.WritePositions };
-        cacheK.index_put_(xk.view(b * t, kvHeads, headDim).index_select(0, layout.WriteRows), indices);
-        cacheV.index_put_(xv.view(b * t, kvHeads, headDim).index_select(0, layout.WriteRows), indices);
+        // Every row's key and value go into its block before any row attends: later rows of a chunk read earlier ones.
+        var keysFlat = cacheK.view(-1, kvHeads, headDim);
+        var valuesFlat = cacheV.view(-1, kvHeads, headDim);
+        keysFlat.index_copy_(0, layout.WriteRows, xk);
+        valuesFlat.index_copy_(0, layout.WriteRows, xv);
 
-        var keys = RepeatKv(cacheK.narrow(1, 0, layout.KeyLength).index_select(0, layout.Slots));
-        var values = RepeatKv(cacheV.narrow(1, 0, layout.KeyLength).index_select(0, layout.Slots));
+        var output = zeros([n, heads, headDim], xq.dtype, xq.device);
+        foreach (var group in layout.Groups)
+        {
+            long b = group.Batch, t = group.Time, keyLength = group.KeyLength;
+            var q = xq.index_select(0, group.QueryRows).view(b, t, heads, headDim).transpose(1, 2);
+            var k = RepeatKv(keysFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
+            var v = RepeatKv(valuesFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
+            var scores = (matmul(q, k.transpose(2, 3)) / Math.Sqrt(headDim)).to_type(ScalarType.Float32) + group.Mask;
+            var probabilities = F.softmax(scores, -1).to_type(q.dtype);
+            var attended = matmul(probabilities, v).transpose(1, 2).reshape(b * t, heads, headDim);
+            output.index_copy_(0, group.QueryRows, attended);
+        }
 
-        var q = xq.transpose(1, 2);
-        var k = keys.transpose(1, 2);
-        var v = values.transpose(1, 2);
-        var scores = (matmul(q, k.transpose(2, 3)) / Math.Sqrt(headDim)).to_type(ScalarType.Float32) + layout.Mask;
-        var probabilities = F.softmax(scores, -1).to_type(q.dtype);
-        var output = matmul(probabilities, v).transpose(1, 2).contiguous().view(b, t, heads * headDim);
-        return F.linear(output, Wo).MoveToOuterDisposeScope();
+        return F.linear(output.view(n, heads * headDim), Wo).MoveToOuterDisposeScope();
     }
 
     /// <summary>Meta's repeat_kv: each KV head serves n_heads / n_kv_heads consecutive query heads.</summary>

@@ -16,11 +16,71 @@ public sealed record EngineOptions
     public int? Threads { get; init; }
 
     /// <summary>
-    /// Use the engine's own vectorized CPU kernels for decode steps of at most this many sequences
-    /// (float32 on CPU only); libtorch's matrix-vector product does not scale across cores, these do.
-    /// 0 turns them off.
+    /// Run float32 CPU models on the engine's own kernels (attention over the paged cache in place,
+    /// vectorized matrix-vector products across threads); false runs every step on libtorch tensors.
     /// </summary>
-    public int CpuDecodeMaxBatch { get; init; } = 4;
+    public bool CpuKernels { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="CpuKernels"/>, matrix products of at most this many rows use the engine's GEMV
+    /// (libtorch's matrix-vector product does not scale across cores); larger ones use libtorch's GEMM.
+    /// </summary>
+    public int CpuGemvMaxRows { get; init; } = 4;
+
+    /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
+    public int KvBlockSize { get; init; } = 16;
+
+    /// <summary>Memory for the KV cache in bytes; null with no fraction either sizes it for max_batch_size full sequences.</summary>
+    public long? KvCacheBytes { get; init; }
+
+    /// <summary>Memory for the KV cache as a fraction of the memory available to this process (CPU only).</summary>
+    public double? KvCacheMemoryFraction { get; init; }
+
+    /// <summary>
+    /// Blocks the KV cache gets: from <see cref="KvCacheBytes"/> or <see cref="KvCacheMemoryFraction"/>, else
+    /// enough for <paramref name="maxBatchSize"/> sequences of <paramref name="maxSeqLen"/> (Meta's static cache).
+    /// </summary>
+    public int ResolveKvBlocks(ModelArgs args, ScalarType type, Device device, int maxSeqLen, int maxBatchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(KvBlockSize, 1, nameof(KvBlockSize));
+        var perSequence = (maxSeqLen + KvBlockSize - 1) / KvBlockSize;
+        var blockBytes = KvBlockPool.BytesPerTokenOf(args, type) * KvBlockSize;
+        if (KvCacheBytes is not null && KvCacheMemoryFraction is not null)
+        {
+            throw new ArgumentException("Give the KV cache budget as bytes or as a memory fraction, not both.");
+        }
+
+        long? budget = KvCacheBytes;
+        if (KvCacheMemoryFraction is { } fraction)
+        {
+            if (double.IsNaN(fraction) || fraction <= 0 || fraction > 1)
+            {
+                throw new ArgumentException($"KV cache memory fraction must be in (0, 1], got {fraction}.");
+            }
+
+            if (device.type != DeviceType.CPU)
+            {
+                throw new ArgumentException("A KV cache memory fraction is supported on the CPU only: give KV cache bytes for a GPU.");
+            }
+
+            budget = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * fraction);
+        }
+
+        if (budget is null)
+        {
+            return checked(perSequence * maxBatchSize);
+        }
+
+        var blocks = budget.Value / blockBytes;
+        if (blocks < perSequence)
+        {
+            throw new ArgumentException(
+                $"A KV cache of {budget.Value} bytes holds {blocks} blocks of {KvBlockSize} positions ({blockBytes} bytes each), " +
+                $"fewer than the {perSequence} blocks one sequence of max_seq_len {maxSeqLen} needs.");
+        }
+
+        return (int)Math.Min(blocks, int.MaxValue);
+    }
 
     /// <summary>Parses and checks <see cref="Device"/>; throws a clear error for unknown or unavailable devices.</summary>
     public Device ResolveDevice()

@@ -13,11 +13,10 @@ namespace Llama.Model;
 /// </summary>
 public sealed class Transformer : IDisposable
 {
-    private readonly CpuDecoder? _cpuDecoder;
-    private readonly int _cpuDecodeMaxBatch;
+    private readonly CpuForward? _cpuForward;
 
     private Transformer(ModelArgs args, Tensor embeddings, TransformerBlock[] layers, RmsNorm norm, Tensor output,
-        int maxSeqLen, int maxBatchSize, Device device, ScalarType type, int threads, int cpuDecodeMaxBatch)
+        int maxSeqLen, int maxBatchSize, int kvBlocks, Device device, ScalarType type, int threads, EngineOptions options)
     {
         Args = args;
         Embeddings = embeddings;
@@ -28,11 +27,12 @@ public sealed class Transformer : IDisposable
         DType = type;
         Threads = threads;
         Rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
-        Cache = new KvCache(args, maxBatchSize, maxSeqLen, type, device);
-        if (device.type == DeviceType.CPU && type == ScalarType.Float32 && cpuDecodeMaxBatch > 0)
+        MaxSeqLen = maxSeqLen;
+        MaxBatchSize = maxBatchSize;
+        Cache = new KvBlockPool(args, kvBlocks, options.KvBlockSize, type, device);
+        if (device.type == DeviceType.CPU && type == ScalarType.Float32 && options.CpuKernels)
         {
-            _cpuDecoder = new CpuDecoder(this, threads);
-            _cpuDecodeMaxBatch = cpuDecodeMaxBatch;
+            _cpuForward = new CpuForward(this, threads, options.CpuGemvMaxRows);
         }
     }
 
@@ -48,7 +48,7 @@ public sealed class Transformer : IDisposable
 
     public RotaryEmbedding Rope { get; }
 
-    public KvCache Cache { get; }
+    public KvBlockPool Cache { get; }
 
     public Device Device { get; }
 
@@ -56,9 +56,13 @@ public sealed class Transformer : IDisposable
 
     public int Threads { get; }
 
-    public int MaxSeqLen => Cache.MaxSeqLen;
+    public int MaxSeqLen { get; }
 
-    public int MaxBatchSize => Cache.Slots;
+    /// <summary>Most sequences one forward takes.</summary>
+    public int MaxBatchSize { get; }
+
+    /// <summary>KV blocks one sequence of <see cref="MaxSeqLen"/> positions needs.</summary>
+    public int BlocksPerSequence => (MaxSeqLen + Cache.BlockSize - 1) / Cache.BlockSize;
 
     /// <summary>Loads every weight of <paramref name="checkpoint"/>, checking shapes against its arguments.</summary>
     public static Transformer Load(ICheckpoint checkpoint, ModelArgs args, int maxSeqLen, int maxBatchSize, EngineOptions options)
@@ -107,49 +111,64 @@ public sealed class Transformer : IDisposable
         var embeddings = Weight(TensorNames.TokEmbeddings, vocab, dim);
         // A tied classifier is the same table: one copy in memory serves both.
         var output = checkpoint.TiedEmbeddings ? embeddings : Weight(TensorNames.Output, vocab, dim);
+        var kvBlocks = options.ResolveKvBlocks(args, type, device, maxSeqLen, maxBatchSize);
         return new Transformer(args, embeddings, layers, new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps), output,
-            maxSeqLen, maxBatchSize, device, type, threads, options.CpuDecodeMaxBatch);
+            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options);
     }
 
     /// <summary>
-    /// Runs the new tokens of each sequence, caching their keys and values, and returns float32 logits per
-    /// sequence: of its last token ([vocab]), or of every new token ([tokens × vocab]) when
+    /// The fixed blocks of cache slot <paramref name="slot"/> when the pool is used as Meta's static cache:
+    /// slot i owns <see cref="BlocksPerSequence"/> consecutive blocks.
+    /// </summary>
+    public IReadOnlyList<int> SlotBlocks(int slot)
+    {
+        var perSequence = BlocksPerSequence;
+        if (slot < 0 || (long)(slot + 1) * perSequence > Cache.BlockCount)
+        {
+            throw new ArgumentException(
+                $"Cache slot {slot} is outside the {Cache.BlockCount / perSequence} full-length sequences the KV cache holds.");
+        }
+
+        return Enumerable.Range(slot * perSequence, perSequence).ToArray();
+    }
+
+    /// <summary>
+    /// Runs the new tokens of each sequence, caching their keys and values in its blocks, and returns float32
+    /// logits per sequence: of its last token ([vocab]), or of every new token ([tokens × vocab]) when
     /// <paramref name="allPositions"/> is set.
     /// </summary>
     public float[][] Forward(IReadOnlyList<SequenceInput> batch, bool allPositions = false)
     {
         Validate(batch);
-        if (_cpuDecoder is not null && batch.Count <= _cpuDecodeMaxBatch && batch.All(s => s.Tokens.Count == 1))
+        if (_cpuForward is not null)
         {
-            return _cpuDecoder.Decode(batch);
+            return _cpuForward.Forward(batch, allPositions);
         }
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        using var layout = new BatchLayout(batch, MaxSeqLen, Device);
-        var h = Embeddings.index_select(0, layout.Tokens.view(-1)).view(layout.Batch, layout.Time, Args.Dim);
+        using var layout = new BatchLayout(batch, Cache, Device);
+        var h = Embeddings.index_select(0, layout.Tokens);
         for (var i = 0; i < Layers.Count; i++)
         {
             h = Layers[i].Forward(h, layout, Rope, Cache.Keys[i], Cache.Values[i]);
         }
 
-        h = Norm.Forward(h);
         if (!allPositions)
         {
-            // Only each sequence's last token feeds sampling: project just those rows.
-            var last = tensor(layout.Lengths.Select((n, b) => (long)((b * layout.Time) + n - 1)).ToArray(), device: Device);
-            h = h.view(layout.Batch * layout.Time, Args.Dim).index_select(0, last);
+            // Only each sequence's last token feeds sampling: normalize and project just those rows.
+            h = h.index_select(0, layout.LastRows);
         }
 
-        var logits = F.linear(h, Output).to_type(ScalarType.Float32).cpu().contiguous();
+        var logits = F.linear(Norm.Forward(h), Output).to_type(ScalarType.Float32).cpu().contiguous();
         var flat = logits.data<float>().ToArray();
         var vocab = Args.VocabSize;
         var result = new float[batch.Count][];
-        for (var b = 0; b < batch.Count; b++)
+        for (int b = 0, row = 0; b < batch.Count; b++)
         {
             var rows = allPositions ? layout.Lengths[b] : 1;
-            var start = allPositions ? b * layout.Time * vocab : b * vocab;
-            result[b] = flat.AsSpan(start, rows * vocab).ToArray();
+            result[b] = flat.AsSpan(row * vocab, rows * vocab).ToArray();
+            row += rows;
         }
 
         return result;
@@ -168,19 +187,9 @@ public sealed class Transformer : IDisposable
             throw new ArgumentException($"Batch of {batch.Count} sequences exceeds max_batch_size {MaxBatchSize}.", nameof(batch));
         }
 
-        var slots = new HashSet<int>();
+        var written = new HashSet<long>();
         foreach (var seq in batch)
         {
-            if (seq.Slot < 0 || seq.Slot >= MaxBatchSize)
-            {
-                throw new ArgumentException($"Cache slot {seq.Slot} is outside 0..{MaxBatchSize - 1}.", nameof(batch));
-            }
-
-            if (!slots.Add(seq.Slot))
-            {
-                throw new ArgumentException($"Cache slot {seq.Slot} appears twice in one batch.", nameof(batch));
-            }
-
             if (seq.Tokens.Count == 0)
             {
                 throw new ArgumentException("A sequence in the batch has no tokens.", nameof(batch));
@@ -190,6 +199,29 @@ public sealed class Transformer : IDisposable
             {
                 throw new ArgumentException(
                     $"Sequence of {seq.StartPos + seq.Tokens.Count} tokens exceeds max_seq_len {MaxSeqLen}.", nameof(batch));
+            }
+
+            var needed = (seq.EndPos + Cache.BlockSize - 1) / Cache.BlockSize;
+            if (seq.Blocks is null || seq.Blocks.Count < needed)
+            {
+                throw new ArgumentException(
+                    $"A sequence of {seq.EndPos} positions needs {needed} KV blocks, but its block table has {seq.Blocks?.Count ?? 0}.", nameof(batch));
+            }
+
+            for (var i = 0; i < needed; i++)
+            {
+                if (seq.Blocks[i] < 0 || seq.Blocks[i] >= Cache.BlockCount)
+                {
+                    throw new ArgumentException($"KV block {seq.Blocks[i]} is outside 0..{Cache.BlockCount - 1}.", nameof(batch));
+                }
+            }
+
+            for (var pos = seq.StartPos; pos < seq.EndPos; pos++)
+            {
+                if (!written.Add(Cache.Row(seq.Blocks, pos)))
+                {
+                    throw new ArgumentException("Two sequences in one batch write the same KV cache position.", nameof(batch));
+                }
             }
 
             foreach (var token in seq.Tokens)
@@ -217,6 +249,6 @@ public sealed class Transformer : IDisposable
         }
         Rope.Dispose();
         Cache.Dispose();
-        _cpuDecoder?.Dispose();
+        _cpuForward?.Dispose();
     }
 }

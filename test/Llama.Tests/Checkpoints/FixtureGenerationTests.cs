@@ -54,7 +54,7 @@ public class FixtureGenerationTests
             : Expected(Fixtures.Meta).GetProperty("max_abs_logit_diff_vs_f32").GetSingle()) + reference.Tolerance;
         using var model = Load(fixture);
 
-        var logits = model.Forward([new SequenceInput(0, 0, reference.PromptIds)], allPositions: true)[0];
+        var logits = model.Forward([new SequenceInput(model.SlotBlocks(0), 0, reference.PromptIds)], allPositions: true)[0];
 
         var vocab = model.Args.VocabSize;
         for (var pos = 0; pos < reference.PromptIds.Length; pos++)
@@ -75,7 +75,7 @@ public class FixtureGenerationTests
         var reference = ReferenceLogits.Load();
         using var model = Load(Fixtures.Meta, ScalarType.BFloat16);
 
-        var logits = model.Forward([new SequenceInput(0, 0, reference.PromptIds)])[0];
+        var logits = model.Forward([new SequenceInput(model.SlotBlocks(0), 0, reference.PromptIds)])[0];
 
         Assert.Equal(ScalarType.BFloat16, model.DType);
         Assert.True(ReferenceLogits.MaxAbsDifference(reference.Bf16WeightsLogits[^1], logits) < 0.5f);

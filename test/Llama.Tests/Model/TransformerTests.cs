@@ -1,23 +1,37 @@
 using Llama.Checkpoints;
 using Llama.Model;
+using static TorchSharp.torch;
 
 namespace Llama.Tests.Model;
 
 public class TransformerTests
 {
-    private static Transformer LoadStories(int cpuDecodeMaxBatch = 4, int maxBatch = 4)
+    /// <summary>Engine kernels with their GEMV, engine kernels with libtorch's GEMM for every product, libtorch alone.</summary>
+    public static TheoryData<string> Paths => ["kernels", "kernels-gemm", "libtorch"];
+
+    private static EngineOptions Options(string path) => path switch
+    {
+        "kernels" => new EngineOptions(),
+        "kernels-gemm" => new EngineOptions { CpuGemvMaxRows = 0 },
+        _ => new EngineOptions { CpuKernels = false },
+    };
+
+    private static Transformer LoadStories(string path = "kernels", int maxBatch = 4, EngineOptions? options = null)
     {
         using var checkpoint = Llama2cCheckpoint.Open(TestData.Model);
-        return Transformer.Load(checkpoint, checkpoint.Args, 512, maxBatch, new EngineOptions { CpuDecodeMaxBatch = cpuDecodeMaxBatch });
+        return Transformer.Load(checkpoint, checkpoint.Args, 512, maxBatch, options ?? Options(path));
     }
 
-    [Fact]
-    public void Prefill_logits_match_the_reference_at_every_position()
+    private static SequenceInput Slot(Transformer model, int slot, int start, int[] tokens) => new(model.SlotBlocks(slot), start, tokens);
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Prefill_logits_match_the_reference_at_every_position(string path)
     {
         var reference = ReferenceLogits.Load();
-        using var model = LoadStories();
+        using var model = LoadStories(path);
 
-        var logits = model.Forward([new SequenceInput(0, 0, reference.PromptIds)], allPositions: true)[0];
+        var logits = model.Forward([Slot(model, 0, 0, reference.PromptIds)], allPositions: true)[0];
 
         var vocab = model.Args.VocabSize;
         for (var pos = 0; pos < reference.PromptIds.Length; pos++)
@@ -28,31 +42,51 @@ public class TransformerTests
     }
 
     [Theory]
-    [InlineData(4)]
-    [InlineData(0)]
-    public void Token_by_token_decoding_matches_the_reference(int cpuDecodeMaxBatch)
+    [MemberData(nameof(Paths))]
+    public void Token_by_token_decoding_matches_the_reference(string path)
     {
         var reference = ReferenceLogits.Load();
-        using var model = LoadStories(cpuDecodeMaxBatch);
+        using var model = LoadStories(path);
 
         for (var pos = 0; pos < reference.PromptIds.Length; pos++)
         {
-            var logits = model.Forward([new SequenceInput(2, pos, [reference.PromptIds[pos]])])[0];
+            var logits = model.Forward([Slot(model, 2, pos, [reference.PromptIds[pos]])])[0];
             var diff = ReferenceLogits.MaxAbsDifference(reference.Logits[pos], logits);
             Assert.True(diff <= reference.Tolerance, $"position {pos}: max |diff| {diff}");
         }
     }
 
-    [Fact]
-    public void Ragged_batch_gives_each_sequence_its_own_logits()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Scattered_blocks_of_any_order_give_the_same_logits(string path)
     {
         var reference = ReferenceLogits.Load();
-        using var model = LoadStories();
+        using var model = LoadStories(path, options: Options(path) with { KvBlockSize = 2 });
         var ids = reference.PromptIds;
+        // Blocks far apart and in reverse order: positions 0-1 in the last block, 2-3 in the one before, ...
+        var blocks = Enumerable.Range(0, (ids.Length + 1) / 2).Select(i => model.Cache.BlockCount - 1 - (3 * i)).ToArray();
 
-        // Slot 1 prefills the whole prompt while slot 3 is mid-way through it: one padded batch.
-        model.Forward([new SequenceInput(3, 0, ids[..2])]);
-        var results = model.Forward([new SequenceInput(1, 0, ids), new SequenceInput(3, 2, ids[2..])], allPositions: true);
+        model.Forward([new SequenceInput(blocks, 0, ids[..3])]);
+        var logits = model.Forward([new SequenceInput(blocks, 3, ids[3..])], allPositions: true)[0];
+
+        var vocab = model.Args.VocabSize;
+        for (var pos = 3; pos < ids.Length; pos++)
+        {
+            Assert.True(ReferenceLogits.MaxAbsDifference(reference.Logits[pos], logits.AsSpan((pos - 3) * vocab, vocab)) <= reference.Tolerance, $"position {pos}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_batch_mixing_decode_rows_and_prefill_chunks_gives_each_sequence_its_own_logits(string path)
+    {
+        var reference = ReferenceLogits.Load();
+        using var model = LoadStories(path);
+        var ids = reference.PromptIds;
+        model.Forward([Slot(model, 3, 0, ids[..2]), Slot(model, 0, 0, ids[..4])]);
+
+        // Slot 1 prefills the whole prompt, slot 3 a chunk from the middle, slot 0 decodes one token: one forward.
+        var results = model.Forward([Slot(model, 1, 0, ids), Slot(model, 3, 2, ids[2..]), Slot(model, 0, 4, [ids[4]])], allPositions: true);
 
         var vocab = model.Args.VocabSize;
         var last = ids.Length - 1;
@@ -62,20 +96,27 @@ public class TransformerTests
         {
             Assert.True(ReferenceLogits.MaxAbsDifference(reference.Logits[t + 2], results[1].AsSpan(t * vocab, vocab)) <= reference.Tolerance);
         }
+
+        Assert.True(ReferenceLogits.MaxAbsDifference(reference.Logits[4], results[2]) <= reference.Tolerance);
     }
 
-    [Fact]
-    public void Batched_decode_step_matches_single_sequence_steps()
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Batched_decode_step_matches_single_sequence_steps(string path)
     {
         var reference = ReferenceLogits.Load();
-        using var model = LoadStories();
+        using var model = LoadStories(path, maxBatch: 8);
         var ids = reference.PromptIds;
-        model.Forward([new SequenceInput(0, 0, ids[..3]), new SequenceInput(1, 0, ids[..1])]);
+        // More decode rows than the GEMV takes: the step also crosses to the GEMM.
+        int Length(int s) => (s % (ids.Length - 1)) + 1;
+        model.Forward(Enumerable.Range(0, 6).Select(s => Slot(model, s, 0, ids[..Length(s)])).ToArray());
 
-        var step = model.Forward([new SequenceInput(0, 3, [ids[3]]), new SequenceInput(1, 1, [ids[1]])]);
+        var step = model.Forward(Enumerable.Range(0, 6).Select(s => Slot(model, s, Length(s), [ids[Length(s)]])).ToArray());
 
-        Assert.True(ReferenceLogits.MaxAbsDifference(reference.Logits[3], step[0]) <= reference.Tolerance);
-        Assert.True(ReferenceLogits.MaxAbsDifference(reference.Logits[1], step[1]) <= reference.Tolerance);
+        for (var s = 0; s < 6; s++)
+        {
+            Assert.True(ReferenceLogits.MaxAbsDifference(reference.Logits[Length(s)], step[s]) <= reference.Tolerance, $"sequence {s}");
+        }
     }
 
     [Fact]
@@ -89,16 +130,56 @@ public class TransformerTests
     }
 
     [Fact]
+    public void The_kv_cache_is_sized_by_budget_or_as_a_static_cache()
+    {
+        using var checkpoint = Llama2cCheckpoint.Open(TestData.Model);
+        var args = checkpoint.Args;
+        var perToken = KvBlockPool.BytesPerTokenOf(args, ScalarType.Float32);
+        Assert.Equal(2L * args.NLayers * args.KvHeads * args.HeadDim * 4, perToken);
+
+        using (var staticCache = Transformer.Load(checkpoint, args, 512, 3, new EngineOptions()))
+        {
+            Assert.Equal(3 * 512 / 16, staticCache.Cache.BlockCount);
+            Assert.Equal(perToken * 16, staticCache.Cache.BytesPerBlock);
+        }
+
+        using var budgeted = Transformer.Load(checkpoint, args, 512, 3, new EngineOptions { KvCacheBytes = (perToken * 16 * 100) + 5 });
+        Assert.Equal(100, budgeted.Cache.BlockCount);
+        Assert.Equal(perToken * 16 * 100, budgeted.Cache.Bytes);
+        Assert.Throws<ArgumentException>(() => budgeted.SlotBlocks(3));
+    }
+
+    [Fact]
+    public void Bad_kv_budgets_are_rejected_with_clear_messages()
+    {
+        using var checkpoint = Llama2cCheckpoint.Open(TestData.Model);
+        var args = checkpoint.Args;
+        Assert.Contains("fewer than the 32 blocks one sequence", Assert.Throws<ArgumentException>(() =>
+            Transformer.Load(checkpoint, args, 512, 1, new EngineOptions { KvCacheBytes = 1000 })).Message);
+        Assert.Contains("not both", Assert.Throws<ArgumentException>(() =>
+            Transformer.Load(checkpoint, args, 512, 1, new EngineOptions { KvCacheBytes = 1 << 30, KvCacheMemoryFraction = 0.1 })).Message);
+        Assert.Contains("(0, 1]", Assert.Throws<ArgumentException>(() =>
+            Transformer.Load(checkpoint, args, 512, 1, new EngineOptions { KvCacheMemoryFraction = 1.5 })).Message);
+    }
+
+    [Fact]
     public void Bad_batches_are_rejected_with_clear_messages()
     {
         using var model = LoadStories();
         Assert.Contains("exceeds max_seq_len 512", Assert.Throws<ArgumentException>(() =>
-            model.Forward([new SequenceInput(0, 510, [1, 2, 3])])).Message);
+            model.Forward([Slot(model, 0, 510, [1, 2, 3])])).Message);
         Assert.Contains("exceeds max_batch_size 4", Assert.Throws<ArgumentException>(() =>
-            model.Forward(Enumerable.Range(0, 5).Select(i => new SequenceInput(i % 4, 0, [1])).ToArray())).Message);
+            model.Forward(Enumerable.Range(0, 5).Select(i => Slot(model, i % 4, 0, [1])).ToArray())).Message);
         Assert.Contains("outside the vocabulary of 512", Assert.Throws<ArgumentException>(() =>
-            model.Forward([new SequenceInput(0, 0, [512])])).Message);
+            model.Forward([Slot(model, 0, 0, [512])])).Message);
         Assert.Contains("no tokens", Assert.Throws<ArgumentException>(() =>
-            model.Forward([new SequenceInput(0, 0, [])])).Message);
+            model.Forward([Slot(model, 0, 0, [])])).Message);
+        Assert.Contains("needs 2 KV blocks, but its block table has 1", Assert.Throws<ArgumentException>(() =>
+            model.Forward([new SequenceInput([0], 15, [1, 2])])).Message);
+        Assert.Contains("KV block 9999 is outside", Assert.Throws<ArgumentException>(() =>
+            model.Forward([new SequenceInput([9999], 0, [1])])).Message);
+        Assert.Contains("write the same KV cache position", Assert.Throws<ArgumentException>(() =>
+            model.Forward([new SequenceInput([5], 0, [1]), new SequenceInput([5], 0, [2])])).Message);
+        Assert.Contains("outside the 4 full-length sequences", Assert.Throws<ArgumentException>(() => model.SlotBlocks(4)).Message);
     }
 }

@@ -1,0 +1,350 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Llama.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace Llama.Kernels;
+
+/// <summary>
+/// The forward pass for float32 models on the CPU, written as llama2.c's: every new token of every sequence
+/// is a row; attention reads the paged KV cache in place, one task per (row, head). Matrix products of a few
+/// rows run on the engine's own vectorized GEMV split across threads (at batch 1 a step is bound by memory
+/// bandwidth, and libtorch's matrix-vector product uses one core); larger ones go to libtorch's GEMM.
+/// </summary>
+/// <remarks>
+/// Hot methods skip tiered compilation: a short generation would otherwise run mostly in unoptimized code.
+/// </remarks>
+internal sealed unsafe class CpuForward : IDisposable
+{
+    private const long MinParallelWork = 1 << 16;
+
+    /// <summary>Attention scores of the head a thread is working on; reused so steps allocate little.</summary>
+    [ThreadStatic]
+    private static float[]? t_scores;
+
+    private readonly Transformer _model;
+    private readonly ModelArgs _args;
+    private readonly CpuWorkerPool _pool;
+    private readonly int _gemvMaxRows;
+    private readonly Weight _embeddings;
+    private readonly Weight _output;
+    private readonly float* _norm;
+    private readonly LayerPointers[] _layers;
+
+    public CpuForward(Transformer model, int threads, int gemvMaxRows)
+    {
+        _model = model;
+        _args = model.Args;
+        _pool = new CpuWorkerPool(threads);
+        _gemvMaxRows = gemvMaxRows;
+        _embeddings = new Weight(model.Embeddings);
+        _output = new Weight(model.Output);
+        _norm = Pointer(model.Norm.Weight);
+        _layers = new LayerPointers[_args.NLayers];
+        for (var i = 0; i < _args.NLayers; i++)
+        {
+            var layer = model.Layers[i];
+            _layers[i] = new LayerPointers(
+                new Weight(layer.Attention.Wq), new Weight(layer.Attention.Wk), new Weight(layer.Attention.Wv), new Weight(layer.Attention.Wo),
+                new Weight(layer.FeedForward.W1), new Weight(layer.FeedForward.W2), new Weight(layer.FeedForward.W3),
+                Pointer(layer.AttentionNorm.Weight), Pointer(layer.FfnNorm.Weight),
+                Pointer(model.Cache.Keys[i]), Pointer(model.Cache.Values[i]));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public float[][] Forward(IReadOnlyList<SequenceInput> batch, bool allPositions)
+    {
+        var rows = Rows.Of(batch);
+        int n = rows.Count, dim = _args.Dim, kvDim = _args.KvHeads * _args.HeadDim, hidden = _args.HiddenDim;
+        var eps = (float)_args.NormEps;
+        var x = new float[n * dim];
+        var xb = new float[n * dim];
+        var q = new float[n * dim];
+        var k = new float[n * kvDim];
+        var v = new float[n * kvDim];
+        var attended = new float[n * dim];
+        var gate = new float[n * hidden];
+        var up = new float[n * hidden];
+        var sigmoid = new float[n * hidden];
+
+        for (var r = 0; r < n; r++)
+        {
+            new ReadOnlySpan<float>(_embeddings.Data + ((long)rows.Token(batch, r) * dim), dim).CopyTo(x.AsSpan(r * dim, dim));
+        }
+
+        var pool = _model.Cache;
+        foreach (var layer in _layers)
+        {
+            RmsNorm(x, layer.AttentionNorm, xb, n, dim, eps);
+            MatMul(xb, n, dim, new MatMulJob(layer.Wq, q, dim), new MatMulJob(layer.Wk, k, kvDim), new MatMulJob(layer.Wv, v, kvDim));
+            // Every row's key and value go into the cache before any row attends: later rows of a chunk read earlier ones.
+            for (var r = 0; r < n; r++)
+            {
+                var seq = batch[rows.Sequence[r]];
+                var pos = rows.Position[r];
+                _model.Rope.Apply(q.AsSpan(r * dim, dim), _args.NHeads, pos);
+                _model.Rope.Apply(k.AsSpan(r * kvDim, kvDim), _args.KvHeads, pos);
+                var offset = pool.Row(seq.Blocks, pos) * kvDim;
+                k.AsSpan(r * kvDim, kvDim).CopyTo(new Span<float>(layer.CacheK + offset, kvDim));
+                v.AsSpan(r * kvDim, kvDim).CopyTo(new Span<float>(layer.CacheV + offset, kvDim));
+            }
+
+            Attend(batch, rows, q, attended, layer);
+            MatMul(attended, n, dim, new MatMulJob(layer.Wo, xb, dim));
+            TensorPrimitives.Add(x, xb, x);
+
+            RmsNorm(x, layer.FfnNorm, xb, n, dim, eps);
+            MatMul(xb, n, dim, new MatMulJob(layer.W1, gate, hidden), new MatMulJob(layer.W3, up, hidden));
+            // SwiGLU: silu(gate) * up, with silu(g) = g * sigmoid(g).
+            TensorPrimitives.Sigmoid(gate, sigmoid);
+            TensorPrimitives.Multiply(gate, sigmoid, gate);
+            TensorPrimitives.Multiply(gate, up, gate);
+            MatMul(gate, n, hidden, new MatMulJob(layer.W2, xb, dim));
+            TensorPrimitives.Add(x, xb, x);
+        }
+
+        // Only the rows whose logits are wanted go through the final norm and the classifier.
+        var wanted = allPositions ? Enumerable.Range(0, n).ToArray() : rows.Last;
+        var selected = new float[wanted.Length * dim];
+        for (var i = 0; i < wanted.Length; i++)
+        {
+            x.AsSpan(wanted[i] * dim, dim).CopyTo(selected.AsSpan(i * dim, dim));
+        }
+
+        RmsNorm(selected, _norm, selected, wanted.Length, dim, eps);
+        var vocab = _args.VocabSize;
+        var logits = new float[wanted.Length * vocab];
+        MatMul(selected, wanted.Length, dim, new MatMulJob(_output, logits, vocab));
+        if (batch.Count == 1)
+        {
+            return [logits];
+        }
+
+        var result = new float[batch.Count][];
+        for (int b = 0, row = 0; b < batch.Count; b++)
+        {
+            var count = allPositions ? batch[b].Tokens.Count : 1;
+            result[b] = logits.AsSpan(row * vocab, count * vocab).ToArray();
+            row += count;
+        }
+
+        return result;
+    }
+
+    /// <summary>Meta's RMSNorm on each of <paramref name="n"/> vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RmsNorm(float[] x, float* weight, float[] output, int n, int dim, float eps)
+    {
+        var w = new ReadOnlySpan<float>(weight, dim);
+        for (var b = 0; b < n; b++)
+        {
+            var row = x.AsSpan(b * dim, dim);
+            var meanSquare = TensorPrimitives.Dot(row, row) / dim;
+            var inverse = 1f / MathF.Sqrt(meanSquare + eps);
+            var outRow = output.AsSpan(b * dim, dim);
+            TensorPrimitives.Multiply(row, inverse, outRow);
+            TensorPrimitives.Multiply(outRow, w, outRow);
+        }
+    }
+
+    /// <summary>output_j[b] = W_j · input[b] for every job and each of the <paramref name="n"/> input rows.</summary>
+    private void MatMul(float[] input, int n, int cols, params MatMulJob[] jobs)
+    {
+        if (n > _gemvMaxRows)
+        {
+            // Enough rows to reuse each weight from cache many times: a blocked GEMM beats row-by-row dot products.
+            using var scope = NewDisposeScope();
+            var x = tensor(input, [n, cols]);
+            foreach (var job in jobs)
+            {
+                var product = F.linear(x, job.Weight.Tensor).contiguous();
+                MemoryMarshal.Cast<byte, float>(product.bytes).CopyTo(job.Output);
+            }
+
+            return;
+        }
+
+        var totalRows = jobs.Sum(j => j.Rows);
+        // Handing work to another thread costs microseconds: worth it only for large enough products.
+        // Several parts per thread let a thread that finishes early take over the rest.
+        var parts = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, _pool.Threads * 4);
+        _pool.Run(parts, p => MatMulRows(input, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MatMulRows(float[] input, int n, int cols, MatMulJob[] jobs, int from, int to)
+    {
+        var first = 0;
+        foreach (var job in jobs)
+        {
+            var start = Math.Max(from, first) - first;
+            var end = Math.Min(to, first + job.Rows) - first;
+            if (start < end)
+            {
+                fixed (float* x = input)
+                fixed (float* output = job.Output)
+                {
+                    RowDot.Rows(job.Weight.Data, cols, x, n, output, job.Rows, start, end);
+                }
+            }
+
+            first += job.Rows;
+        }
+    }
+
+    /// <summary>Causal attention of each row's query over its sequence's cached keys, one task per (row, head).</summary>
+    private void Attend(IReadOnlyList<SequenceInput> batch, Rows rows, float[] q, float[] output, LayerPointers layer)
+    {
+        var heads = _args.NHeads;
+        var tasks = rows.Count * heads;
+        var work = rows.Position.Sum(p => (long)(p + 1)) * _args.Dim;
+        var parts = (int)Math.Clamp(work / MinParallelWork, 1, tasks);
+        _pool.Run(parts, part =>
+        {
+            for (var task = part; task < tasks; task += parts)
+            {
+                var r = task / heads;
+                AttendHead(batch[rows.Sequence[r]].Blocks, rows.Position[r], r, task % heads, q, output, layer);
+            }
+        });
+    }
+
+    /// <summary>Attention of one head of one row's query over positions 0..pos of its sequence, read block by block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AttendHead(IReadOnlyList<int> blocks, int pos, int r, int h, float[] q, float[] output, LayerPointers layer)
+    {
+        int headDim = _args.HeadDim, dim = _args.Dim, kvDim = _args.KvHeads * headDim, blockSize = _model.Cache.BlockSize;
+        var headOffset = (h / (_args.NHeads / _args.KvHeads)) * headDim;
+        var scale = 1f / MathF.Sqrt(headDim);
+        var length = pos + 1;
+        if (t_scores is null || t_scores.Length < length)
+        {
+            t_scores = new float[Math.Max(length, _model.MaxSeqLen)];
+        }
+
+        var scores = t_scores.AsSpan(0, length);
+        fixed (float* query = &q[(r * dim) + (h * headDim)])
+        fixed (float* result = &output[(r * dim) + (h * headDim)])
+        {
+            for (var j = 0; j < length; j++)
+            {
+                var row = ((long)blocks[j / blockSize] * blockSize) + (j % blockSize);
+                scores[j] = SmallVectors.Dot(query, layer.CacheK + (row * kvDim) + headOffset, headDim) * scale;
+            }
+
+            TensorPrimitives.SoftMax(scores, scores);
+            new Span<float>(result, headDim).Clear();
+            for (var j = 0; j < length; j++)
+            {
+                var row = ((long)blocks[j / blockSize] * blockSize) + (j % blockSize);
+                SmallVectors.MultiplyAdd(result, layer.CacheV + (row * kvDim) + headOffset, scores[j], headDim);
+            }
+        }
+    }
+
+    private static float* Pointer(Tensor tensor)
+    {
+        if (!tensor.is_contiguous() || tensor.dtype != ScalarType.Float32 || tensor.device_type != DeviceType.CPU)
+        {
+            throw new InvalidOperationException("CPU kernels need contiguous float32 CPU tensors.");
+        }
+
+        fixed (byte* data = tensor.bytes)
+        {
+            // libtorch owns this memory and never moves it while the tensor lives.
+            return (float*)data;
+        }
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    /// <summary>The rows of a packed batch: for each, its sequence and position; and each sequence's last row.</summary>
+    private sealed class Rows
+    {
+        private Rows(int[] sequence, int[] position, int[] last)
+        {
+            Sequence = sequence;
+            Position = position;
+            Last = last;
+        }
+
+        public int Count => Sequence.Length;
+
+        public int[] Sequence { get; }
+
+        public int[] Position { get; }
+
+        public int[] Last { get; }
+
+        public static Rows Of(IReadOnlyList<SequenceInput> batch)
+        {
+            var n = batch.Sum(s => s.Tokens.Count);
+            var sequence = new int[n];
+            var position = new int[n];
+            var last = new int[batch.Count];
+            for (int b = 0, r = 0; b < batch.Count; b++)
+            {
+                for (var t = 0; t < batch[b].Tokens.Count; t++, r++)
+                {
+                    sequence[r] = b;
+                    position[r] = batch[b].StartPos + t;
+                }
+
+                last[b] = r - 1;
+            }
+
+            return new Rows(sequence, position, last);
+        }
+
+        public int Token(IReadOnlyList<SequenceInput> batch, int r) => batch[Sequence[r]].Tokens[Position[r] - batch[Sequence[r]].StartPos];
+    }
+
+    /// <summary>A weight matrix as libtorch holds it and as a raw pointer to the same memory.</summary>
+    private readonly struct Weight(Tensor tensor)
+    {
+        public Tensor Tensor { get; } = tensor;
+
+        public float* Data { get; } = Pointer(tensor);
+    }
+
+    private readonly struct MatMulJob(Weight weight, float[] output, int rows)
+    {
+        public Weight Weight { get; } = weight;
+
+        public float[] Output { get; } = output;
+
+        public int Rows { get; } = rows;
+    }
+
+    private readonly struct LayerPointers(
+        Weight wq, Weight wk, Weight wv, Weight wo, Weight w1, Weight w2, Weight w3,
+        float* attentionNorm, float* ffnNorm, float* cacheK, float* cacheV)
+    {
+        public Weight Wq { get; } = wq;
+
+        public Weight Wk { get; } = wk;
+
+        public Weight Wv { get; } = wv;
+
+        public Weight Wo { get; } = wo;
+
+        public Weight W1 { get; } = w1;
+
+        public Weight W2 { get; } = w2;
+
+        public Weight W3 { get; } = w3;
+
+        public float* AttentionNorm { get; } = attentionNorm;
+
+        public float* FfnNorm { get; } = ffnNorm;
+
+        public float* CacheK { get; } = cacheK;
+
+        public float* CacheV { get; } = cacheV;
+    }
+}

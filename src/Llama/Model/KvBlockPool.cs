@@ -1,0 +1,88 @@
+using static TorchSharp.torch;
+
+namespace Llama.Model;
+
+/// <summary>
+/// Keys and values of every layer in fixed-size blocks, shared by all sequences: a sequence's block table
+/// says which block holds each run of <see cref="BlockSize"/> positions, so memory follows the tokens held
+/// instead of max_seq_len × batch. Per layer [blocks, blockSize, kvHeads, headDim], zero-filled so unused
+/// rows are finite.
+/// </summary>
+public sealed class KvBlockPool : IDisposable
+{
+    public KvBlockPool(ModelArgs args, int blockCount, int blockSize, ScalarType type, Device device)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
+        BlockCount = blockCount;
+        BlockSize = blockSize;
+        Keys = new Tensor[args.NLayers];
+        Values = new Tensor[args.NLayers];
+        for (var layer = 0; layer < args.NLayers; layer++)
+        {
+            Keys[layer] = zeros([blockCount, blockSize, args.KvHeads, args.HeadDim], type, device);
+            Values[layer] = zeros([blockCount, blockSize, args.KvHeads, args.HeadDim], type, device);
+        }
+
+        BytesPerToken = BytesPerTokenOf(args, type);
+    }
+
+    public int BlockCount { get; }
+
+    public int BlockSize { get; }
+
+    public Tensor[] Keys { get; }
+
+    public Tensor[] Values { get; }
+
+    /// <summary>Bytes one cached position takes: its key and value in every layer.</summary>
+    public long BytesPerToken { get; }
+
+    public long BytesPerBlock => BytesPerToken * BlockSize;
+
+    public long Bytes => BytesPerBlock * BlockCount;
+
+    public static long BytesPerTokenOf(ModelArgs args, ScalarType type) =>
+        2L * args.NLayers * args.KvHeads * args.HeadDim * ElementSize(type);
+
+    /// <summary>Copies one block's keys and values in every layer (copy-on-write of a shared block).</summary>
+    public void CopyBlock(int source, int target)
+    {
+        CheckBlock(source);
+        CheckBlock(target);
+        using var _ = no_grad();
+        foreach (var t in Keys.Concat(Values))
+        {
+            using var from = t[source];
+            using var to = t[target];
+            to.copy_(from);
+        }
+    }
+
+    /// <summary>Flat row of <paramref name="position"/> in a sequence with this block table: block × size + offset.</summary>
+    public long Row(IReadOnlyList<int> blocks, int position) =>
+        ((long)blocks[position / BlockSize] * BlockSize) + (position % BlockSize);
+
+    private void CheckBlock(int block)
+    {
+        if (block < 0 || block >= BlockCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block), $"KV block {block} is outside 0..{BlockCount - 1}.");
+        }
+    }
+
+    private static int ElementSize(ScalarType type) => type switch
+    {
+        ScalarType.Float32 => 4,
+        ScalarType.BFloat16 or ScalarType.Float16 => 2,
+        _ => throw new ArgumentException($"Unsupported KV cache type {type}."),
+    };
+
+    public void Dispose()
+    {
+        foreach (var t in Keys.Concat(Values))
+        {
+            t.Dispose();
+        }
+    }
+}
