@@ -179,12 +179,24 @@ public sealed class KvBlockAllocator
         return false;
     }
 
-    private void Unregister(int block)
+    /// <summary>
+    /// Takes <paramref name="block"/> out of the prefix table, so that its only holder may write into it when no
+    /// block is free to copy it to; later lookups of its prefix miss.
+    /// </summary>
+    public void Unregister(int block)
     {
-        if (_registrations[block] is { } registration)
+        if (_registrations[Check(block)] is { } registration)
         {
             _prefixes.Remove(registration.Key);
             _registrations[block] = null;
+        }
+
+        if (_cachedNodes[block] is { } node)
+        {
+            // A free block that holds nothing findable any more.
+            _cached.Remove(node);
+            _cachedNodes[block] = null;
+            _empty.Push(block);
         }
     }
 
