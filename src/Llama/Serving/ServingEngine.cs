@@ -69,7 +69,7 @@ public sealed class ServingEngine : IDisposable
     /// started drops its cache.
     /// </summary>
     /// <exception cref="ArgumentException">The request is malformed, asks for log-probabilities or echo, or its prompt can never fit.</exception>
-    /// <exception cref="InvalidOperationException">The queue already holds <see cref="ServingOptions.MaxQueuedRequests"/> turns.</exception>
+    /// <exception cref="InvalidOperationException">(from the task) The queue already holds <see cref="ServingOptions.MaxQueuedRequests"/> turns.</exception>
     /// <exception cref="ObjectDisposedException">The engine is disposed.</exception>
     public Task<TurnOutcome> RunAsync(TurnRequest request, Action<int>? onToken = null, CancellationToken cancellationToken = default)
     {
@@ -95,8 +95,8 @@ public sealed class ServingEngine : IDisposable
             {
                 turn.Registration.Unregister();
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                throw new InvalidOperationException(
-                    $"The serving queue is full: {_queue.Count} turns already wait (MaxQueuedRequests). Retry later or raise the limit.");
+                return Task.FromException<TurnOutcome>(new InvalidOperationException(
+                    $"The serving queue is full: {_queue.Count} turns already wait (MaxQueuedRequests). Retry later or raise the limit."));
             }
 
             if (_caches.TryGet(request.CacheId, out var entry))
