@@ -18,26 +18,25 @@ internal static class EngineSection
         Progress.Report($"engine: loading the model, {options.Threads} threads, {options.Streams} sequences per batch");
         using var bench = BenchEngine.Load(model, options.Threads, options.Streams, BenchEngine.MaxSeqLen, kvCacheBytes: null);
         // The prompts a conversation grain sends for the same messages, so the Orleans section runs the same tokens.
-        var prompts = Enumerable.Range(0, options.Streams)
-            .Select(i => bench.Llama.ChatFormat.Encode([new Message(Role.User, Prompts.Story(i))]).Ids)
-            .ToArray();
+        IReadOnlyList<int> Prompt(int story) => bench.Llama.ChatFormat.Encode([new Message(Role.User, Prompts.Story(story))]).Ids;
+        var plan = new StoryPlan(options.Streams);
 
         // Compiles and warms every path (one sequence, a full batch) before anything is timed.
         Progress.Report("engine: warming up");
-        await bench.RunAsync(new TurnRequest("warmup", prompts[0], BenchEngine.Greedy(4)), cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(prompts.Select((p, i) =>
-            bench.RunAsync(new TurnRequest($"warmup-{i}", p, BenchEngine.Greedy(4)), cancellationToken))).ConfigureAwait(false);
+        await bench.RunAsync(new TurnRequest("warmup", Prompt(plan.Warmup(0)), BenchEngine.Greedy(4)), cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(i =>
+            bench.RunAsync(new TurnRequest($"warmup-{i}", Prompt(plan.Warmup(i)), BenchEngine.Greedy(4)), cancellationToken))).ConfigureAwait(false);
         bench.Engine.DropAll();
 
         Progress.Report($"engine: 1 stream, {options.Tokens} tokens");
-        var (single, _) = await bench.RunAsync(new TurnRequest("single", prompts[0], BenchEngine.Greedy(options.Tokens)), cancellationToken).ConfigureAwait(false);
+        var (single, _) = await bench.RunAsync(new TurnRequest("single", Prompt(plan.Single), BenchEngine.Greedy(options.Tokens)), cancellationToken).ConfigureAwait(false);
         Progress.Report(string.Create(CultureInfo.InvariantCulture,
             $"engine: {single.Tokens} tokens, {single.DecodeRate:F2} tok/s, TTFT {single.TimeToFirstToken * 1000:F0} ms"));
         bench.Engine.DropAll();
 
         Progress.Report($"engine: {options.Streams} streams at once, {options.Tokens} tokens each");
-        var runs = await Task.WhenAll(prompts.Select((p, i) =>
-            bench.RunAsync(new TurnRequest($"stream-{i}", p, BenchEngine.Greedy(options.Tokens)), cancellationToken))).ConfigureAwait(false);
+        var runs = await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(i =>
+            bench.RunAsync(new TurnRequest($"stream-{i}", Prompt(plan.Stream(i)), BenchEngine.Greedy(options.Tokens)), cancellationToken))).ConfigureAwait(false);
         var timings = runs.Select(r => r.Timing).ToArray();
         var aggregate = StreamTiming.AggregateDecodeRate(timings);
         var ttft = timings.Select(t => t.TimeToFirstToken * 1000).ToArray();

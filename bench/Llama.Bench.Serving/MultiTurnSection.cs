@@ -16,9 +16,10 @@ internal static class MultiTurnSection
 
     public static async Task<IReadOnlyList<Figure>> RunAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
     {
-        var reuse = await RunConversationsAsync(cluster, options, "reuse", dropCaches: false, cancellationToken).ConfigureAwait(false);
+        var reuse = await RunConversationsAsync(cluster, options, "reuse", 0, dropCaches: false, cancellationToken).ConfigureAwait(false);
         await cluster.DropAllCachesAsync().ConfigureAwait(false);
-        var baseline = await RunConversationsAsync(cluster, options, "no-reuse", dropCaches: true, cancellationToken).ConfigureAwait(false);
+        // Other messages than the first run's, so the engine holds nothing of them from it.
+        var baseline = await RunConversationsAsync(cluster, options, "no-reuse", options.Conversations, dropCaches: true, cancellationToken).ConfigureAwait(false);
 
         var last = options.Turns.ToString(CultureInfo.InvariantCulture);
         var (reuseFirst, reuseLast) = (reuse[0].TtftP50, reuse[^1].TtftP50);
@@ -40,8 +41,9 @@ internal static class MultiTurnSection
         ];
     }
 
+    /// <param name="firstConversation">The number of the first conversation, which its messages name.</param>
     private static async Task<Round[]> RunConversationsAsync(
-        BenchCluster cluster, ServingBenchOptions options, string run, bool dropCaches, CancellationToken cancellationToken)
+        BenchCluster cluster, ServingBenchOptions options, string run, int firstConversation, bool dropCaches, CancellationToken cancellationToken)
     {
         Progress.Report($"multiturn ({run}): {options.Conversations} conversations × {options.Turns} turns, {options.ReplyTokens}-token replies");
         var conversations = await Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(c =>
@@ -51,7 +53,7 @@ internal static class MultiTurnSection
         {
             var turnIndex = turn;
             var results = await Task.WhenAll(conversations.Select((conversation, c) => Task.Run(
-                () => ConversationTurn.RunAsync(conversation, Prompts.Turn(c, turnIndex), cancellationToken), cancellationToken))).ConfigureAwait(false);
+                () => ConversationTurn.RunAsync(conversation, Prompts.Turn(firstConversation + c, turnIndex), cancellationToken), cancellationToken))).ConfigureAwait(false);
             rounds[turn] = new Round(
                 Percentiles.Of(results.Select(r => r.Timing.TimeToFirstToken * 1000).ToArray(), 50),
                 results.Average(r => (double)r.Result.PrefilledTokens),

@@ -16,18 +16,19 @@ internal static class OrleansSection
         // The first turn activates the worker, which loads the model; then a full batch warms the batched path,
         // as the engine section does. Neither is part of any figure.
         Progress.Report("orleans: warming up (the worker loads the model)");
+        var plan = new StoryPlan(options.Streams);
         var warmup = await ConversationTurn.CreateAsync(cluster, "throughput-warmup", 4, cancellationToken).ConfigureAwait(false);
-        await ConversationTurn.RunAsync(warmup, Prompts.Story(0), cancellationToken).ConfigureAwait(false);
+        await ConversationTurn.RunAsync(warmup, Prompts.Story(plan.Warmup(0)), cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(async i =>
         {
             var conversation = await ConversationTurn.CreateAsync(cluster, $"throughput-warmup-{i}", 4, cancellationToken).ConfigureAwait(false);
-            await ConversationTurn.RunAsync(conversation, Prompts.Story(i), cancellationToken).ConfigureAwait(false);
+            await ConversationTurn.RunAsync(conversation, Prompts.Story(plan.Warmup(i)), cancellationToken).ConfigureAwait(false);
         })).ConfigureAwait(false);
         await cluster.DropAllCachesAsync().ConfigureAwait(false);
 
         Progress.Report($"orleans: 1 conversation, {options.Tokens} tokens");
         var alone = await ConversationTurn.CreateAsync(cluster, "throughput-single", options.Tokens, cancellationToken).ConfigureAwait(false);
-        var (single, singleResult) = await ConversationTurn.RunAsync(alone, Prompts.Story(0), cancellationToken).ConfigureAwait(false);
+        var (single, singleResult) = await ConversationTurn.RunAsync(alone, Prompts.Story(plan.Single), cancellationToken).ConfigureAwait(false);
         Progress.Report(string.Create(CultureInfo.InvariantCulture,
             $"orleans: {single.Tokens} tokens ({singleResult.FinishReason}), {single.DecodeRate:F2} tok/s, TTFT {single.TimeToFirstToken * 1000:F0} ms"));
 
@@ -35,7 +36,7 @@ internal static class OrleansSection
         var conversations = await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(i =>
             ConversationTurn.CreateAsync(cluster, $"throughput-{i}", options.Tokens, cancellationToken))).ConfigureAwait(false);
         var turns = await Task.WhenAll(conversations.Select((c, i) =>
-            Task.Run(() => ConversationTurn.RunAsync(c, Prompts.Story(i), cancellationToken), cancellationToken))).ConfigureAwait(false);
+            Task.Run(() => ConversationTurn.RunAsync(c, Prompts.Story(plan.Stream(i)), cancellationToken), cancellationToken))).ConfigureAwait(false);
         var timings = turns.Select(t => t.Timing).ToArray();
         var aggregate = StreamTiming.AggregateDecodeRate(timings);
         var ttft = timings.Select(t => t.TimeToFirstToken * 1000).ToArray();
