@@ -1,0 +1,32 @@
+namespace Llama.Serving;
+
+/// <summary>How a <see cref="ServingEngine"/> batches and queues turns.</summary>
+public sealed record ServingOptions
+{
+    /// <summary>Most sequences in one forward step (capped by the model's max batch size).</summary>
+    public int MaxBatchSequences { get; init; } = 64;
+
+    /// <summary>Most prompt tokens computed per step, all sequences together, so long prompts do not stall decoding.</summary>
+    public int PrefillChunkTokens { get; init; } = 128;
+
+    /// <summary>Most turns waiting for admission; beyond it <see cref="ServingEngine.RunAsync"/> refuses new ones.</summary>
+    public int MaxQueuedRequests { get; init; } = 1024;
+
+    public void Validate()
+    {
+        if (MaxBatchSequences < 1)
+        {
+            throw new ArgumentException($"MaxBatchSequences must be at least 1, got {MaxBatchSequences}.");
+        }
+
+        if (PrefillChunkTokens < 1)
+        {
+            throw new ArgumentException($"PrefillChunkTokens must be at least 1, got {PrefillChunkTokens}.");
+        }
+
+        if (MaxQueuedRequests < 1)
+        {
+            throw new ArgumentException($"MaxQueuedRequests must be at least 1, got {MaxQueuedRequests}.");
+        }
+    }
+}

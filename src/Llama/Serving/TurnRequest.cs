@@ -1,0 +1,16 @@
+using Llama.Generation;
+
+namespace Llama.Serving;
+
+/// <summary>
+/// One turn of a conversation whose KV cache is <see cref="CacheId"/>: keep its first <see cref="ReuseTokens"/>
+/// cached tokens (checked against <see cref="ReuseHash"/>), compute <see cref="NewTokens"/> after them and generate.
+/// </summary>
+public sealed record TurnRequest(string CacheId, IReadOnlyList<int> NewTokens, GenerationOptions Options)
+{
+    /// <summary>Cached tokens of <see cref="CacheId"/> to keep (0: none).</summary>
+    public int ReuseTokens { get; init; }
+
+    /// <summary><see cref="TokenHash"/> of those tokens; a mismatch fails the turn with <see cref="CacheMissException"/>, changing nothing.</summary>
+    public ulong ReuseHash { get; init; }
+}

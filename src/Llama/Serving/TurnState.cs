@@ -1,0 +1,56 @@
+using Llama.Generation;
+
+namespace Llama.Serving;
+
+/// <summary>One turn from the moment it is queued until it completes: its tokens, sampling state and result.</summary>
+internal sealed class TurnState(TurnRequest request, Action<int>? onToken, SeededRandom random, CancellationToken cancellationToken)
+{
+    public TurnRequest Request { get; } = request;
+
+    public Action<int>? OnToken { get; } = onToken;
+
+    public SeededRandom Random { get; } = random;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    public TaskCompletionSource<TurnOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public CancellationTokenRegistration Registration { get; set; }
+
+    /// <summary>Set (from any thread) when the caller cancels; the engine removes the turn at its next step.</summary>
+    public volatile bool Cancelled;
+
+    /// <summary>The cache it runs on, from its admission on.</summary>
+    public CacheEntry? Entry { get; set; }
+
+    /// <summary>Prompt then generated tokens; the last may still have to go through the model.</summary>
+    public List<int> Tokens { get; } = [];
+
+    public int PromptLength { get; set; }
+
+    /// <summary>Most tokens it may generate.</summary>
+    public int Budget { get; set; }
+
+    /// <summary>Prompt tokens its first admission had to compute (the rest came from caches).</summary>
+    public int PrefilledTokens { get; set; }
+
+    /// <summary>Admitted once at least, so its cache has changed.</summary>
+    public bool Admitted { get; set; }
+
+    /// <summary>It has sampled since its last admission: each step computes just its newest token.</summary>
+    public bool Decoding { get; set; }
+
+    public FinishReason? Finish { get; set; }
+
+    public int Generated => Tokens.Count - PromptLength;
+
+    /// <summary>Tokens still to go through the model before the next sample.</summary>
+    public int Pending => Tokens.Count - Entry!.Tokens.Count;
+
+    public TurnOutcome Outcome(int cachedTokens, ulong cachedHash)
+    {
+        // The stop token itself is not returned, as Meta cuts the output before it.
+        var keep = Generated - (Finish == FinishReason.Stop ? 1 : 0);
+        return new TurnOutcome(Tokens.GetRange(PromptLength, keep), Finish ?? FinishReason.Length, PrefilledTokens, cachedTokens, cachedHash);
+    }
+}
