@@ -67,4 +67,8 @@ public sealed record WorkerStats
 
     [Id(18)]
     public long DecodeSteps { get; init; }
+
+    /// <summary>Turns that shifted kept cache entries down instead of recomputing them (<see cref="ConversationSettings.ContextShift"/>).</summary>
+    [Id(19)]
+    public long ContextShifts { get; init; }
 }

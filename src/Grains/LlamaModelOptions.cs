@@ -46,6 +46,9 @@ public sealed class LlamaModelOptions
     /// <summary>Turns that may wait for the worker; beyond it a turn is refused as overloaded.</summary>
     public int MaxQueuedRequests { get; set; } = 1024;
 
+    /// <summary>Share KV blocks between conversations whose prompts start with the same tokens (e.g. one system prompt).</summary>
+    public bool PrefixCaching { get; set; } = true;
+
     /// <summary>CPU threads; null uses every core.</summary>
     public int? Threads { get; set; }
 }

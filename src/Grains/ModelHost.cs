@@ -49,6 +49,7 @@ public sealed class ModelHost(ModelCatalog catalog, ILoggerFactory loggers) : ID
             MaxBatchSequences = settings.MaxBatchSequences,
             PrefillChunkTokens = settings.PrefillChunkTokens,
             MaxQueuedRequests = settings.MaxQueuedRequests,
+            PrefixCaching = settings.PrefixCaching,
         }, loggers.CreateLogger<ServingEngine>());
         logger.LogInformation("Model {Model}: {Blocks} KV blocks of {BlockSize} positions ({MiB:F1} MiB), up to {Batch} sequences a step",
             settings.Name, generator.Model.Cache.BlockCount, generator.Model.Cache.BlockSize, generator.Model.Cache.Bytes / 1048576.0, settings.MaxBatchSequences);

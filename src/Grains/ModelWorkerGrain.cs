@@ -72,6 +72,8 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
         {
             ReuseTokens = request.ReuseTokens,
             ReuseHash = request.ReuseHash,
+            ShiftFrom = request.ShiftFrom,
+            ShiftCount = request.ShiftCount,
         };
         try
         {
@@ -141,6 +143,7 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
             TokensHeld = stats.TokensHeld,
             PrefixHitTokens = stats.PrefixHitTokens,
             DecodeSteps = stats.DecodeSteps,
+            ContextShifts = stats.ContextShifts,
         });
     }
 

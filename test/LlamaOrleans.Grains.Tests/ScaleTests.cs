@@ -56,6 +56,47 @@ public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task With_context_shift_trimmed_turns_reuse_the_cache_of_the_turns_that_stay()
+    {
+        const int Reserve = 40;
+        ConversationSettings Settings(bool shift) => new()
+        {
+            Model = ClusterFixture.Model,
+            Temperature = 0,
+            MaxReplyTokens = Reserve,
+            ContextShift = shift,
+        };
+        var shifted = await Create(Settings(shift: true));
+        var exact = await Create(Settings(shift: false));
+        var compared = 0;
+        var (trims, exactTrims) = (0, 0);
+
+        for (var turn = 0; turn < 30; turn++)
+        {
+            var message = new UserMessage($"t{turn}", $"Tell me part {turn} of the story about Tom.");
+            var withShift = await shifted.Send(message);
+            var withoutShift = await exact.Send(message);
+            var (status, exactStatus) = (await shifted.GetStatus(), await exact.GetStatus());
+            Assert.True(status.ContextTokens <= Limit, $"turn {turn}: {status.ContextTokens} tokens");
+            // Shifted keys only approximate recomputed ones, so replies (and with them trims) may part ways: compare
+            // the turns where both trimmed to the same prompt. Without a system prompt only its first few tokens stay
+            // in place, so recomputing costs most of it, while the shift keeps the turns that stay.
+            if (status.Trims > trims && exactStatus.Trims > exactTrims && withShift.PromptTokens == withoutShift.PromptTokens)
+            {
+                Assert.True(withShift.PrefilledTokens < withoutShift.PrefilledTokens,
+                    $"turn {turn}: shifted prefilled {withShift.PrefilledTokens}, recomputed {withoutShift.PrefilledTokens} of {withShift.PromptTokens}");
+                compared++;
+            }
+
+            (trims, exactTrims) = (status.Trims, exactStatus.Trims);
+        }
+
+        Assert.True(compared > 3);
+        var worker = await fixture.Grains.GetGrain<IModelWorkerGrain>((await shifted.GetStatus()).CacheWorker!).GetStats();
+        Assert.True(worker.ContextShifts >= compared);
+    }
+
+    [Fact]
     public async Task The_summarize_policy_carries_a_summary_and_stays_within_the_context()
     {
         var conversation = await Create(new ConversationSettings

@@ -41,6 +41,34 @@ internal sealed class CacheEntry(string id, int blockSize)
         }
     }
 
+    /// <summary>
+    /// Forgets <paramref name="count"/> tokens from <paramref name="from"/> after the caller moved the later ones down in
+    /// the blocks (context shift); releases the blocks no longer needed. Full blocks from the shift on get prefix ids
+    /// nothing is registered under, so neither they nor blocks registered after them can be found by others.
+    /// </summary>
+    public void Remove(int from, int count, KvBlockAllocator allocator)
+    {
+        Tokens.RemoveRange(from, count);
+        _hashes.RemoveRange(from + 1, _hashes.Count - from - 1);
+        for (var i = from; i < Tokens.Count; i++)
+        {
+            _hashes.Add(TokenHash.Extend(_hashes[^1], Tokens[i]));
+        }
+
+        var keepBlocks = (Tokens.Count + blockSize - 1) / blockSize;
+        for (var i = Blocks.Count - 1; i >= keepBlocks; i--)
+        {
+            allocator.Release(Blocks[i]);
+        }
+
+        Blocks.RemoveRange(keepBlocks, Blocks.Count - keepBlocks);
+        PrefixIds.RemoveRange(from / blockSize, PrefixIds.Count - (from / blockSize));
+        while (PrefixIds.Count < FullBlocks)
+        {
+            PrefixIds.Add(allocator.NewPrivateId());
+        }
+    }
+
     /// <summary>Keeps the first <paramref name="length"/> tokens, releasing the blocks after them, the last block first.</summary>
     public void Truncate(int length, KvBlockAllocator allocator)
     {

@@ -201,6 +201,36 @@ internal sealed class ConversationCaches(KvBlockPool pool)
         return true;
     }
 
+    /// <summary>
+    /// Context shift: drops <paramref name="count"/> of <paramref name="entry"/>'s tokens from <paramref name="from"/> and
+    /// moves the rest down in its blocks, re-rotating their keys. The blocks written are first made its own (copied
+    /// when shared or registered), and the moved ones get private prefix ids: their keys and values approximate
+    /// what the shorter sequence would compute, so no other cache may ever find them. False, changing nothing,
+    /// when too few blocks are free for the copies.
+    /// </summary>
+    public bool TryShift(CacheEntry entry, int from, int count, RotaryEmbedding rope)
+    {
+        var length = entry.Tokens.Count - count;
+        var written = Enumerable.Range(from / BlockSize, Math.Max(0, BlocksFor(length) - (from / BlockSize)))
+            .Where(i => Allocator.MustCopyBeforeWrite(entry.Blocks[i])).ToArray();
+        if (Allocator.FreeBlocks < written.Length)
+        {
+            return false;
+        }
+
+        foreach (var i in written)
+        {
+            Allocator.TryAllocate(out var copy);
+            pool.CopyBlock(entry.Blocks[i], copy);
+            Allocator.Release(entry.Blocks[i]);
+            entry.Blocks[i] = copy;
+        }
+
+        pool.Move(entry.Blocks, from + count, from, length - from, rope);
+        entry.Remove(from, count, Allocator);
+        return true;
+    }
+
     /// <summary>Records <paramref name="count"/> computed tokens of <paramref name="tokens"/> and registers the blocks they filled.</summary>
     public void Commit(CacheEntry entry, IReadOnlyList<int> tokens, int count)
     {

@@ -164,6 +164,9 @@ public sealed class KvBlockAllocator
         return registration.Id;
     }
 
+    /// <summary>A prefix id no registration has: blocks chained under it can never be found from <see cref="Root"/>.</summary>
+    public long NewPrivateId() => ++_lastId;
+
     /// <summary>Finds the registered block holding <paramref name="tokens"/> after prefix <paramref name="parent"/> (not retained).</summary>
     public bool TryFind(long parent, ReadOnlySpan<int> tokens, out int block, out long prefixId)
     {

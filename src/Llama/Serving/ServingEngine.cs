@@ -37,6 +37,7 @@ public sealed class ServingEngine : IDisposable
     private long _preemptions;
     private long _prefixHitTokens;
     private long _steps;
+    private long _shifts;
 
     public ServingEngine(TokenGenerator generator, ServingOptions? options = null, ILogger? logger = null)
     {
@@ -119,7 +120,7 @@ public sealed class ServingEngine : IDisposable
             var allocator = _caches.Allocator;
             return new ServingStatistics(_turns, _prefilled, _generated, _hits, _misses, _caches.Evictions, _preemptions,
                 _caches.Count, _queue.Count, _running.Count, allocator.UsedBlocks, allocator.FreeBlocks, allocator.BlockSize,
-                _model.Cache.BytesPerToken, _caches.TokensHeld, _prefixHitTokens, _steps);
+                _model.Cache.BytesPerToken, _caches.TokensHeld, _prefixHitTokens, _steps, _shifts);
         }
     }
 
@@ -189,6 +190,11 @@ public sealed class ServingEngine : IDisposable
         if (request.Options.Logprobs || request.Options.Echo)
         {
             throw new ArgumentException("Serving returns generated tokens only: log-probabilities and echo are not supported.", nameof(request));
+        }
+
+        if (request.ShiftFrom < 0 || request.ShiftCount < 0)
+        {
+            throw new ArgumentException($"A context shift needs a position and count of 0 or more, got {request.ShiftFrom} and {request.ShiftCount}.", nameof(request));
         }
 
         if (request.ReuseTokens < 0)
@@ -386,7 +392,9 @@ public sealed class ServingEngine : IDisposable
         }
 
         var reuse = request.ReuseTokens;
-        if (reuse > 0 && (entry is null || entry.Tokens.Count < reuse || entry.PrefixHash(reuse) != request.ReuseHash))
+        var shifted = request.ShiftCount == 0 || (entry is not null && ReuseAfterShift(entry, request, reuse)
+            && _caches.TryShift(entry, request.ShiftFrom, request.ShiftCount, _model.Rope));
+        if (!shifted || (reuse > 0 && (entry is null || entry.Tokens.Count < reuse || entry.PrefixHash(reuse) != request.ReuseHash)))
         {
             _misses++;
             _queue.Remove(turn);
@@ -405,6 +413,7 @@ public sealed class ServingEngine : IDisposable
         }
 
         _hits += reuse > 0 ? 1 : 0;
+        _shifts += request.ShiftCount > 0 ? 1 : 0;
         entry ??= _caches.Add(request.CacheId);
         entry.Truncate(keep, _caches.Allocator);
         entry.Turn = turn;
@@ -413,7 +422,7 @@ public sealed class ServingEngine : IDisposable
         turn.Tokens.AddRange(prompt);
         turn.PromptLength = prompt.Length;
         turn.Budget = Math.Min(request.Options.MaxGenLen ?? (_model.MaxSeqLen - 1), _maxTokens - prompt.Length);
-        var hit = _caches.MatchPrefix(entry, prompt);
+        var hit = _options.PrefixCaching ? _caches.MatchPrefix(entry, prompt) : 0;
         _prefixHitTokens += hit;
         if (hit > 0)
         {
@@ -423,6 +432,27 @@ public sealed class ServingEngine : IDisposable
         turn.PrefilledTokens = turn.Pending;
         _running.Add(turn);
         return Admission.Admitted;
+    }
+
+    /// <summary>
+    /// Whether the cache, once shifted as <paramref name="request"/> asks, would hold the <paramref name="reuse"/>
+    /// tokens it names: checked before shifting, so a turn that would miss anyway leaves the cache as it was.
+    /// </summary>
+    private static bool ReuseAfterShift(CacheEntry entry, TurnRequest request, int reuse)
+    {
+        var (from, count) = (request.ShiftFrom, request.ShiftCount);
+        if (from + (long)count > entry.Tokens.Count || reuse > entry.Tokens.Count - count)
+        {
+            return false;
+        }
+
+        var hash = entry.PrefixHash(Math.Min(from, reuse));
+        for (var i = from; i < reuse; i++)
+        {
+            hash = TokenHash.Extend(hash, entry.Tokens[i + count]);
+        }
+
+        return hash == request.ReuseHash;
     }
 
     /// <summary>

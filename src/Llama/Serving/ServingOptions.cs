@@ -12,6 +12,9 @@ public sealed record ServingOptions
     /// <summary>Most turns waiting for admission; beyond it <see cref="ServingEngine.RunAsync"/> refuses new ones.</summary>
     public int MaxQueuedRequests { get; init; } = 1024;
 
+    /// <summary>Reuse full KV blocks any cache computed for the same leading tokens; off, a turn computes all it does not keep.</summary>
+    public bool PrefixCaching { get; init; } = true;
+
     public void Validate()
     {
         if (MaxBatchSequences < 1)

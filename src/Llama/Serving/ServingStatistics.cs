@@ -18,6 +18,7 @@ namespace Llama.Serving;
 /// <param name="TokensHeld">Tokens the conversation caches hold, a prefix shared by several counted once for each.</param>
 /// <param name="PrefixHitTokens">Prompt tokens served from full blocks other caches computed.</param>
 /// <param name="DecodeSteps">Forward steps run.</param>
+/// <param name="ContextShifts">Turns that dropped cached tokens and shifted the rest instead of recomputing them.</param>
 public sealed record ServingStatistics(
     long Turns,
     long PrefilledTokens,
@@ -35,4 +36,5 @@ public sealed record ServingStatistics(
     long KvBytesPerToken,
     long TokensHeld,
     long PrefixHitTokens,
-    long DecodeSteps);
+    long DecodeSteps,
+    long ContextShifts);

@@ -13,4 +13,13 @@ public sealed record TurnRequest(string CacheId, IReadOnlyList<int> NewTokens, G
 
     /// <summary><see cref="TokenHash"/> of those tokens; a mismatch fails the turn with <see cref="CacheMissException"/>, changing nothing.</summary>
     public ulong ReuseHash { get; init; }
+
+    /// <summary>
+    /// Context shift before reuse: drop <see cref="ShiftCount"/> cached tokens from position <see cref="ShiftFrom"/>
+    /// and move the rest down, re-rotating their keys; <see cref="ReuseTokens"/> then counts tokens of the shifted
+    /// cache. The moved keys and values still reflect the dropped tokens: an approximation, never shared.
+    /// </summary>
+    public int ShiftFrom { get; init; }
+
+    public int ShiftCount { get; init; }
 }
