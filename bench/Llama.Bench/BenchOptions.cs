@@ -23,6 +23,9 @@ internal sealed record BenchOptions(
           --models LIST   comma-separated, from {string.Join(',', KnownModels)} (default: all)
           --engines LIST  comma-separated, from {string.Join(',', KnownEngines)} (default: both)
           --runc PATH     llama2.c's run.c (default: ../shared/baselines/llama2.c/run.c from the repository root)
+
+        Usage: Llama.Bench models [--models LIST]
+          writes any missing generated model into .bench/ and prints "name TAB model TAB tokenizer" per model, running no engine
         """;
 
     /// <summary>Parses the arguments; throws <see cref="BenchException"/> naming the first bad one.</summary>

@@ -16,6 +16,12 @@ Console.CancelKeyPress += (_, e) =>
 
 try
 {
+    if (args.Length > 0 && args[0] == ModelsCommand.Name)
+    {
+        ModelsCommand.Run(args[1..], Console.Out, cancellation.Token);
+        return 0;
+    }
+
     var options = BenchOptions.Parse(args);
     var report = await new BenchRunner(options, BenchPaths.Locate(options.RunC)).RunAsync(cancellation.Token).ConfigureAwait(false);
     Console.Write(ResultTable.Render(report));

@@ -59,6 +59,36 @@ public sealed class KvBlockPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Context shift: moves the keys and values of positions [<paramref name="from"/>, from + length) of the
+    /// sequence with block table <paramref name="blocks"/> to [<paramref name="to"/>, to + length), re-rotating the keys
+    /// for their new positions, in every layer. The caller owns the blocks written (none may be shared).
+    /// </summary>
+    public void Move(IReadOnlyList<int> blocks, int from, int to, int length, RotaryEmbedding rope)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfNegative(to);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length == 0 || from == to)
+        {
+            return;
+        }
+
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var device = Keys[0].device;
+        var source = tensor(Enumerable.Range(from, length).Select(p => Row(blocks, p)).ToArray(), device: device);
+        var target = tensor(Enumerable.Range(to, length).Select(p => Row(blocks, p)).ToArray(), device: device);
+        for (var layer = 0; layer < Keys.Length; layer++)
+        {
+            var keys = Keys[layer].view(-1, Keys[layer].shape[2], Keys[layer].shape[3]);
+            var values = Values[layer].view(-1, Values[layer].shape[2], Values[layer].shape[3]);
+            // index_select copies first, so overlapping source and target ranges are safe.
+            keys.index_copy_(0, target, rope.Shift(keys.index_select(0, source), to - from));
+            values.index_copy_(0, target, values.index_select(0, source));
+        }
+    }
+
     /// <summary>Flat row of <paramref name="position"/> in a sequence with this block table: block × size + offset.</summary>
     public long Row(IReadOnlyList<int> blocks, int position) =>
         ((long)blocks[position / BlockSize] * BlockSize) + (position % BlockSize);

@@ -60,6 +60,30 @@ public sealed class RotaryEmbedding : IDisposable
         return rotated.to_type(x.dtype).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Turns vectors x [rows, heads, headDim] already rotated for position p into those for p + <paramref name="delta"/>:
+    /// rotation angles add, so applying the rotation of |delta| (inverted when delta is negative) is enough.
+    /// </summary>
+    public Tensor Shift(Tensor x, int delta)
+    {
+        using var scope = NewDisposeScope();
+        var distance = Math.Abs(delta);
+        if (distance >= MaxPositions)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delta), $"A shift of {delta} positions is beyond the {MaxPositions} the rotary tables hold.");
+        }
+
+        var shape = x.shape;
+        var pairs = x.to_type(ScalarType.Float32).view(shape[0], shape[1], HeadDim / 2, 2);
+        var x0 = pairs.select(-1, 0);
+        var x1 = pairs.select(-1, 1);
+        var cos = CosTable[distance].view(1, 1, HeadDim / 2);
+        // sin(-a) = -sin(a): a negative shift rotates backwards.
+        var sin = (delta < 0 ? -SinTable[distance] : SinTable[distance]).view(1, 1, HeadDim / 2);
+        var rotated = stack([(x0 * cos) - (x1 * sin), (x0 * sin) + (x1 * cos)], -1).view(shape);
+        return rotated.to_type(x.dtype).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Rotates <paramref name="heads"/> consecutive head vectors in place at <paramref name="pos"/>.</summary>
     public void Apply(Span<float> vectors, int heads, int pos)
     {
