@@ -63,7 +63,7 @@ public sealed class ServingEngine : IDisposable
 
     /// <summary>
     /// Queues the turn; the task completes when it ends. <paramref name="onToken"/> runs on the engine thread for
-    /// each generated token (stop token included) and must be quick. The task fails with
+    /// each generated token (stop token included) and must be quick (it may call the engine). The task fails with
     /// <see cref="CacheMissException"/> when the cache it reuses is gone or holds other tokens (nothing changed
     /// then), and is cancelled through <paramref name="cancellationToken"/>; a failed or cancelled turn that had
     /// started drops its cache.
@@ -272,6 +272,7 @@ public sealed class ServingEngine : IDisposable
                 failure = e;
             }
 
+            List<(TurnState Turn, int Token)> sampled = [];
             lock (_lock)
             {
                 if (failure is not null)
@@ -281,11 +282,30 @@ public sealed class ServingEngine : IDisposable
                     {
                         Fail(turn, failure);
                     }
+
+                    continue;
                 }
-                else
+
+                Guarded(() => sampled = Apply(plan, logits!));
+            }
+
+            // Outside the lock: a callback may call into the engine from other threads and wait for them.
+            var failed = new Dictionary<TurnState, Exception>();
+            foreach (var (turn, token) in sampled)
+            {
+                try
                 {
-                    Guarded(() => Apply(plan, logits!));
+                    turn.OnToken?.Invoke(token);
                 }
+                catch (Exception e)
+                {
+                    failed[turn] = e;
+                }
+            }
+
+            lock (_lock)
+            {
+                Guarded(() => Settle(plan, failed));
             }
         }
 
@@ -461,15 +481,15 @@ public sealed class ServingEngine : IDisposable
         _logger.LogDebug("Preempted the turn on cache {CacheId} after {Tokens} tokens: KV blocks ran out", turn.Request.CacheId, turn.Tokens.Count);
     }
 
-    private void Apply(List<(TurnState Turn, int Count)> plan, float[][] logits)
+    /// <summary>Records what the step computed and samples every turn whose tokens have all been through the model.</summary>
+    private List<(TurnState Turn, int Token)> Apply(List<(TurnState Turn, int Count)> plan, float[][] logits)
     {
         var prefilled = 0;
-        var sampled = 0;
+        var sampled = new List<(TurnState Turn, int Token)>();
         for (var i = 0; i < plan.Count; i++)
         {
             var (turn, count) = plan[i];
-            var entry = turn.Entry!;
-            _caches.Commit(entry, turn.Tokens, count);
+            _caches.Commit(turn.Entry!, turn.Tokens, count);
             prefilled += turn.Decoding ? 0 : count;
             if (turn.Pending > 0)
             {
@@ -478,48 +498,56 @@ public sealed class ServingEngine : IDisposable
 
             if (turn.Generated >= turn.Budget)
             {
-                Complete(turn, FinishReason.Length);
+                turn.Finish = FinishReason.Length;
                 continue;
             }
 
             var options = turn.Request.Options;
             var token = Sampler.Sample(logits[i], options.Temperature, options.TopP, turn.Random);
             turn.Tokens.Add(token);
-            sampled++;
-            try
-            {
-                turn.OnToken?.Invoke(token);
-            }
-            catch (Exception e)
-            {
-                Fail(turn, e);
-                continue;
-            }
-
+            sampled.Add((turn, token));
+            turn.Decoding = true;
             if (_stopTokens.Contains(token))
             {
-                Complete(turn, FinishReason.Stop);
+                turn.Finish = FinishReason.Stop;
             }
             else if (turn.Generated >= turn.Budget)
             {
-                Complete(turn, FinishReason.Length);
-            }
-            else
-            {
-                turn.Decoding = true;
+                turn.Finish = FinishReason.Length;
             }
         }
 
         _prefilled += prefilled;
-        _generated += sampled;
+        _generated += sampled.Count;
         _steps++;
-        _metrics.Step(plan.Count, prefilled, sampled);
+        _metrics.Step(plan.Count, prefilled, sampled.Count);
+        return sampled;
     }
 
-    private void Complete(TurnState turn, FinishReason reason)
+    /// <summary>After the token callbacks: turns whose callback threw fail, finished ones leave the batch.</summary>
+    private void Settle(List<(TurnState Turn, int Count)> plan, Dictionary<TurnState, Exception> failed)
+    {
+        foreach (var (turn, _) in plan)
+        {
+            if (turn.Completion.Task.IsCompleted)
+            {
+                continue;
+            }
+
+            if (failed.TryGetValue(turn, out var error))
+            {
+                Fail(turn, error);
+            }
+            else if (turn.Finish is not null)
+            {
+                Complete(turn);
+            }
+        }
+    }
+
+    private void Complete(TurnState turn)
     {
         var entry = turn.Entry!;
-        turn.Finish = reason;
         _running.Remove(turn);
         entry.Turn = null;
         entry.LastUse = _caches.NextUse();

@@ -18,7 +18,7 @@ public sealed class ServingMetricsTests
         using var listener = new EngineListener(engine);
 
         var prompts = Stories.Texts.Select(t => Stories.Prompt(served, t)).ToArray();
-        await Task.WhenAll(prompts.Select((p, i) => engine.Run($"c{i}", p, Stories.Greedy(50))));
+        await Task.WhenAll(await Stories.WhileHeld(engine, () => prompts.Select((p, i) => engine.Run($"c{i}", p, Stories.Greedy(50))).ToArray()));
         await engine.Run("first", prompts[0], Stories.Greedy(5));
         await engine.Run("repeat", prompts[0], Stories.Greedy(5));
         await other.Run("elsewhere", prompts[0], Stories.Greedy(5));
