@@ -228,69 +228,11 @@ public sealed class ServingEngine : IDisposable
 
     private void Run()
     {
-        while (true)
+        while (NextPlan() is { } plan)
         {
-            List<(TurnState Turn, int Count)> plan;
-            SequenceInput[] inputs;
-            lock (_lock)
-            {
-                while (!_disposed && _queue.Count == 0 && _running.Count == 0)
-                {
-                    Monitor.Wait(_lock);
-                }
-
-                if (_disposed)
-                {
-                    break;
-                }
-
-                plan = [];
-                Guarded(() => plan = Schedule());
-                if (plan.Count == 0)
-                {
-                    // Queued turns wait for a running turn, a cancellation or a dropped cache: each of them pulses.
-                    if (_running.Count == 0 && _queue.Count > 0 && !_queue.Any(t => t.Cancelled))
-                    {
-                        Monitor.Wait(_lock);
-                    }
-
-                    continue;
-                }
-
-                inputs = plan.Select(p => new SequenceInput(
-                    p.Turn.Entry!.Blocks.ToArray(), p.Turn.Entry.Tokens.Count, p.Turn.Tokens.GetRange(p.Turn.Entry.Tokens.Count, p.Count))).ToArray();
-            }
-
-            float[][]? logits = null;
-            Exception? failure = null;
-            try
-            {
-                logits = _model.Forward(inputs);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-
-            List<(TurnState Turn, int Token)> sampled = [];
-            lock (_lock)
-            {
-                if (failure is not null)
-                {
-                    _logger.LogError(failure, "A forward step of {Sequences} sequences failed; their turns fail and their caches are dropped", plan.Count);
-                    foreach (var (turn, _) in plan)
-                    {
-                        Fail(turn, failure);
-                    }
-
-                    continue;
-                }
-
-                Guarded(() => sampled = Apply(plan, logits!));
-            }
-
-            // Outside the lock: a callback may call into the engine from other threads and wait for them.
+            var sampled = Execute(plan);
             var failed = new Dictionary<TurnState, Exception>();
+            // Outside the lock: a callback may call into the engine, from this thread or others it waits for.
             foreach (var (turn, token) in sampled)
             {
                 try
@@ -317,6 +259,77 @@ public sealed class ServingEngine : IDisposable
                 Fail(turn, disposed);
             }
         }
+    }
+
+    /// <summary>Waits for work and plans the next step; null once the engine is disposed.</summary>
+    private List<(TurnState Turn, int Count)>? NextPlan()
+    {
+        lock (_lock)
+        {
+            while (true)
+            {
+                while (!_disposed && _queue.Count == 0 && _running.Count == 0)
+                {
+                    Monitor.Wait(_lock);
+                }
+
+                if (_disposed)
+                {
+                    return null;
+                }
+
+                List<(TurnState Turn, int Count)> plan = [];
+                Guarded(() => plan = Schedule());
+                if (plan.Count > 0)
+                {
+                    return plan;
+                }
+
+                // Queued turns wait for a running turn, a cancellation or a dropped cache: each of them pulses.
+                if (_running.Count == 0 && _queue.Count > 0 && !_queue.Any(t => t.Cancelled))
+                {
+                    Monitor.Wait(_lock);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs the planned step through the model and samples; a failed forward fails the step's turns.</summary>
+    private List<(TurnState Turn, int Token)> Execute(List<(TurnState Turn, int Count)> plan)
+    {
+        SequenceInput[] inputs;
+        lock (_lock)
+        {
+            inputs = plan.Select(p => new SequenceInput(
+                p.Turn.Entry!.Blocks.ToArray(), p.Turn.Entry.Tokens.Count, p.Turn.Tokens.GetRange(p.Turn.Entry.Tokens.Count, p.Count))).ToArray();
+        }
+
+        float[][] logits;
+        try
+        {
+            logits = _model.Forward(inputs);
+        }
+        catch (Exception e)
+        {
+            lock (_lock)
+            {
+                _logger.LogError(e, "A forward step of {Sequences} sequences failed; their turns fail and their caches are dropped", plan.Count);
+                foreach (var (turn, _) in plan)
+                {
+                    Fail(turn, e);
+                }
+            }
+
+            return [];
+        }
+
+        List<(TurnState Turn, int Token)> sampled = [];
+        lock (_lock)
+        {
+            Guarded(() => sampled = Apply(plan, logits));
+        }
+
+        return sampled;
     }
 
     /// <summary>Runs engine bookkeeping; a bug there fails the turns in flight instead of stopping the engine.</summary>
