@@ -36,6 +36,7 @@ internal static class BenchModels
         }
 
         Progress.Report($"110m: writing {config.FileBytes / 1e6:F0} MB random model to {path}");
+        Directory.CreateDirectory(cache);
         var clock = Stopwatch.StartNew();
         RandomModelWriter.WriteFile(path, config, Seed110M, cancellationToken);
         Progress.Report($"110m: written in {clock.Elapsed.TotalSeconds:F1} s");

@@ -29,4 +29,12 @@ public sealed record ConversationSettings
 
     [Id(6)]
     public ContextPolicy ContextPolicy { get; init; } = ContextPolicy.Trim;
+
+    /// <summary>
+    /// When trimming drops the oldest turns, keep the cached keys and values of the turns that stay and shift them
+    /// to their new positions (llama.cpp's context shift) instead of recomputing them. Faster on long chats, but
+    /// approximate: the kept turns' cache still reflects the dropped ones. Off: kept turns are recomputed exactly.
+    /// </summary>
+    [Id(7)]
+    public bool ContextShift { get; init; }
 }

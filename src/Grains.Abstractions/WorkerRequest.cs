@@ -34,4 +34,14 @@ public sealed record WorkerRequest
 
     [Id(7)]
     public ulong Seed { get; init; }
+
+    /// <summary>
+    /// Context shift before reuse: drop <see cref="ShiftCount"/> cached tokens from position <see cref="ShiftFrom"/>
+    /// and move the rest down; <see cref="ReuseTokens"/> and <see cref="ReuseHash"/> then refer to the shifted cache.
+    /// </summary>
+    [Id(8)]
+    public int ShiftFrom { get; init; }
+
+    [Id(9)]
+    public int ShiftCount { get; init; }
 }

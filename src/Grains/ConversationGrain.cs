@@ -299,10 +299,14 @@ public sealed class ConversationGrain(
                 worker = GrainFactory.GetGrain<IModelWorkerGrain>(key);
             }
 
-            var reuse = !recompute && State.Cache is { } cache && cache.Worker == key ? CommonPrefix(cache.Tokens, prompt) : 0;
+            var (shiftFrom, shiftCount, reuse) = !recompute && State.Cache is { } cache && cache.Worker == key
+                ? CacheReuse.Plan(cache.Tokens, prompt, settings.ContextShift)
+                : (0, 0, 0);
             var request = new WorkerRequest
             {
                 CacheId = Id,
+                ShiftFrom = shiftFrom,
+                ShiftCount = shiftCount,
                 ReuseTokens = reuse,
                 ReuseHash = TokenHash.Of(prompt.Take(reuse)),
                 Tokens = [.. prompt.Skip(reuse)],
@@ -379,17 +383,6 @@ public sealed class ConversationGrain(
         || (e.InnerException is { } inner && IsUnreachable(inner));
 
     private int ReplyBudget(TurnPlan plan) => Math.Min(plan.Reserve, plan.Limit - plan.Prompt.Ids.Count);
-
-    private static int CommonPrefix(int[] cached, IReadOnlyList<int> prompt)
-    {
-        var n = 0;
-        while (n < cached.Length && n < prompt.Count && cached[n] == prompt[n])
-        {
-            n++;
-        }
-
-        return n;
-    }
 
     private async Task Commit(TurnPlan plan, UserMessage message, TurnResult result, bool inContext, KvHandle? cache)
     {

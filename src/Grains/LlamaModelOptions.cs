@@ -22,8 +22,29 @@ public sealed class LlamaModelOptions
 
     public int MaxSeqLen { get; set; } = 512;
 
-    /// <summary>Conversations whose KV caches stay resident; the least recently used is evicted beyond that.</summary>
+    /// <summary>
+    /// KV memory as this many full-length conversations, used when neither <see cref="KvCacheBytes"/> nor
+    /// <see cref="KvCacheMemoryFraction"/> is given. Idle caches beyond it are evicted least recently used first.
+    /// </summary>
     public int MaxCachedConversations { get; set; } = 16;
+
+    /// <summary>KV memory budget in bytes.</summary>
+    public long? KvCacheBytes { get; set; }
+
+    /// <summary>KV memory budget as a fraction of the memory available to the silo (CPU only).</summary>
+    public double? KvCacheMemoryFraction { get; set; }
+
+    /// <summary>Positions per KV block.</summary>
+    public int KvBlockSize { get; set; } = 16;
+
+    /// <summary>Most sequences decoded together in one step.</summary>
+    public int MaxBatchSequences { get; set; } = 32;
+
+    /// <summary>Most prompt tokens computed per step, so long prompts do not stall other conversations' decoding.</summary>
+    public int PrefillChunkTokens { get; set; } = 128;
+
+    /// <summary>Turns that may wait for the worker; beyond it a turn is refused as overloaded.</summary>
+    public int MaxQueuedRequests { get; set; } = 1024;
 
     /// <summary>CPU threads; null uses every core.</summary>
     public int? Threads { get; set; }

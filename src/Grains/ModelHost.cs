@@ -37,20 +37,33 @@ public sealed class ModelHost(ModelCatalog catalog, ILoggerFactory loggers) : ID
             Device = settings.Device,
             DType = string.IsNullOrEmpty(settings.DType) ? null : EngineOptions.ParseDType(settings.DType),
             Threads = settings.Threads,
+            KvBlockSize = settings.KvBlockSize,
+            KvCacheBytes = settings.KvCacheBytes,
+            KvCacheMemoryFraction = settings.KvCacheMemoryFraction,
+            KvCacheSequences = settings.KvCacheBytes is null && settings.KvCacheMemoryFraction is null ? settings.MaxCachedConversations : null,
         };
-        var generator = LlamaGenerator.Build(settings.Path, settings.Tokenizer, settings.MaxSeqLen,
-            settings.MaxCachedConversations, options, loggers.CreateLogger<ModelHost>());
-        return new HostedModel(settings.Name, generator, new CachedGenerator(generator.Generator));
+        var logger = loggers.CreateLogger<ModelHost>();
+        var generator = LlamaGenerator.Build(settings.Path, settings.Tokenizer, settings.MaxSeqLen, settings.MaxBatchSequences, options, logger);
+        var engine = new ServingEngine(generator.Generator, new ServingOptions
+        {
+            MaxBatchSequences = settings.MaxBatchSequences,
+            PrefillChunkTokens = settings.PrefillChunkTokens,
+            MaxQueuedRequests = settings.MaxQueuedRequests,
+        }, loggers.CreateLogger<ServingEngine>());
+        logger.LogInformation("Model {Model}: {Blocks} KV blocks of {BlockSize} positions ({MiB:F1} MiB), up to {Batch} sequences a step",
+            settings.Name, generator.Model.Cache.BlockCount, generator.Model.Cache.BlockSize, generator.Model.Cache.Bytes / 1048576.0, settings.MaxBatchSequences);
+        return new HostedModel(settings.Name, generator, engine);
     }
 
     public void Dispose()
     {
         foreach (var model in _models.Values.Where(m => m.IsValueCreated))
         {
+            model.Value.Engine.Dispose();
             model.Value.Generator.Dispose();
         }
     }
 }
 
-/// <summary>A loaded model and the conversation caches its worker keeps.</summary>
-public sealed record HostedModel(string Name, LlamaGenerator Generator, CachedGenerator Caches);
+/// <summary>A loaded model and the serving engine that batches its conversations' turns and keeps their caches.</summary>
+public sealed record HostedModel(string Name, LlamaGenerator Generator, ServingEngine Engine);

@@ -8,8 +8,9 @@ using Orleans.Runtime;
 namespace LlamaOrleans.Grains;
 
 /// <summary>
-/// Serves turns of one model on its silo. Reentrant: many conversations' requests wait here while the
-/// engine runs one turn at a time on a thread of its own, never on the grain scheduler.
+/// Serves turns of one model on its silo. Reentrant: every conversation's turn goes straight to the model's
+/// serving engine, which batches all running turns into each step on a thread of its own, never on the grain
+/// scheduler.
 /// </summary>
 [Reentrant]
 [ModelWorkerPlacement]
@@ -38,17 +39,9 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
         ArgumentNullException.ThrowIfNull(request);
         var model = Model;
         var channel = Channel.CreateUnbounded<WorkerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var options = new GenerationOptions
-        {
-            Temperature = request.Temperature,
-            TopP = request.TopP,
-            MaxGenLen = request.MaxNewTokens,
-            Seed = request.Seed,
-        };
-        // Ending the stream early (caller cancelled or went away) cancels the engine too.
+        // Ending the stream early (caller cancelled or went away) takes the turn out of the engine's batch too.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var work = Task.Factory.StartNew(() => Run(model, request, options, channel.Writer, stop.Token),
-            stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var work = Run(model, request, channel.Writer, stop.Token);
         try
         {
             await foreach (var e in channel.Reader.ReadAllAsync(cancellationToken))
@@ -59,18 +52,31 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
         finally
         {
             await stop.CancelAsync();
-            await work.ContinueWith(_ => { }, TaskScheduler.Default);
+            await work;
         }
     }
 
-    private static void Run(HostedModel model, WorkerRequest request, GenerationOptions options, ChannelWriter<WorkerEvent> events, CancellationToken cancellationToken)
+    /// <summary>Runs the turn in the model's engine, writing each token's text as it comes and the result at the end.</summary>
+    private static async Task Run(HostedModel model, WorkerRequest request, ChannelWriter<WorkerEvent> events, CancellationToken cancellationToken)
     {
         var tokenizer = model.Generator.Tokenizer;
         var stops = model.Generator.Generator.StopTokens;
         var decoder = tokenizer.CreateIncrementalDecoder();
+        var turn = new TurnRequest(request.CacheId, request.Tokens, new GenerationOptions
+        {
+            Temperature = request.Temperature,
+            TopP = request.TopP,
+            MaxGenLen = request.MaxNewTokens,
+            Seed = request.Seed,
+        })
+        {
+            ReuseTokens = request.ReuseTokens,
+            ReuseHash = request.ReuseHash,
+        };
         try
         {
-            var outcome = model.Caches.Continue(request.CacheId, request.ReuseTokens, request.ReuseHash, request.Tokens, options, token =>
+            // Tokens arrive on the engine's thread: only hand them over there.
+            var outcome = await model.Engine.RunAsync(turn, token =>
             {
                 if (!stops.Contains(token))
                 {
@@ -101,6 +107,10 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
         {
             events.Complete(new ConversationException(ConversationErrorCode.InvalidRequest, e.Message));
         }
+        catch (ServingQueueFullException e)
+        {
+            events.Complete(new ConversationException(ConversationErrorCode.Busy, e.Message));
+        }
         catch (Exception e)
         {
             events.Complete(e);
@@ -109,7 +119,7 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
 
     public Task<WorkerStats> GetStats()
     {
-        var stats = Model.Caches.Statistics();
+        var stats = Model.Engine.Statistics();
         return Task.FromResult(new WorkerStats
         {
             Model = _modelName,
@@ -121,18 +131,28 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
             CacheMisses = stats.Misses,
             Evictions = stats.Evictions,
             CachedConversations = stats.CachedSequences,
+            Preemptions = stats.Preemptions,
+            QueueLength = stats.QueueLength,
+            ActiveSequences = stats.ActiveSequences,
+            KvBlocksUsed = stats.KvBlocksUsed,
+            KvBlocksFree = stats.KvBlocksFree,
+            KvBlockSize = stats.KvBlockSize,
+            KvBytesPerToken = stats.KvBytesPerToken,
+            TokensHeld = stats.TokensHeld,
+            PrefixHitTokens = stats.PrefixHitTokens,
+            DecodeSteps = stats.DecodeSteps,
         });
     }
 
     public Task DropCache(string cacheId)
     {
-        Model.Caches.Drop(cacheId);
+        Model.Engine.Drop(cacheId);
         return Task.CompletedTask;
     }
 
     public Task DropAllCaches()
     {
-        Model.Caches.DropAll();
+        Model.Engine.DropAll();
         return Task.CompletedTask;
     }
 }

@@ -39,8 +39,8 @@ public sealed class ConversationTests(ClusterFixture fixture) : IDisposable
             Assert.Equal(Expected(dialog, 40), result.Reply);
             if (i == 0)
             {
-                Assert.False(result.CacheHit);
-                Assert.Equal(result.PromptTokens, result.PrefilledTokens);
+                // Other conversations with this system prompt may have left shared prefix blocks: at most the prompt.
+                Assert.InRange(result.PrefilledTokens, 1, result.PromptTokens);
             }
             else
             {
@@ -69,14 +69,16 @@ public sealed class ConversationTests(ClusterFixture fixture) : IDisposable
         await cold.Send(new UserMessage("a", "Tell me about a dog."));
 
         var coldStatus = await cold.GetStatus();
-        await fixture.Grains.GetGrain<IModelWorkerGrain>(coldStatus.CacheWorker!).DropCache(coldStatus.ConversationId);
+        var coldWorker = fixture.Grains.GetGrain<IModelWorkerGrain>(coldStatus.CacheWorker!);
+        await coldWorker.DropCache(coldStatus.ConversationId);
 
         var warmReply = await warm.Send(new UserMessage("b", "Where did the dog go?"));
+        var missesBefore = (await coldWorker.GetStats()).CacheMisses;
         var coldReply = await cold.Send(new UserMessage("b", "Where did the dog go?"));
 
         Assert.True(warmReply.CacheHit);
-        Assert.False(coldReply.CacheHit);
-        Assert.Equal(coldReply.PromptTokens, coldReply.PrefilledTokens);
+        // The cold conversation's handle missed; what it recomputes may still come partly from shared prefix blocks.
+        Assert.Equal(missesBefore + 1, (await coldWorker.GetStats()).CacheMisses);
         Assert.Equal(warmReply.Reply, coldReply.Reply);
     }
 

@@ -30,11 +30,17 @@ public sealed record EngineOptions
     /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
     public int KvBlockSize { get; init; } = 16;
 
-    /// <summary>Memory for the KV cache in bytes; null with no fraction either sizes it for max_batch_size full sequences.</summary>
+    /// <summary>
+    /// Memory for the KV cache in bytes. With none of the three budgets the cache holds max_batch_size
+    /// full-length sequences, as Meta's.
+    /// </summary>
     public long? KvCacheBytes { get; init; }
 
     /// <summary>Memory for the KV cache as a fraction of the memory available to this process (CPU only).</summary>
     public double? KvCacheMemoryFraction { get; init; }
+
+    /// <summary>Memory for the KV cache as this many sequences of max_seq_len positions.</summary>
+    public int? KvCacheSequences { get; init; }
 
     /// <summary>
     /// Blocks the KV cache gets: from <see cref="KvCacheBytes"/> or <see cref="KvCacheMemoryFraction"/>, else
@@ -45,9 +51,15 @@ public sealed record EngineOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(KvBlockSize, 1, nameof(KvBlockSize));
         var perSequence = (maxSeqLen + KvBlockSize - 1) / KvBlockSize;
         var blockBytes = KvBlockPool.BytesPerTokenOf(args, type) * KvBlockSize;
-        if (KvCacheBytes is not null && KvCacheMemoryFraction is not null)
+        if (new object?[] { KvCacheBytes, KvCacheMemoryFraction, KvCacheSequences }.Count(b => b is not null) > 1)
         {
-            throw new ArgumentException("Give the KV cache budget as bytes or as a memory fraction, not both.");
+            throw new ArgumentException("Give the KV cache budget one way: as bytes, as a memory fraction or as sequences, not several.");
+        }
+
+        if (KvCacheSequences is { } sequences)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(sequences, 1, nameof(KvCacheSequences));
+            return checked(perSequence * sequences);
         }
 
         long? budget = KvCacheBytes;

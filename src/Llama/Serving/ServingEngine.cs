@@ -95,7 +95,7 @@ public sealed class ServingEngine : IDisposable
             {
                 turn.Registration.Unregister();
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                return Task.FromException<TurnOutcome>(new InvalidOperationException(
+                return Task.FromException<TurnOutcome>(new ServingQueueFullException(
                     $"The serving queue is full: {_queue.Count} turns already wait (MaxQueuedRequests). Retry later or raise the limit."));
             }
 

@@ -145,6 +145,11 @@ public class TransformerTests
 
         using var budgeted = Transformer.Load(checkpoint, args, 512, 3, new EngineOptions { KvCacheBytes = (perToken * 16 * 100) + 5 });
         Assert.Equal(100, budgeted.Cache.BlockCount);
+        using (var sequences = Transformer.Load(checkpoint, args, 512, 3, new EngineOptions { KvCacheSequences = 5 }))
+        {
+            Assert.Equal(5 * 512 / 16, sequences.Cache.BlockCount);
+        }
+
         Assert.Equal(perToken * 16 * 100, budgeted.Cache.Bytes);
         Assert.Throws<ArgumentException>(() => budgeted.SlotBlocks(3));
     }
@@ -156,7 +161,7 @@ public class TransformerTests
         var args = checkpoint.Args;
         Assert.Contains("fewer than the 32 blocks one sequence", Assert.Throws<ArgumentException>(() =>
             Transformer.Load(checkpoint, args, 512, 1, new EngineOptions { KvCacheBytes = 1000 })).Message);
-        Assert.Contains("not both", Assert.Throws<ArgumentException>(() =>
+        Assert.Contains("not several", Assert.Throws<ArgumentException>(() =>
             Transformer.Load(checkpoint, args, 512, 1, new EngineOptions { KvCacheBytes = 1 << 30, KvCacheMemoryFraction = 0.1 })).Message);
         Assert.Contains("(0, 1]", Assert.Throws<ArgumentException>(() =>
             Transformer.Load(checkpoint, args, 512, 1, new EngineOptions { KvCacheMemoryFraction = 1.5 })).Message);

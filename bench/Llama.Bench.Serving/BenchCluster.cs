@@ -1,0 +1,139 @@
+using System.Globalization;
+using LlamaOrleans;
+using LlamaOrleans.Client;
+using LlamaOrleans.Silo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace Llama.Bench.Serving;
+
+/// <summary>
+/// A one-silo Llama cluster in this process, composed as <c>llama-orleans-silo</c> composes it (localhost
+/// clustering on free ports, conversations in a temporary SQLite file, the bench model as its only hosted model),
+/// and a client connected to it over its gateway as any application would be.
+/// </summary>
+internal sealed class BenchCluster : IAsyncDisposable
+{
+    public const string ModelName = "bench-110m";
+
+    private const string ClusterId = "bench";
+    private const string ServiceId = "llama-bench-serving";
+
+    // Turns of 32 conversations queue behind each other's prefills; Orleans' 30 s default would cut them off.
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
+
+    private readonly IHost _silo;
+    private readonly IHost _client;
+    private readonly string _folder;
+
+    private BenchCluster(IHost silo, IHost client, string folder)
+    {
+        _silo = silo;
+        _client = client;
+        _folder = folder;
+        Conversations = client.Services.GetRequiredService<LlamaOrleansClient>();
+        Grains = client.Services.GetRequiredService<IClusterClient>();
+    }
+
+    public LlamaOrleansClient Conversations { get; }
+
+    public IGrainFactory Grains { get; }
+
+    /// <param name="model">The checkpoint and tokenizer the silo hosts as <see cref="ModelName"/>.</param>
+    /// <param name="maxSeqLen">The model's context.</param>
+    /// <param name="conversations">Most conversations served at once, each keeping its KV cache.</param>
+    /// <param name="threads">CPU threads of the engine.</param>
+    public static async Task<BenchCluster> StartAsync(BenchModel model, int maxSeqLen, int conversations, int threads, CancellationToken cancellationToken)
+    {
+        var folder = Directory.CreateTempSubdirectory("llama-bench-serving-").FullName;
+        var ports = FreePorts.Take(2);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Orleans:ClusterId"] = ClusterId,
+            ["Orleans:ServiceId"] = ServiceId,
+            ["Orleans:ClusteringMode"] = ClusteringModes.Localhost,
+            ["Orleans:SiloPort"] = Invariant(ports[0]),
+            ["Orleans:GatewayPort"] = Invariant(ports[1]),
+            ["Storage:Provider"] = StorageProviders.Sqlite,
+            ["Storage:DataSource"] = Path.Combine(folder, "conversations.db"),
+            ["Llama:Models:0:Name"] = ModelName,
+            ["Llama:Models:0:Path"] = model.Path,
+            ["Llama:Models:0:Tokenizer"] = model.EngineTokenizer,
+            ["Llama:Models:0:Host"] = "true",
+            ["Llama:Models:0:Device"] = "cpu",
+            ["Llama:Models:0:MaxSeqLen"] = Invariant(maxSeqLen),
+            ["Llama:Models:0:MaxCachedConversations"] = Invariant(conversations),
+            ["Llama:Models:0:Threads"] = Invariant(threads),
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        };
+
+        var builder = LlamaSiloHost.CreateBuilder([], configuration => configuration.AddInMemoryCollection(settings));
+        // stdout carries only the result table.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = CallTimeout);
+        var silo = builder.Build();
+        IHost? client = null;
+        try
+        {
+            await silo.StartAsync(cancellationToken).ConfigureAwait(false);
+            var clientBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            clientBuilder.Services.AddLlamaOrleansClient(options =>
+            {
+                options.ClusterId = ClusterId;
+                options.ServiceId = ServiceId;
+                options.Gateways = [$"localhost:{Invariant(ports[1])}"];
+            });
+            clientBuilder.Services.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = CallTimeout);
+            client = clientBuilder.Build();
+            await client.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new BenchCluster(silo, client, folder);
+        }
+        catch
+        {
+            client?.Dispose();
+            silo.Dispose();
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Drops every KV cache the model's workers hold, so each conversation's next turn recomputes its whole prompt.</summary>
+    public async Task DropAllCachesAsync()
+    {
+        var registry = Grains.GetGrain<IModelRegistryGrain>(0);
+        foreach (var silo in await registry.GetHosts(ModelName).ConfigureAwait(false))
+        {
+            await Grains.GetGrain<IModelWorkerGrain>(ModelWorkerKey.For(ModelName, silo)).DropAllCaches().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Counters of the model's workers, one per hosting silo.</summary>
+    public async Task<WorkerStats[]> WorkerStatsAsync()
+    {
+        var registry = Grains.GetGrain<IModelRegistryGrain>(0);
+        var hosts = await registry.GetHosts(ModelName).ConfigureAwait(false);
+        return await Task.WhenAll(hosts.Select(silo => Grains.GetGrain<IModelWorkerGrain>(ModelWorkerKey.For(ModelName, silo)).GetStats())).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _client.StopAsync().ConfigureAwait(false);
+            await _silo.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _client.Dispose();
+            _silo.Dispose();
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,67 @@
+using Llama.Generation;
+using Llama.Model;
+using Llama.Serving;
+
+namespace Llama.Bench.Serving;
+
+/// <summary>The bench model loaded on the CPU with a serving engine over it.</summary>
+internal sealed class BenchEngine : IDisposable
+{
+    /// <summary>The random model's context, which every section uses.</summary>
+    public static int MaxSeqLen => LegacyModelConfig.Shape110M.SeqLen;
+
+    private BenchEngine(LlamaGenerator llama, ServingEngine engine)
+    {
+        Llama = llama;
+        Engine = engine;
+    }
+
+    public LlamaGenerator Llama { get; }
+
+    public ServingEngine Engine { get; }
+
+    /// <summary>Bytes of one token's keys and values over all layers, from the model's shape and the cache's element size.</summary>
+    public long KvBytesPerToken
+    {
+        get
+        {
+            var args = Llama.Model.Args;
+            return 2L * args.NLayers * args.KvHeads * args.HeadDim * Llama.Model.Cache.Keys[0].element_size();
+        }
+    }
+
+    /// <param name="sequences">Most sequences decoded together (and the model's batch size).</param>
+    /// <param name="maxSeqLen">Positions per sequence, at most the model's context <see cref="MaxSeqLen"/>.</param>
+    /// <param name="kvCacheBytes">KV cache budget; null for the static cache of every sequence at full length.</param>
+    public static BenchEngine Load(BenchModel model, int threads, int sequences, int maxSeqLen, long? kvCacheBytes)
+    {
+        var options = new EngineOptions { Device = "cpu", Threads = threads, KvCacheBytes = kvCacheBytes };
+        var llama = LlamaGenerator.Build(model.Path, model.EngineTokenizer, maxSeqLen, sequences, options);
+        try
+        {
+            return new BenchEngine(llama, new ServingEngine(llama.Generator, new ServingOptions { MaxBatchSequences = sequences }));
+        }
+        catch
+        {
+            llama.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs one greedy request of at most <paramref name="tokens"/> new tokens, timing its tokens as they come.</summary>
+    public async Task<(StreamTiming Timing, TurnOutcome Outcome)> RunAsync(
+        TurnRequest request, CancellationToken cancellationToken)
+    {
+        var clock = new TokenClock();
+        var outcome = await Engine.RunAsync(request, _ => clock.Token(), cancellationToken).ConfigureAwait(false);
+        return (clock.Finish(), outcome);
+    }
+
+    public static GenerationOptions Greedy(int maxTokens) => new() { Temperature = 0, MaxGenLen = maxTokens };
+
+    public void Dispose()
+    {
+        Engine.Dispose();
+        Llama.Dispose();
+    }
+}

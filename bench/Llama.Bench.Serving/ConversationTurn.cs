@@ -1,0 +1,42 @@
+using LlamaOrleans;
+using LlamaOrleans.Client;
+
+namespace Llama.Bench.Serving;
+
+/// <summary>One streamed turn of a conversation, timed from the send to the completed turn.</summary>
+internal static class ConversationTurn
+{
+    /// <summary>
+    /// Sends <paramref name="text"/> and reads the reply stream: its first delta is the first token, the completed
+    /// turn the last. Tokens are the reply's plus the stop token where the model ended it, as the engine counts them.
+    /// </summary>
+    public static async Task<(StreamTiming Timing, TurnResult Result)> RunAsync(
+        LlamaConversation conversation, string text, CancellationToken cancellationToken)
+    {
+        var clock = new TokenClock();
+        TurnResult? result = null;
+        await foreach (var delta in conversation.StreamAsync(text, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            clock.Token();
+            result = delta.Completed ?? result;
+        }
+
+        if (result is null)
+        {
+            throw new BenchException($"Conversation {conversation.Id} ended a turn without its result.");
+        }
+
+        return (clock.Finish(result.CompletionTokens + (result.FinishReason == "stop" ? 1 : 0)), result);
+    }
+
+    /// <summary>A greedy conversation of the bench model with the given reply budget.</summary>
+    public static async Task<LlamaConversation> CreateAsync(
+        BenchCluster cluster, string id, int maxReplyTokens, CancellationToken cancellationToken)
+    {
+        var conversation = cluster.Conversations.Conversation(id);
+        await conversation.ConfigureAsync(
+            new ConversationSettings { Model = BenchCluster.ModelName, Temperature = 0, MaxReplyTokens = maxReplyTokens },
+            cancellationToken).ConfigureAwait(false);
+        return conversation;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using LlamaOrleans;
+
+namespace Llama.Bench.Serving;
+
+/// <summary>
+/// Section 3: <see cref="ServingBenchOptions.Conversations"/> conversations × <see cref="ServingBenchOptions.Turns"/>
+/// turns through Orleans, every conversation sending its next turn together with the others (one round per turn).
+/// Run twice: with the worker keeping each conversation's KV cache (each turn computes only its new tokens), then
+/// with every cache dropped after each round through <see cref="IModelWorkerGrain.DropAllCaches"/>, so each turn
+/// misses and the conversation re-sends its whole history: Meta's stateless chat, the baseline.
+/// </summary>
+internal static class MultiTurnSection
+{
+    private const string Section = ServingBenchOptions.MultiTurnSection;
+
+    public static async Task<IReadOnlyList<Figure>> RunAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
+    {
+        var reuse = await RunConversationsAsync(cluster, options, "reuse", 0, dropCaches: false, cancellationToken).ConfigureAwait(false);
+        await cluster.DropAllCachesAsync().ConfigureAwait(false);
+        // Other messages than the first run's, so the engine holds nothing of them from it.
+        var baseline = await RunConversationsAsync(cluster, options, "no-reuse", options.Conversations, dropCaches: true, cancellationToken).ConfigureAwait(false);
+
+        var last = options.Turns.ToString(CultureInfo.InvariantCulture);
+        var (reuseFirst, reuseLast) = (reuse[0].TtftP50, reuse[^1].TtftP50);
+        var (baselineFirst, baselineLast) = (baseline[0].TtftP50, baseline[^1].TtftP50);
+        return
+        [
+            new Figure(Section, "TTFT p50, turn 1, cache reuse", reuseFirst, "ms"),
+            new Figure(Section, $"TTFT p50, turn {last}, cache reuse", reuseLast, "ms",
+                Target.AtMostTimes(reuseLast, 1.5, "turn 1", reuseFirst)),
+            new Figure(Section, $"prompt tokens computed, turn {last}, cache reuse", reuse[^1].MeanPrefilled, "mean",
+                Target.Versus(reuse[^1].MeanPrefilled, "prompt", reuse[^1].MeanPrompt)),
+            new Figure(Section, "TTFT p50, turn 1, no reuse", baselineFirst, "ms"),
+            new Figure(Section, $"TTFT p50, turn {last}, no reuse", baselineLast, "ms",
+                Target.Versus(baselineLast, "turn 1", baselineFirst)),
+            // The baseline means something only if the engine found nothing of the dropped caches to reuse.
+            new Figure(Section, $"prompt tokens computed, turn {last}, no reuse", baseline[^1].MeanPrefilled, "mean",
+                Target.AtLeastTimes(baseline[^1].MeanPrefilled, 1, "prompt", baseline[^1].MeanPrompt)),
+            new Figure(Section, $"TTFT p50, turn {last}: no reuse / reuse", baselineLast / reuseLast, "x"),
+        ];
+    }
+
+    /// <param name="firstConversation">The number of the first conversation, which its messages name.</param>
+    private static async Task<Round[]> RunConversationsAsync(
+        BenchCluster cluster, ServingBenchOptions options, string run, int firstConversation, bool dropCaches, CancellationToken cancellationToken)
+    {
+        Progress.Report($"multiturn ({run}): {options.Conversations} conversations × {options.Turns} turns, {options.ReplyTokens}-token replies");
+        var conversations = await Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(c =>
+            ConversationTurn.CreateAsync(cluster, $"{run}-{c}", options.ReplyTokens, cancellationToken))).ConfigureAwait(false);
+        var rounds = new Round[options.Turns];
+        for (var turn = 0; turn < options.Turns; turn++)
+        {
+            var turnIndex = turn;
+            var results = await Task.WhenAll(conversations.Select((conversation, c) => Task.Run(
+                () => ConversationTurn.RunAsync(conversation, Prompts.Turn(firstConversation + c, turnIndex), cancellationToken), cancellationToken))).ConfigureAwait(false);
+            rounds[turn] = new Round(
+                Percentiles.Of(results.Select(r => r.Timing.TimeToFirstToken * 1000).ToArray(), 50),
+                results.Average(r => (double)r.Result.PrefilledTokens),
+                results.Average(r => (double)r.Result.PromptTokens));
+            Progress.Report(string.Create(CultureInfo.InvariantCulture,
+                $"multiturn ({run}): turn {turn + 1}: TTFT p50 {rounds[turn].TtftP50:F0} ms, prompt {rounds[turn].MeanPrompt:F0} tokens, computed {rounds[turn].MeanPrefilled:F0} (means)"));
+            if (dropCaches)
+            {
+                await cluster.DropAllCachesAsync().ConfigureAwait(false);
+            }
+        }
+
+        // Trimmed turns change the prompt's start, which no cache can serve: the figures would mean something else.
+        var statuses = await Task.WhenAll(conversations.Select(c => c.StatusAsync(cancellationToken))).ConfigureAwait(false);
+        var trims = statuses.Sum(s => s.Trims);
+        if (trims > 0)
+        {
+            Progress.Report($"multiturn ({run}): WARNING: {trims} trims; the dialogs outgrew the context, so later turns recomputed from a new start");
+        }
+
+        return rounds;
+    }
+
+    /// <summary>One turn of every conversation: the median time to first token, the mean prompt and the mean part of it computed.</summary>
+    private sealed record Round(double TtftP50, double MeanPrefilled, double MeanPrompt);
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Llama.Bench.Serving;
+
+/// <summary>Runs the chosen sections in order, each later one comparing against the earlier figures it needs.</summary>
+internal static class ServingBenchRunner
+{
+    public static async Task<ServingBenchReport> RunAsync(ServingBenchOptions options, CancellationToken cancellationToken)
+    {
+        var host = HostDescription.Read();
+        var model = BenchModels.Resolve("110m", BenchPaths.Locate(runCOverride: null), cancellationToken);
+        var figures = new List<Figure>();
+        var sections = options.Sections;
+
+        EngineFigures? engine = null;
+        if (sections.Contains(ServingBenchOptions.EngineSection))
+        {
+            var (engineFigures, reference) = await EngineSection.RunAsync(model, options, cancellationToken).ConfigureAwait(false);
+            figures.AddRange(engineFigures);
+            engine = reference;
+        }
+
+        if (sections.Contains(ServingBenchOptions.OrleansSection) || sections.Contains(ServingBenchOptions.MultiTurnSection))
+        {
+            Progress.Report("orleans: starting an in-process silo and a client");
+            var conversations = Math.Max(options.Streams, options.Conversations);
+            await using var cluster = await BenchCluster.StartAsync(model, BenchEngine.MaxSeqLen, conversations, options.Threads, cancellationToken).ConfigureAwait(false);
+            if (sections.Contains(ServingBenchOptions.OrleansSection))
+            {
+                figures.AddRange(await OrleansSection.RunAsync(cluster, options, engine, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (sections.Contains(ServingBenchOptions.MultiTurnSection))
+            {
+                figures.AddRange(await MultiTurnSection.RunAsync(cluster, options, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        if (sections.Contains(ServingBenchOptions.MemorySection))
+        {
+            figures.AddRange(await MemorySection.RunAsync(model, options, cancellationToken).ConfigureAwait(false));
+        }
+
+        var invariant = CultureInfo.InvariantCulture;
+        string[] preamble =
+        [
+            $"host: {host}",
+            $"model: {model.Name}, {model.Description}, context {BenchEngine.MaxSeqLen.ToString(invariant)}, float32 on the CPU",
+            string.Create(invariant,
+                $"threads {options.Threads}; {options.Streams} streams × {options.Tokens} tokens; {options.Conversations} conversations × {options.Turns} turns of {options.ReplyTokens}-token replies; greedy"),
+        ];
+        return new ServingBenchReport(SummaryTable.Render(preamble, figures), figures.All(f => f.Target?.Passed != false));
+    }
+}
