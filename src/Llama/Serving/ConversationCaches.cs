@@ -113,7 +113,9 @@ internal sealed class ConversationCaches(KvBlockPool pool)
         }
 
         var needed = BlocksFor(tokens.Count) - kept - matched.Count;
-        return needed <= Allocator.FreeBlocks - matchedFree + Reclaimable(entry, kept, matched);
+        var free = Allocator.FreeBlocks - matchedFree;
+        // Counting what evictions would free walks every idle cache: only when free blocks fall short.
+        return needed <= free || needed <= free + Reclaimable(entry, kept, matched);
     }
 
     /// <summary>

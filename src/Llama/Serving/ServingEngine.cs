@@ -64,7 +64,7 @@ public sealed class ServingEngine : IDisposable
 
     /// <summary>
     /// Queues the turn; the task completes when it ends. <paramref name="onToken"/> runs on the engine thread for
-    /// each generated token (stop token included) and must be quick. The task fails with
+    /// each generated token (stop token included) and must be quick (it may call the engine). The task fails with
     /// <see cref="CacheMissException"/> when the cache it reuses is gone or holds other tokens (nothing changed
     /// then), and is cancelled through <paramref name="cancellationToken"/>; a failed or cancelled turn that had
     /// started drops its cache.
@@ -234,64 +234,26 @@ public sealed class ServingEngine : IDisposable
 
     private void Run()
     {
-        while (true)
+        while (NextPlan() is { } plan)
         {
-            List<(TurnState Turn, int Count)> plan;
-            SequenceInput[] inputs;
-            lock (_lock)
+            var sampled = Execute(plan);
+            var failed = new Dictionary<TurnState, Exception>();
+            // Outside the lock: a callback may call into the engine, from this thread or others it waits for.
+            foreach (var (turn, token) in sampled)
             {
-                while (!_disposed && _queue.Count == 0 && _running.Count == 0)
+                try
                 {
-                    Monitor.Wait(_lock);
+                    turn.OnToken?.Invoke(token);
                 }
-
-                if (_disposed)
+                catch (Exception e)
                 {
-                    break;
+                    failed[turn] = e;
                 }
-
-                plan = [];
-                Guarded(() => plan = Schedule());
-                if (plan.Count == 0)
-                {
-                    // Queued turns wait for a running turn, a cancellation or a dropped cache: each of them pulses.
-                    if (_running.Count == 0 && _queue.Count > 0 && !_queue.Any(t => t.Cancelled))
-                    {
-                        Monitor.Wait(_lock);
-                    }
-
-                    continue;
-                }
-
-                inputs = plan.Select(p => new SequenceInput(
-                    p.Turn.Entry!.Blocks.ToArray(), p.Turn.Entry.Tokens.Count, p.Turn.Tokens.GetRange(p.Turn.Entry.Tokens.Count, p.Count))).ToArray();
-            }
-
-            float[][]? logits = null;
-            Exception? failure = null;
-            try
-            {
-                logits = _model.Forward(inputs);
-            }
-            catch (Exception e)
-            {
-                failure = e;
             }
 
             lock (_lock)
             {
-                if (failure is not null)
-                {
-                    _logger.LogError(failure, "A forward step of {Sequences} sequences failed; their turns fail and their caches are dropped", plan.Count);
-                    foreach (var (turn, _) in plan)
-                    {
-                        Fail(turn, failure);
-                    }
-                }
-                else
-                {
-                    Guarded(() => Apply(plan, logits!));
-                }
+                Guarded(() => Settle(plan, failed));
             }
         }
 
@@ -303,6 +265,77 @@ public sealed class ServingEngine : IDisposable
                 Fail(turn, disposed);
             }
         }
+    }
+
+    /// <summary>Waits for work and plans the next step; null once the engine is disposed.</summary>
+    private List<(TurnState Turn, int Count)>? NextPlan()
+    {
+        lock (_lock)
+        {
+            while (true)
+            {
+                while (!_disposed && _queue.Count == 0 && _running.Count == 0)
+                {
+                    Monitor.Wait(_lock);
+                }
+
+                if (_disposed)
+                {
+                    return null;
+                }
+
+                List<(TurnState Turn, int Count)> plan = [];
+                Guarded(() => plan = Schedule());
+                if (plan.Count > 0)
+                {
+                    return plan;
+                }
+
+                // Queued turns wait for a running turn, a cancellation or a dropped cache: each of them pulses.
+                if (_running.Count == 0 && _queue.Count > 0 && !_queue.Any(t => t.Cancelled))
+                {
+                    Monitor.Wait(_lock);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs the planned step through the model and samples; a failed forward fails the step's turns.</summary>
+    private List<(TurnState Turn, int Token)> Execute(List<(TurnState Turn, int Count)> plan)
+    {
+        SequenceInput[] inputs;
+        lock (_lock)
+        {
+            inputs = plan.Select(p => new SequenceInput(
+                p.Turn.Entry!.Blocks.ToArray(), p.Turn.Entry.Tokens.Count, p.Turn.Tokens.GetRange(p.Turn.Entry.Tokens.Count, p.Count))).ToArray();
+        }
+
+        float[][] logits;
+        try
+        {
+            logits = _model.Forward(inputs);
+        }
+        catch (Exception e)
+        {
+            lock (_lock)
+            {
+                _logger.LogError(e, "A forward step of {Sequences} sequences failed; their turns fail and their caches are dropped", plan.Count);
+                foreach (var (turn, _) in plan)
+                {
+                    Fail(turn, e);
+                }
+            }
+
+            return [];
+        }
+
+        List<(TurnState Turn, int Token)> sampled = [];
+        lock (_lock)
+        {
+            Guarded(() => sampled = Apply(plan, logits));
+        }
+
+        return sampled;
     }
 
     /// <summary>Runs engine bookkeeping; a bug there fails the turns in flight instead of stopping the engine.</summary>
@@ -491,15 +524,15 @@ public sealed class ServingEngine : IDisposable
         _logger.LogDebug("Preempted the turn on cache {CacheId} after {Tokens} tokens: KV blocks ran out", turn.Request.CacheId, turn.Tokens.Count);
     }
 
-    private void Apply(List<(TurnState Turn, int Count)> plan, float[][] logits)
+    /// <summary>Records what the step computed and samples every turn whose tokens have all been through the model.</summary>
+    private List<(TurnState Turn, int Token)> Apply(List<(TurnState Turn, int Count)> plan, float[][] logits)
     {
         var prefilled = 0;
-        var sampled = 0;
+        var sampled = new List<(TurnState Turn, int Token)>();
         for (var i = 0; i < plan.Count; i++)
         {
             var (turn, count) = plan[i];
-            var entry = turn.Entry!;
-            _caches.Commit(entry, turn.Tokens, count);
+            _caches.Commit(turn.Entry!, turn.Tokens, count);
             prefilled += turn.Decoding ? 0 : count;
             if (turn.Pending > 0)
             {
@@ -508,48 +541,56 @@ public sealed class ServingEngine : IDisposable
 
             if (turn.Generated >= turn.Budget)
             {
-                Complete(turn, FinishReason.Length);
+                turn.Finish = FinishReason.Length;
                 continue;
             }
 
             var options = turn.Request.Options;
             var token = Sampler.Sample(logits[i], options.Temperature, options.TopP, turn.Random);
             turn.Tokens.Add(token);
-            sampled++;
-            try
-            {
-                turn.OnToken?.Invoke(token);
-            }
-            catch (Exception e)
-            {
-                Fail(turn, e);
-                continue;
-            }
-
+            sampled.Add((turn, token));
+            turn.Decoding = true;
             if (_stopTokens.Contains(token))
             {
-                Complete(turn, FinishReason.Stop);
+                turn.Finish = FinishReason.Stop;
             }
             else if (turn.Generated >= turn.Budget)
             {
-                Complete(turn, FinishReason.Length);
-            }
-            else
-            {
-                turn.Decoding = true;
+                turn.Finish = FinishReason.Length;
             }
         }
 
         _prefilled += prefilled;
-        _generated += sampled;
+        _generated += sampled.Count;
         _steps++;
-        _metrics.Step(plan.Count, prefilled, sampled);
+        _metrics.Step(plan.Count, prefilled, sampled.Count);
+        return sampled;
     }
 
-    private void Complete(TurnState turn, FinishReason reason)
+    /// <summary>After the token callbacks: turns whose callback threw fail, finished ones leave the batch.</summary>
+    private void Settle(List<(TurnState Turn, int Count)> plan, Dictionary<TurnState, Exception> failed)
+    {
+        foreach (var (turn, _) in plan)
+        {
+            if (turn.Completion.Task.IsCompleted)
+            {
+                continue;
+            }
+
+            if (failed.TryGetValue(turn, out var error))
+            {
+                Fail(turn, error);
+            }
+            else if (turn.Finish is not null)
+            {
+                Complete(turn);
+            }
+        }
+    }
+
+    private void Complete(TurnState turn)
     {
         var entry = turn.Entry!;
-        turn.Finish = reason;
         _running.Remove(turn);
         entry.Turn = null;
         entry.LastUse = _caches.NextUse();

@@ -194,6 +194,28 @@ public sealed class KvBlockAllocatorTests
     }
 
     [Fact]
+    public void An_unregistered_block_is_found_no_more_and_when_free_it_holds_nothing_to_keep()
+    {
+        var allocator = new KvBlockAllocator(2, 4);
+        var held = Allocate(allocator);
+        var freed = Allocate(allocator);
+        allocator.Register(held, KvBlockAllocator.Root, Tokens(0));
+        allocator.Register(freed, KvBlockAllocator.Root, Tokens(10));
+        allocator.Release(freed);
+
+        allocator.Unregister(held);
+        allocator.Unregister(freed);
+
+        Assert.False(allocator.IsRegistered(held));
+        Assert.False(allocator.MustCopyBeforeWrite(held));
+        Assert.False(allocator.TryFind(KvBlockAllocator.Root, Tokens(0), out _, out _));
+        Assert.False(allocator.TryFind(KvBlockAllocator.Root, Tokens(10), out _, out _));
+        Assert.Equal(0, allocator.CachedBlocks);
+        Assert.Equal(1, allocator.FreeBlocks);
+        Assert.Equal(freed, Allocate(allocator));
+    }
+
+    [Fact]
     public void Random_operations_keep_counts_consistent_with_a_model_of_holders()
     {
         var allocator = new KvBlockAllocator(16, 2);

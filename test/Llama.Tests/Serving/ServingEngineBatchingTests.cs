@@ -29,7 +29,9 @@ public sealed class ServingEngineBatchingTests : IDisposable
         using var engine = new ServingEngine(_served.Generator);
         using var batches = new BatchSizeListener(engine);
 
-        var outcomes = await Task.WhenAll(options.Select((o, i) => engine.Run($"c{i}", Prompt(i), o)));
+        var turns = await Stories.WhileHeld(engine, () => options.Select((o, i) => engine.Run($"c{i}", Prompt(i), o)).ToArray());
+        var outcomes = await Task.WhenAll(turns);
+        Assert.True(engine.Drop("gate"));
 
         for (var i = 0; i < options.Length; i++)
         {
@@ -42,8 +44,8 @@ public sealed class ServingEngineBatchingTests : IDisposable
         }
 
         var stats = engine.Statistics();
-        Assert.Equal(options.Length, stats.Turns);
-        Assert.Equal(outcomes.Sum(o => (long)o.Tokens.Count + (o.FinishReason == FinishReason.Stop ? 1 : 0)), stats.GeneratedTokens);
+        Assert.Equal(options.Length + 1, stats.Turns);
+        Assert.Equal(1 + outcomes.Sum(o => (long)o.Tokens.Count + (o.FinishReason == FinishReason.Stop ? 1 : 0)), stats.GeneratedTokens);
         Assert.Equal(0, stats.ActiveSequences);
         Assert.Equal(0, stats.QueueLength);
         Assert.Equal(options.Length, stats.CachedSequences);

@@ -51,6 +51,31 @@ internal static class Stories
         engine.RunAsync(new TurnRequest(cacheId, tokens, options) { ReuseTokens = reuseTokens, ReuseHash = reuseHash }, onToken, cancellationToken)
             .WaitAsync(Timeout, CancellationToken.None);
 
+    /// <summary>
+    /// Calls <paramref name="submit"/> while the engine thread waits in the callback of a one-token turn on cache
+    /// "gate", so every turn it queues is admitted at the same step, however slowly this thread runs.
+    /// </summary>
+    public static async Task<T> WhileHeld<T>(ServingEngine engine, Func<T> submit)
+    {
+        using var release = new ManualResetEventSlim();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = engine.Run("gate", [1], Greedy(1), onToken: _ =>
+        {
+            held.SetResult();
+            release.Wait(Timeout);
+        });
+        await held.Task.WaitAsync(Timeout);
+        try
+        {
+            return submit();
+        }
+        finally
+        {
+            release.Set();
+            await gate;
+        }
+    }
+
     /// <summary>The tokens a cache holds after a turn: the prompt and the reply but its last token (all of it after a stop).</summary>
     public static int[] Held(IReadOnlyList<int> prompt, TurnOutcome outcome) =>
         prompt.Concat(outcome.Tokens).Take(outcome.CachedTokens).ToArray();
