@@ -46,7 +46,9 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <param name="maxSeqLen">The model's context.</param>
     /// <param name="conversations">Most conversations served at once, each keeping its KV cache.</param>
     /// <param name="threads">CPU threads of the engine.</param>
-    public static async Task<BenchCluster> StartAsync(BenchModel model, int maxSeqLen, int conversations, int threads, CancellationToken cancellationToken)
+    /// <param name="prefixCaching">Whether the worker shares KV blocks between prompts that start alike.</param>
+    public static async Task<BenchCluster> StartAsync(
+        BenchModel model, int maxSeqLen, int conversations, int threads, bool prefixCaching, CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("llama-bench-serving-").FullName;
         var ports = FreePorts.Take(2);
@@ -66,6 +68,8 @@ internal sealed class BenchCluster : IAsyncDisposable
             ["Llama:Models:0:Device"] = "cpu",
             ["Llama:Models:0:MaxSeqLen"] = Invariant(maxSeqLen),
             ["Llama:Models:0:MaxCachedConversations"] = Invariant(conversations),
+            ["Llama:Models:0:MaxBatchSequences"] = Invariant(conversations),
+            ["Llama:Models:0:PrefixCaching"] = prefixCaching ? "true" : "false",
             ["Llama:Models:0:Threads"] = Invariant(threads),
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",

@@ -7,39 +7,57 @@ namespace Llama.Bench.Serving;
 /// Section 3: <see cref="ServingBenchOptions.Conversations"/> conversations × <see cref="ServingBenchOptions.Turns"/>
 /// turns through Orleans, every conversation sending its next turn together with the others (one round per turn).
 /// Run twice: with the worker keeping each conversation's KV cache (each turn computes only its new tokens), then
-/// with every cache dropped after each round through <see cref="IModelWorkerGrain.DropAllCaches"/>, so each turn
-/// misses and the conversation re-sends its whole history: Meta's stateless chat, the baseline.
+/// on a silo without prefix caching and with every cache dropped after each round through
+/// <see cref="IModelWorkerGrain.DropAllCaches"/>, so each turn misses and the conversation re-sends and recomputes its
+/// whole history: Meta's stateless chat, the baseline.
 /// </summary>
 internal static class MultiTurnSection
 {
     private const string Section = ServingBenchOptions.MultiTurnSection;
 
-    public static async Task<IReadOnlyList<Figure>> RunAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
+    /// <summary>The run with cache reuse, on a silo that keeps caches and shares prefix blocks.</summary>
+    public static async Task<IReadOnlyList<Figure>> RunReuseAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
     {
         var reuse = await RunConversationsAsync(cluster, options, "reuse", 0, dropCaches: false, cancellationToken).ConfigureAwait(false);
-        await cluster.DropAllCachesAsync().ConfigureAwait(false);
-        // Other messages than the first run's, so the engine holds nothing of them from it.
-        var baseline = await RunConversationsAsync(cluster, options, "no-reuse", options.Conversations, dropCaches: true, cancellationToken).ConfigureAwait(false);
-
         var last = options.Turns.ToString(CultureInfo.InvariantCulture);
         var (reuseFirst, reuseLast) = (reuse[0].TtftP50, reuse[^1].TtftP50);
-        var (baselineFirst, baselineLast) = (baseline[0].TtftP50, baseline[^1].TtftP50);
         return
         [
             new Figure(Section, "TTFT p50, turn 1, cache reuse", reuseFirst, "ms"),
-            new Figure(Section, $"TTFT p50, turn {last}, cache reuse", reuseLast, "ms",
-                Target.AtMostTimes(reuseLast, 1.5, "turn 1", reuseFirst)),
+            new Figure(Section, LastReuseTtft(last), reuseLast, "ms", Target.AtMostTimes(reuseLast, 1.5, "turn 1", reuseFirst)),
             new Figure(Section, $"prompt tokens computed, turn {last}, cache reuse", reuse[^1].MeanPrefilled, "mean",
                 Target.Versus(reuse[^1].MeanPrefilled, "prompt", reuse[^1].MeanPrompt)),
-            new Figure(Section, "TTFT p50, turn 1, no reuse", baselineFirst, "ms"),
-            new Figure(Section, $"TTFT p50, turn {last}, no reuse", baselineLast, "ms",
-                Target.Versus(baselineLast, "turn 1", baselineFirst)),
-            // The baseline means something only if the engine found nothing of the dropped caches to reuse.
-            new Figure(Section, $"prompt tokens computed, turn {last}, no reuse", baseline[^1].MeanPrefilled, "mean",
-                Target.AtLeastTimes(baseline[^1].MeanPrefilled, 1, "prompt", baseline[^1].MeanPrompt)),
-            new Figure(Section, $"TTFT p50, turn {last}: no reuse / reuse", baselineLast / reuseLast, "x"),
         ];
     }
+
+    /// <summary>
+    /// The no-reuse baseline, on a silo without prefix caching whose caches are dropped after every round, compared
+    /// with the reuse run's figures in <paramref name="earlier"/>.
+    /// </summary>
+    public static async Task<IReadOnlyList<Figure>> RunBaselineAsync(
+        BenchCluster cluster, ServingBenchOptions options, IReadOnlyList<Figure> earlier, CancellationToken cancellationToken)
+    {
+        // Other messages than the reuse run's.
+        var baseline = await RunConversationsAsync(cluster, options, "no-reuse", options.Conversations, dropCaches: true, cancellationToken).ConfigureAwait(false);
+        var last = options.Turns.ToString(CultureInfo.InvariantCulture);
+        var (baselineFirst, baselineLast) = (baseline[0].TtftP50, baseline[^1].TtftP50);
+        var figures = new List<Figure>
+        {
+            new(Section, "TTFT p50, turn 1, no reuse", baselineFirst, "ms"),
+            new(Section, $"TTFT p50, turn {last}, no reuse", baselineLast, "ms", Target.Versus(baselineLast, "turn 1", baselineFirst)),
+            // The baseline means something only if the engine found nothing of the dropped caches to reuse.
+            new(Section, $"prompt tokens computed, turn {last}, no reuse", baseline[^1].MeanPrefilled, "mean",
+                Target.AtLeastTimes(baseline[^1].MeanPrefilled, 1, "prompt", baseline[^1].MeanPrompt)),
+        };
+        if (earlier.FirstOrDefault(f => f.Section == Section && f.Name == LastReuseTtft(last)) is { } reuseLast)
+        {
+            figures.Add(new Figure(Section, $"TTFT p50, turn {last}: no reuse / reuse", baselineLast / reuseLast.Value, "x"));
+        }
+
+        return figures;
+    }
+
+    private static string LastReuseTtft(string last) => $"TTFT p50, turn {last}, cache reuse";
 
     /// <param name="firstConversation">The number of the first conversation, which its messages name.</param>
     private static async Task<Round[]> RunConversationsAsync(

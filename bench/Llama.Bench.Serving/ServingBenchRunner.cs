@@ -24,15 +24,27 @@ internal static class ServingBenchRunner
         {
             Progress.Report("orleans: starting an in-process silo and a client");
             var conversations = Math.Max(options.Streams, options.Conversations);
-            await using var cluster = await BenchCluster.StartAsync(model, BenchEngine.MaxSeqLen, conversations, options.Threads, cancellationToken).ConfigureAwait(false);
-            if (sections.Contains(ServingBenchOptions.OrleansSection))
+            Task<BenchCluster> Start(bool prefixCaching) =>
+                BenchCluster.StartAsync(model, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, cancellationToken);
+            await using (var cluster = await Start(prefixCaching: true).ConfigureAwait(false))
             {
-                figures.AddRange(await OrleansSection.RunAsync(cluster, options, engine, cancellationToken).ConfigureAwait(false));
+                if (sections.Contains(ServingBenchOptions.OrleansSection))
+                {
+                    figures.AddRange(await OrleansSection.RunAsync(cluster, options, engine, cancellationToken).ConfigureAwait(false));
+                }
+
+                if (sections.Contains(ServingBenchOptions.MultiTurnSection))
+                {
+                    figures.AddRange(await MultiTurnSection.RunReuseAsync(cluster, options, cancellationToken).ConfigureAwait(false));
+                }
             }
 
             if (sections.Contains(ServingBenchOptions.MultiTurnSection))
             {
-                figures.AddRange(await MultiTurnSection.RunAsync(cluster, options, cancellationToken).ConfigureAwait(false));
+                // The baseline must recompute every turn in full: a silo that shares no prefix blocks, caches dropped each round.
+                Progress.Report("multiturn: starting a silo without prefix caching for the no-reuse baseline");
+                await using var baseline = await Start(prefixCaching: false).ConfigureAwait(false);
+                figures.AddRange(await MultiTurnSection.RunBaselineAsync(baseline, options, figures, cancellationToken).ConfigureAwait(false));
             }
         }
 
