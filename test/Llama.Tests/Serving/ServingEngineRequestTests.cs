@@ -66,7 +66,7 @@ public sealed class ServingEngineRequestTests : IDisposable
     {
         using var engine = new ServingEngine(_served.Generator, new ServingOptions { MaxBatchSequences = 1, MaxQueuedRequests = 2 });
         var queued = new List<Task<TurnOutcome>>();
-        InvalidOperationException? refused = null;
+        ServingQueueFullException? refused = null;
         var count = 0;
 
         // The callback runs on the engine thread, so nothing is admitted while it queues.
@@ -77,7 +77,7 @@ public sealed class ServingEngineRequestTests : IDisposable
                 queued.Add(engine.RunAsync(new TurnRequest("q1", Prompt(1), Stories.Greedy(5))));
                 queued.Add(engine.RunAsync(new TurnRequest("q2", Prompt(2), Stories.Greedy(5))));
                 Assert.Equal(2, engine.Statistics().QueueLength);
-                refused = engine.RunAsync(new TurnRequest("q3", Prompt(3), Stories.Greedy(5))).Exception?.InnerException as InvalidOperationException;
+                refused = engine.RunAsync(new TurnRequest("q3", Prompt(3), Stories.Greedy(5))).Exception?.InnerException as ServingQueueFullException;
             }
         });
 
