@@ -204,46 +204,37 @@ internal sealed unsafe class CpuForward : IDisposable
         var tasks = rows.Count * heads;
         var work = rows.Position.Sum(p => (long)(p + 1)) * _args.Dim;
         var parts = (int)Math.Clamp(work / MinParallelWork, 1, tasks);
+        var tables = batch.Select(s => s.Blocks as int[] ?? [.. s.Blocks]).ToArray();
         _pool.Run(parts, part =>
         {
             for (var task = part; task < tasks; task += parts)
             {
                 var r = task / heads;
-                AttendHead(batch[rows.Sequence[r]].Blocks, rows.Position[r], r, task % heads, q, output, layer);
+                AttendHead(tables[rows.Sequence[r]], rows.Position[r], r, task % heads, q, output, layer);
             }
         });
     }
 
     /// <summary>Attention of one head of one row's query over positions 0..pos of its sequence, read block by block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AttendHead(IReadOnlyList<int> blocks, int pos, int r, int h, float[] q, float[] output, LayerPointers layer)
+    private void AttendHead(int[] blocks, int pos, int r, int h, float[] q, float[] output, LayerPointers layer)
     {
         int headDim = _args.HeadDim, dim = _args.Dim, kvDim = _args.KvHeads * headDim, blockSize = _model.Cache.BlockSize;
         var headOffset = (h / (_args.NHeads / _args.KvHeads)) * headDim;
-        var scale = 1f / MathF.Sqrt(headDim);
         var length = pos + 1;
         if (t_scores is null || t_scores.Length < length)
         {
             t_scores = new float[Math.Max(length, _model.MaxSeqLen)];
         }
 
-        var scores = t_scores.AsSpan(0, length);
+        fixed (float* scores = t_scores)
         fixed (float* query = &q[(r * dim) + (h * headDim)])
         fixed (float* result = &output[(r * dim) + (h * headDim)])
         {
-            for (var j = 0; j < length; j++)
-            {
-                var row = ((long)blocks[j / blockSize] * blockSize) + (j % blockSize);
-                scores[j] = SmallVectors.Dot(query, layer.CacheK + (row * kvDim) + headOffset, headDim) * scale;
-            }
-
-            TensorPrimitives.SoftMax(scores, scores);
-            new Span<float>(result, headDim).Clear();
-            for (var j = 0; j < length; j++)
-            {
-                var row = ((long)blocks[j / blockSize] * blockSize) + (j % blockSize);
-                SmallVectors.MultiplyAdd(result, layer.CacheV + (row * kvDim) + headOffset, scores[j], headDim);
-            }
+            HeadAttention.Scores(query, layer.CacheK + headOffset, kvDim, headDim, blocks, blockSize, length, 1f / MathF.Sqrt(headDim), scores);
+            var span = new Span<float>(scores, length);
+            TensorPrimitives.SoftMax(span, span);
+            HeadAttention.Weighted(scores, layer.CacheV + headOffset, kvDim, headDim, blocks, blockSize, length, result);
         }
     }
 

@@ -26,7 +26,17 @@ internal static unsafe class RowDot
             for (; row + 4 <= to; row += 4)
             {
                 var block = weights + ((long)row * cols);
-                for (var b = 0; b < n; b++)
+                var b = 0;
+                if (!wide)
+                {
+                    // Two vectors at a time: each weight load feeds two FMAs, so more of the loop is arithmetic.
+                    for (; b + 2 <= n; b += 2)
+                    {
+                        FourByTwo256(block, cols, x + (b * cols), output + (b * outputStride) + row, outputStride);
+                    }
+                }
+
+                for (; b < n; b++)
                 {
                     if (wide)
                     {
@@ -88,5 +98,41 @@ internal static unsafe class RowDot
         output[1] = Vector256.Sum(a1);
         output[2] = Vector256.Sum(a2);
         output[3] = Vector256.Sum(a3);
+    }
+
+    /// <summary>Four rows against two consecutive input vectors; each sum in the same order as <see cref="Four256"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourByTwo256(float* w, int cols, float* x, float* output, int outputStride)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        float* w1 = w + cols, w2 = w1 + cols, w3 = w2 + cols, y = x + cols;
+        for (var i = 0; i < cols; i += Vector256<float>.Count)
+        {
+            var u = Vector256.Load(x + i);
+            var v = Vector256.Load(y + i);
+            var r0 = Vector256.Load(w + i);
+            var r1 = Vector256.Load(w1 + i);
+            var r2 = Vector256.Load(w2 + i);
+            var r3 = Vector256.Load(w3 + i);
+            a0 = Vector256.FusedMultiplyAdd(r0, u, a0);
+            b0 = Vector256.FusedMultiplyAdd(r0, v, b0);
+            a1 = Vector256.FusedMultiplyAdd(r1, u, a1);
+            b1 = Vector256.FusedMultiplyAdd(r1, v, b1);
+            a2 = Vector256.FusedMultiplyAdd(r2, u, a2);
+            b2 = Vector256.FusedMultiplyAdd(r2, v, b2);
+            a3 = Vector256.FusedMultiplyAdd(r3, u, a3);
+            b3 = Vector256.FusedMultiplyAdd(r3, v, b3);
+        }
+
+        output[0] = Vector256.Sum(a0);
+        output[1] = Vector256.Sum(a1);
+        output[2] = Vector256.Sum(a2);
+        output[3] = Vector256.Sum(a3);
+        var second = output + outputStride;
+        second[0] = Vector256.Sum(b0);
+        second[1] = Vector256.Sum(b1);
+        second[2] = Vector256.Sum(b2);
+        second[3] = Vector256.Sum(b3);
     }
 }

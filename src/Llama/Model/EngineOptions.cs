@@ -25,7 +25,7 @@ public sealed record EngineOptions
     /// With <see cref="CpuKernels"/>, matrix products of at most this many rows use the engine's GEMV
     /// (libtorch's matrix-vector product does not scale across cores); larger ones use libtorch's GEMM.
     /// </summary>
-    public int CpuGemvMaxRows { get; init; } = 4;
+    public int CpuGemvMaxRows { get; init; } = 256;
 
     /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
     public int KvBlockSize { get; init; } = 16;
