@@ -25,6 +25,7 @@ publish() {
 }
 publish src/Cli/Cli.csproj "$app/cli"
 publish bench/Llama.Bench/Llama.Bench.csproj "$app/bench"
+publish bench/Llama.Bench.Serving/Llama.Bench.Serving.csproj "$app/serving"
 
 # libtorch comes from the GPU host: drop every file the CPU libtorch package put into the publish.
 libtorch_version=$(sed -n 's/.*PackageVersion Include="libtorch-cpu-linux-x64" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)
@@ -32,7 +33,7 @@ packages=$(dotnet nuget locals global-packages --list | sed 's/^global-packages:
 natives=$packages/libtorch-cpu-linux-x64/$libtorch_version/runtimes/linux-x64/native
 [ -d "$natives" ] || { echo "error: $natives not found (restore first)" >&2; exit 1; }
 for file in "$natives"/*; do
-  rm -f "$app/cli/$(basename "$file")"
+  rm -f "$app/cli/$(basename "$file")" "$app/serving/$(basename "$file")"
 done
 # libLibTorchSharp.so stays: as built here (see build/torchsharp-glibcxx.sh), it loads with any libstdc++.
 [ -f "$app/cli/libLibTorchSharp.so" ] || { echo "error: the publish has no libLibTorchSharp.so" >&2; exit 1; }

@@ -162,6 +162,16 @@ if [ -f "$model" ]; then
   else
     verdict "FAIL decode 110M"
   fi
+  # Continuous batching: the serving bench's engine section, one stream against 32 at once, on each device.
+  serving="$app/dotnet/dotnet $app/serving/Llama.Bench.Serving.dll"
+  for device in $devices; do
+    step "serving engine, 1 and 32 streams, $device"
+    if timeout "${SERVING_TIMEOUT:-240}" $serving --device "$device" --threads "$(nproc)" --sections engine --tokens 128; then
+      verdict "ok   serving engine timed on $device"
+    else
+      verdict "info serving engine on $device: targets missed or it failed (see above)"
+    fi
+  done
 else
   verdict "FAIL writing the random 110M model: $line"
 fi

@@ -45,10 +45,11 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <param name="model">The checkpoint and tokenizer the silo hosts as <see cref="ModelName"/>.</param>
     /// <param name="maxSeqLen">The model's context.</param>
     /// <param name="conversations">Most conversations served at once, each keeping its KV cache.</param>
+    /// <param name="device">cpu, cuda or cuda:N.</param>
     /// <param name="threads">CPU threads of the engine.</param>
     /// <param name="prefixCaching">Whether the worker shares KV blocks between prompts that start alike.</param>
     public static async Task<BenchCluster> StartAsync(
-        BenchModel model, int maxSeqLen, int conversations, int threads, bool prefixCaching, CancellationToken cancellationToken)
+        BenchModel model, string device, int maxSeqLen, int conversations, int threads, bool prefixCaching, CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("llama-bench-serving-").FullName;
         var ports = FreePorts.Take(2);
@@ -65,7 +66,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             ["Llama:Models:0:Path"] = model.Path,
             ["Llama:Models:0:Tokenizer"] = model.EngineTokenizer,
             ["Llama:Models:0:Host"] = "true",
-            ["Llama:Models:0:Device"] = "cpu",
+            ["Llama:Models:0:Device"] = device,
             ["Llama:Models:0:MaxSeqLen"] = Invariant(maxSeqLen),
             ["Llama:Models:0:MaxCachedConversations"] = Invariant(conversations),
             ["Llama:Models:0:MaxBatchSequences"] = Invariant(conversations),

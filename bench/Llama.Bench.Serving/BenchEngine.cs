@@ -33,9 +33,10 @@ internal sealed class BenchEngine : IDisposable
     /// <param name="sequences">Most sequences decoded together (and the model's batch size).</param>
     /// <param name="maxSeqLen">Positions per sequence, at most the model's context <see cref="MaxSeqLen"/>.</param>
     /// <param name="kvCacheBytes">KV cache budget; null for the static cache of every sequence at full length.</param>
-    public static BenchEngine Load(BenchModel model, int threads, int sequences, int maxSeqLen, long? kvCacheBytes)
+    /// <param name="device">cpu, cuda or cuda:N.</param>
+    public static BenchEngine Load(BenchModel model, string device, int threads, int sequences, int maxSeqLen, long? kvCacheBytes)
     {
-        var options = new EngineOptions { Device = "cpu", Threads = threads, KvCacheBytes = kvCacheBytes };
+        var options = new EngineOptions { Device = device, Threads = threads, KvCacheBytes = kvCacheBytes };
         var llama = LlamaGenerator.Build(model.Path, model.EngineTokenizer, maxSeqLen, sequences, options);
         try
         {

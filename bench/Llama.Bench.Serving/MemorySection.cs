@@ -24,7 +24,7 @@ internal static class MemorySection
         Run unconstrained;
         long kvBytesPerToken;
         long sequenceBytes;
-        using (var bench = BenchEngine.Load(model, options.Threads, options.Conversations, workload.MaxSeqLen, kvCacheBytes: null))
+        using (var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Conversations, workload.MaxSeqLen, kvCacheBytes: null))
         {
             kvBytesPerToken = bench.KvBytesPerToken;
             sequenceBytes = bench.Llama.Model.BlocksPerSequence * bench.Llama.Model.Cache.BytesPerBlock;
@@ -42,7 +42,7 @@ internal static class MemorySection
         }
 
         Run constrained;
-        using (var bench = BenchEngine.Load(model, options.Threads, options.Conversations, workload.MaxSeqLen, budget))
+        using (var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Conversations, workload.MaxSeqLen, budget))
         {
             constrained = await RunAsync(bench, workload, options, "constrained", cancellationToken).ConfigureAwait(false);
         }

@@ -11,7 +11,8 @@ internal sealed record ServingBenchOptions(
     int Conversations,
     int ReplyTokens,
     IReadOnlyList<string> Sections,
-    long? KvBudget)
+    long? KvBudget,
+    string Device = "cpu")
 {
     public const string EngineSection = "engine";
 
@@ -36,6 +37,7 @@ internal sealed record ServingBenchOptions(
           --conversations C   conversations in the multiturn and memory sections (default: {Defaults.Conversations})
           --reply-tokens R    reply budget of each turn in the multiturn and memory sections (default: {Defaults.ReplyTokens})
           --sections LIST     comma-separated, from {string.Join(',', KnownSections)} (default: all, in that order)
+          --device D          cpu, cuda or cuda:N for the engine in every section (default: cpu; a GPU computes in bfloat16)
           --kv-budget SIZE    KV cache budget of the memory section's constrained run, in bytes with an optional
                               K, M or G suffix (powers of 1024); default: half of what the unconstrained run held
         """;
@@ -68,6 +70,7 @@ internal sealed record ServingBenchOptions(
                 "--conversations" => options with { Conversations = AtLeast(1, name, value) },
                 "--reply-tokens" => options with { ReplyTokens = AtLeast(1, name, value) },
                 "--sections" => options with { Sections = SectionList(name, value) },
+                "--device" => options with { Device = value },
                 _ => options with { KvBudget = ByteSize(name, value) },
             };
         }
@@ -76,7 +79,7 @@ internal sealed record ServingBenchOptions(
     }
 
     private static bool KnownOption(string name) =>
-        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget";
+        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget" or "--device";
 
     private static int AtLeast(int minimum, string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum

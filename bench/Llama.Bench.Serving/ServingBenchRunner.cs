@@ -25,7 +25,7 @@ internal static class ServingBenchRunner
             Progress.Report("orleans: starting an in-process silo and a client");
             var conversations = Math.Max(options.Streams, options.Conversations);
             Task<BenchCluster> Start(bool prefixCaching) =>
-                BenchCluster.StartAsync(model, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, cancellationToken);
+                BenchCluster.StartAsync(model, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, cancellationToken);
             await using (var cluster = await Start(prefixCaching: true).ConfigureAwait(false))
             {
                 if (sections.Contains(ServingBenchOptions.OrleansSection))
@@ -57,7 +57,7 @@ internal static class ServingBenchRunner
         string[] preamble =
         [
             $"host: {host}",
-            $"model: {model.Name}, {model.Description}, context {BenchEngine.MaxSeqLen.ToString(invariant)}, float32 on the CPU",
+            $"model: {model.Name}, {model.Description}, context {BenchEngine.MaxSeqLen.ToString(invariant)}, {(options.Device == "cpu" ? "float32 on the CPU" : $"default dtype on {options.Device}")}",
             string.Create(invariant,
                 $"threads {options.Threads}; {options.Streams} streams × {options.Tokens} tokens; {options.Conversations} conversations × {options.Turns} turns of {options.ReplyTokens}-token replies; greedy"),
         ];

@@ -197,11 +197,14 @@ internal sealed unsafe class CpuForward : IDisposable
         }
     }
 
-    /// <summary>Causal attention of each row's query over its sequence's cached keys, one task per (row, head).</summary>
+    /// <summary>
+    /// Causal attention of each row's query over its sequence's cached keys, one task per (sequence, head): a decode row
+    /// alone, or a prefill chunk's rows together so that each key and value is read once for the whole chunk.
+    /// </summary>
     private void Attend(IReadOnlyList<SequenceInput> batch, Rows rows, float[] q, float[] output, LayerPointers layer)
     {
         var heads = _args.NHeads;
-        var tasks = rows.Count * heads;
+        var tasks = batch.Count * heads;
         var work = rows.Position.Sum(p => (long)(p + 1)) * _args.Dim;
         var parts = (int)Math.Clamp(work / MinParallelWork, 1, tasks);
         var tables = batch.Select(s => s.Blocks as int[] ?? [.. s.Blocks]).ToArray();
@@ -209,10 +212,46 @@ internal sealed unsafe class CpuForward : IDisposable
         {
             for (var task = part; task < tasks; task += parts)
             {
-                var r = task / heads;
-                AttendHead(tables[rows.Sequence[r]], rows.Position[r], r, task % heads, q, output, layer);
+                var (b, h) = (task / heads, task % heads);
+                var first = rows.Last[b] - batch[b].Tokens.Count + 1;
+                if (batch[b].Tokens.Count == 1)
+                {
+                    AttendHead(tables[b], rows.Position[first], first, h, q, output, layer);
+                }
+                else
+                {
+                    AttendChunk(tables[b], batch[b].StartPos, batch[b].Tokens.Count, first, h, q, output, layer);
+                }
             }
         });
+    }
+
+    /// <summary>Attention of one head of a prefill chunk's rows (first row <paramref name="first"/>) over their sequence.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AttendChunk(int[] blocks, int startPos, int count, int first, int h, float[] q, float[] output, LayerPointers layer)
+    {
+        int headDim = _args.HeadDim, dim = _args.Dim, kvDim = _args.KvHeads * headDim, blockSize = _model.Cache.BlockSize;
+        var headOffset = (h / (_args.NHeads / _args.KvHeads)) * headDim;
+        var length = startPos + count;
+        var needed = (long)count * length;
+        if (t_scores is null || t_scores.Length < needed)
+        {
+            t_scores = new float[Math.Max(needed, _model.MaxSeqLen)];
+        }
+
+        fixed (float* scores = t_scores)
+        fixed (float* queries = &q[(first * dim) + (h * headDim)])
+        fixed (float* results = &output[(first * dim) + (h * headDim)])
+        {
+            HeadAttention.ChunkScores(queries, dim, count, startPos, layer.CacheK + headOffset, kvDim, headDim, blocks, blockSize, 1f / MathF.Sqrt(headDim), scores);
+            for (var t = 0; t < count; t++)
+            {
+                var row = new Span<float>(scores + ((long)t * length), startPos + t + 1);
+                TensorPrimitives.SoftMax(row, row);
+            }
+
+            HeadAttention.ChunkWeighted(scores, count, startPos, layer.CacheV + headOffset, kvDim, headDim, blocks, blockSize, results, dim);
+        }
     }
 
     /// <summary>Attention of one head of one row's query over positions 0..pos of its sequence, read block by block.</summary>

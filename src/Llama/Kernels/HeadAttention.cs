@@ -122,4 +122,57 @@ internal static unsafe class HeadAttention
         o6.Store(result + 48);
         o7.Store(result + 56);
     }
+
+    /// <summary>
+    /// Scores of <paramref name="count"/> queries at consecutive positions from <paramref name="startPos"/> (a prefill chunk
+    /// of one sequence), row t of <paramref name="scores"/> ([count, startPos + count]) over keys 0..startPos + t. Each key is
+    /// read once for every query that sees it, instead of once per query.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ChunkScores(
+        float* queries, int queryStride, int count, int startPos, float* keys, int rowStride, int headDim, int[] blocks, int blockSize, float scale, float* scores)
+    {
+        var length = startPos + count;
+        for (var start = 0; start < length; start += blockSize)
+        {
+            var block = keys + ((long)blocks[start / blockSize] * blockSize * rowStride);
+            var end = Math.Min(blockSize, length - start);
+            for (var i = 0; i < end; i++)
+            {
+                var j = start + i;
+                var key = block + ((long)i * rowStride);
+                for (var t = Math.Max(0, j - startPos); t < count; t++)
+                {
+                    scores[((long)t * length) + j] = SmallVectors.Dot(queries + ((long)t * queryStride), key, headDim) * scale;
+                }
+            }
+        }
+    }
+
+    /// <summary>The weighted sums of a prefill chunk: row t of <paramref name="probabilities"/> over values 0..startPos + t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ChunkWeighted(
+        float* probabilities, int count, int startPos, float* values, int rowStride, int headDim, int[] blocks, int blockSize, float* results, int resultStride)
+    {
+        var length = startPos + count;
+        for (var t = 0; t < count; t++)
+        {
+            new Span<float>(results + ((long)t * resultStride), headDim).Clear();
+        }
+
+        for (var start = 0; start < length; start += blockSize)
+        {
+            var block = values + ((long)blocks[start / blockSize] * blockSize * rowStride);
+            var end = Math.Min(blockSize, length - start);
+            for (var i = 0; i < end; i++)
+            {
+                var j = start + i;
+                var value = block + ((long)i * rowStride);
+                for (var t = Math.Max(0, j - startPos); t < count; t++)
+                {
+                    SmallVectors.MultiplyAdd(results + ((long)t * resultStride), value, probabilities[((long)t * length) + j], headDim);
+                }
+            }
+        }
+    }
 }

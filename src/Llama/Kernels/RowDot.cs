@@ -29,7 +29,13 @@ internal static unsafe class RowDot
                 var b = 0;
                 if (!wide)
                 {
-                    // Two vectors at a time: each weight load feeds two FMAs, so more of the loop is arithmetic.
+                    // Several vectors at a time: each weight load feeds several FMAs, and more independent sums keep
+                    // both FMA units busy.
+                    for (; b + 3 <= n; b += 3)
+                    {
+                        FourByThree256(block, cols, x + (b * cols), output + (b * outputStride) + row, outputStride);
+                    }
+
                     for (; b + 2 <= n; b += 2)
                     {
                         FourByTwo256(block, cols, x + (b * cols), output + (b * outputStride) + row, outputStride);
@@ -94,10 +100,7 @@ internal static unsafe class RowDot
             a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i), v, a3);
         }
 
-        output[0] = Vector256.Sum(a0);
-        output[1] = Vector256.Sum(a1);
-        output[2] = Vector256.Sum(a2);
-        output[3] = Vector256.Sum(a3);
+        Store(output, a0, a1, a2, a3);
     }
 
     /// <summary>Four rows against two consecutive input vectors; each sum in the same order as <see cref="Four256"/>.</summary>
@@ -125,14 +128,52 @@ internal static unsafe class RowDot
             b3 = Vector256.FusedMultiplyAdd(r3, v, b3);
         }
 
-        output[0] = Vector256.Sum(a0);
-        output[1] = Vector256.Sum(a1);
-        output[2] = Vector256.Sum(a2);
-        output[3] = Vector256.Sum(a3);
-        var second = output + outputStride;
-        second[0] = Vector256.Sum(b0);
-        second[1] = Vector256.Sum(b1);
-        second[2] = Vector256.Sum(b2);
-        second[3] = Vector256.Sum(b3);
+        Store(output, a0, a1, a2, a3);
+        Store(output + outputStride, b0, b1, b2, b3);
+    }
+
+    /// <summary>Four rows against three consecutive input vectors: twelve sums, each in the same order as <see cref="Four256"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourByThree256(float* w, int cols, float* x, float* output, int outputStride)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        float* w1 = w + cols, w2 = w1 + cols, w3 = w2 + cols, y = x + cols, z = y + cols;
+        for (var i = 0; i < cols; i += Vector256<float>.Count)
+        {
+            var u = Vector256.Load(x + i);
+            var v = Vector256.Load(y + i);
+            var t = Vector256.Load(z + i);
+            var r = Vector256.Load(w + i);
+            a0 = Vector256.FusedMultiplyAdd(r, u, a0);
+            b0 = Vector256.FusedMultiplyAdd(r, v, b0);
+            c0 = Vector256.FusedMultiplyAdd(r, t, c0);
+            r = Vector256.Load(w1 + i);
+            a1 = Vector256.FusedMultiplyAdd(r, u, a1);
+            b1 = Vector256.FusedMultiplyAdd(r, v, b1);
+            c1 = Vector256.FusedMultiplyAdd(r, t, c1);
+            r = Vector256.Load(w2 + i);
+            a2 = Vector256.FusedMultiplyAdd(r, u, a2);
+            b2 = Vector256.FusedMultiplyAdd(r, v, b2);
+            c2 = Vector256.FusedMultiplyAdd(r, t, c2);
+            r = Vector256.Load(w3 + i);
+            a3 = Vector256.FusedMultiplyAdd(r, u, a3);
+            b3 = Vector256.FusedMultiplyAdd(r, v, b3);
+            c3 = Vector256.FusedMultiplyAdd(r, t, c3);
+        }
+
+        Store(output, a0, a1, a2, a3);
+        Store(output + outputStride, b0, b1, b2, b3);
+        Store(output + (2 * outputStride), c0, c1, c2, c3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* output, Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3)
+    {
+        output[0] = Vector256.Sum(s0);
+        output[1] = Vector256.Sum(s1);
+        output[2] = Vector256.Sum(s2);
+        output[3] = Vector256.Sum(s3);
     }
 }
