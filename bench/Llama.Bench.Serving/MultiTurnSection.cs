@@ -18,6 +18,7 @@ internal static class MultiTurnSection
     /// <summary>The run with cache reuse, on a silo that keeps caches and shares prefix blocks.</summary>
     public static async Task<IReadOnlyList<Figure>> RunReuseAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
     {
+        await WarmUpAsync(cluster, "reuse", cancellationToken).ConfigureAwait(false);
         var reuse = await RunConversationsAsync(cluster, options, "reuse", 0, dropCaches: false, cancellationToken).ConfigureAwait(false);
         var last = options.Turns.ToString(CultureInfo.InvariantCulture);
         var (reuseFirst, reuseLast) = (reuse[0].TtftP50, reuse[^1].TtftP50);
@@ -37,6 +38,7 @@ internal static class MultiTurnSection
     public static async Task<IReadOnlyList<Figure>> RunBaselineAsync(
         BenchCluster cluster, ServingBenchOptions options, IReadOnlyList<Figure> earlier, CancellationToken cancellationToken)
     {
+        await WarmUpAsync(cluster, "no-reuse", cancellationToken).ConfigureAwait(false);
         // Other messages than the reuse run's.
         var baseline = await RunConversationsAsync(cluster, options, "no-reuse", options.Conversations, dropCaches: true, cancellationToken).ConfigureAwait(false);
         var last = options.Turns.ToString(CultureInfo.InvariantCulture);
@@ -58,6 +60,15 @@ internal static class MultiTurnSection
     }
 
     private static string LastReuseTtft(string last) => $"TTFT p50, turn {last}, cache reuse";
+
+    /// <summary>One turn that activates the worker (which loads the model) before anything is timed.</summary>
+    private static async Task WarmUpAsync(BenchCluster cluster, string run, CancellationToken cancellationToken)
+    {
+        Progress.Report($"multiturn ({run}): warming up");
+        var conversation = await ConversationTurn.CreateAsync(cluster, $"{run}-warmup", 4, cancellationToken).ConfigureAwait(false);
+        await ConversationTurn.RunAsync(conversation, Prompts.Turn(int.MaxValue / 2, 0), cancellationToken).ConfigureAwait(false);
+        await cluster.DropAllCachesAsync().ConfigureAwait(false);
+    }
 
     /// <param name="firstConversation">The number of the first conversation, which its messages name.</param>
     private static async Task<Round[]> RunConversationsAsync(
