@@ -20,16 +20,6 @@ internal sealed class BenchEngine : IDisposable
 
     public ServingEngine Engine { get; }
 
-    /// <summary>Bytes of one token's keys and values over all layers, from the model's shape and the cache's element size.</summary>
-    public long KvBytesPerToken
-    {
-        get
-        {
-            var args = Llama.Model.Args;
-            return 2L * args.NLayers * args.KvHeads * args.HeadDim * Llama.Model.Cache.Keys[0].element_size();
-        }
-    }
-
     /// <param name="sequences">Most sequences decoded together (and the model's batch size).</param>
     /// <param name="maxSeqLen">Positions per sequence, at most the model's context <see cref="MaxSeqLen"/>.</param>
     /// <param name="kvCacheBytes">KV cache budget; null for the static cache of every sequence at full length.</param>

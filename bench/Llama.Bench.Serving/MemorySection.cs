@@ -26,7 +26,7 @@ internal static class MemorySection
         long sequenceBytes;
         using (var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Conversations, workload.MaxSeqLen, kvCacheBytes: null))
         {
-            kvBytesPerToken = bench.KvBytesPerToken;
+            kvBytesPerToken = bench.Llama.Model.Cache.BytesPerToken;
             sequenceBytes = bench.Llama.Model.BlocksPerSequence * bench.Llama.Model.Cache.BytesPerBlock;
             unconstrained = await RunAsync(bench, workload, options, "unconstrained", cancellationToken).ConfigureAwait(false);
         }

@@ -15,28 +15,29 @@ internal static class MultiTurnSection
 {
     private const string Section = ServingBenchOptions.MultiTurnSection;
 
-    /// <summary>The run with cache reuse, on a silo that keeps caches and shares prefix blocks.</summary>
-    public static async Task<IReadOnlyList<Figure>> RunReuseAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
+    /// <summary>The run with cache reuse, on a silo that keeps caches and shares prefix blocks; also its last turn's TTFT p50.</summary>
+    public static async Task<(IReadOnlyList<Figure> Figures, double LastTtft)> RunReuseAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
     {
         await WarmUpAsync(cluster, "reuse", cancellationToken).ConfigureAwait(false);
         var reuse = await RunConversationsAsync(cluster, options, "reuse", 0, dropCaches: false, cancellationToken).ConfigureAwait(false);
         var last = options.Turns.ToString(CultureInfo.InvariantCulture);
         var (reuseFirst, reuseLast) = (reuse[0].TtftP50, reuse[^1].TtftP50);
-        return
+        IReadOnlyList<Figure> figures =
         [
             new Figure(Section, "TTFT p50, turn 1, cache reuse", reuseFirst, "ms"),
-            new Figure(Section, LastReuseTtft(last), reuseLast, "ms", Target.AtMostTimes(reuseLast, 1.5, "turn 1", reuseFirst)),
+            new Figure(Section, $"TTFT p50, turn {last}, cache reuse", reuseLast, "ms", Target.AtMostTimes(reuseLast, 1.5, "turn 1", reuseFirst)),
             new Figure(Section, $"prompt tokens computed, turn {last}, cache reuse", reuse[^1].MeanPrefilled, "mean",
                 Target.Versus(reuse[^1].MeanPrefilled, "prompt", reuse[^1].MeanPrompt)),
         ];
+        return (figures, reuseLast);
     }
 
     /// <summary>
     /// The no-reuse baseline, on a silo without prefix caching whose caches are dropped after every round, compared
-    /// with the reuse run's figures in <paramref name="earlier"/>.
+    /// with the reuse run's last-turn TTFT p50 when that run was made.
     /// </summary>
     public static async Task<IReadOnlyList<Figure>> RunBaselineAsync(
-        BenchCluster cluster, ServingBenchOptions options, IReadOnlyList<Figure> earlier, CancellationToken cancellationToken)
+        BenchCluster cluster, ServingBenchOptions options, double? reuseLastTtft, CancellationToken cancellationToken)
     {
         await WarmUpAsync(cluster, "no-reuse", cancellationToken).ConfigureAwait(false);
         // Other messages than the reuse run's.
@@ -51,15 +52,13 @@ internal static class MultiTurnSection
             new(Section, $"prompt tokens computed, turn {last}, no reuse", baseline[^1].MeanPrefilled, "mean",
                 Target.AtLeastTimes(baseline[^1].MeanPrefilled, 1, "prompt", baseline[^1].MeanPrompt)),
         };
-        if (earlier.FirstOrDefault(f => f.Section == Section && f.Name == LastReuseTtft(last)) is { } reuseLast)
+        if (reuseLastTtft is { } reuseLast)
         {
-            figures.Add(new Figure(Section, $"TTFT p50, turn {last}: no reuse / reuse", baselineLast / reuseLast.Value, "x"));
+            figures.Add(new Figure(Section, $"TTFT p50, turn {last}: no reuse / reuse", baselineLast / reuseLast, "x"));
         }
 
         return figures;
     }
-
-    private static string LastReuseTtft(string last) => $"TTFT p50, turn {last}, cache reuse";
 
     /// <summary>One turn that activates the worker (which loads the model) before anything is timed.</summary>
     private static async Task WarmUpAsync(BenchCluster cluster, string run, CancellationToken cancellationToken)

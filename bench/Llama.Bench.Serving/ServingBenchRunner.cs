@@ -24,6 +24,7 @@ internal static class ServingBenchRunner
         {
             Progress.Report("orleans: starting an in-process silo and a client");
             var conversations = Math.Max(options.Streams, options.Conversations);
+            double? reuseLastTtft = null;
             Task<BenchCluster> Start(bool prefixCaching) =>
                 BenchCluster.StartAsync(model, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, cancellationToken);
             await using (var cluster = await Start(prefixCaching: true).ConfigureAwait(false))
@@ -35,7 +36,9 @@ internal static class ServingBenchRunner
 
                 if (sections.Contains(ServingBenchOptions.MultiTurnSection))
                 {
-                    figures.AddRange(await MultiTurnSection.RunReuseAsync(cluster, options, cancellationToken).ConfigureAwait(false));
+                    var (reuseFigures, lastTtft) = await MultiTurnSection.RunReuseAsync(cluster, options, cancellationToken).ConfigureAwait(false);
+                    figures.AddRange(reuseFigures);
+                    reuseLastTtft = lastTtft;
                 }
             }
 
@@ -44,7 +47,7 @@ internal static class ServingBenchRunner
                 // The baseline must recompute every turn in full: a silo that shares no prefix blocks, caches dropped each round.
                 Progress.Report("multiturn: starting a silo without prefix caching for the no-reuse baseline");
                 await using var baseline = await Start(prefixCaching: false).ConfigureAwait(false);
-                figures.AddRange(await MultiTurnSection.RunBaselineAsync(baseline, options, figures, cancellationToken).ConfigureAwait(false));
+                figures.AddRange(await MultiTurnSection.RunBaselineAsync(baseline, options, reuseLastTtft, cancellationToken).ConfigureAwait(false));
             }
         }
 

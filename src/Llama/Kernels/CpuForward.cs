@@ -205,9 +205,7 @@ internal sealed unsafe class CpuForward : IDisposable
     {
         var heads = _args.NHeads;
         var tasks = batch.Count * heads;
-        var work = rows.Position.Sum(p => (long)(p + 1)) * _args.Dim;
-        var parts = (int)Math.Clamp(work / MinParallelWork, 1, tasks);
-        var tables = batch.Select(s => s.Blocks as int[] ?? [.. s.Blocks]).ToArray();
+        var parts = (int)Math.Clamp(rows.AttentionWork * _args.Dim / MinParallelWork, 1, tasks);
         _pool.Run(parts, part =>
         {
             for (var task = part; task < tasks; task += parts)
@@ -216,11 +214,11 @@ internal sealed unsafe class CpuForward : IDisposable
                 var first = rows.Last[b] - batch[b].Tokens.Count + 1;
                 if (batch[b].Tokens.Count == 1)
                 {
-                    AttendHead(tables[b], rows.Position[first], first, h, q, output, layer);
+                    AttendHead(rows.Tables[b], rows.Position[first], first, h, q, output, layer);
                 }
                 else
                 {
-                    AttendChunk(tables[b], batch[b].StartPos, batch[b].Tokens.Count, first, h, q, output, layer);
+                    AttendChunk(rows.Tables[b], batch[b].StartPos, batch[b].Tokens.Count, first, h, q, output, layer);
                 }
             }
         });
@@ -296,11 +294,13 @@ internal sealed unsafe class CpuForward : IDisposable
     /// <summary>The rows of a packed batch: for each, its sequence and position; and each sequence's last row.</summary>
     private sealed class Rows
     {
-        private Rows(int[] sequence, int[] position, int[] last)
+        private Rows(int[] sequence, int[] position, int[] last, int[][] tables)
         {
             Sequence = sequence;
             Position = position;
             Last = last;
+            Tables = tables;
+            AttentionWork = position.Sum(p => (long)(p + 1));
         }
 
         public int Count => Sequence.Length;
@@ -310,6 +310,12 @@ internal sealed unsafe class CpuForward : IDisposable
         public int[] Position { get; }
 
         public int[] Last { get; }
+
+        /// <summary>Each sequence's block table as an array, for the attention kernels.</summary>
+        public int[][] Tables { get; }
+
+        /// <summary>Cached positions all rows attend to together: how much attention work the step has.</summary>
+        public long AttentionWork { get; }
 
         public static Rows Of(IReadOnlyList<SequenceInput> batch)
         {
@@ -328,7 +334,7 @@ internal sealed unsafe class CpuForward : IDisposable
                 last[b] = r - 1;
             }
 
-            return new Rows(sequence, position, last);
+            return new Rows(sequence, position, last, batch.Select(s => s.Blocks as int[] ?? [.. s.Blocks]).ToArray());
         }
 
         public int Token(IReadOnlyList<SequenceInput> batch, int r) => batch[Sequence[r]].Tokens[Position[r] - batch[Sequence[r]].StartPos];
