@@ -1,14 +1,15 @@
 namespace LlamaOrleans;
 
-/// <summary>A generated token with its text, the end of the turn, or a cache miss.</summary>
+/// <summary>Generated tokens with their text, the end of the turn, or a cache miss.</summary>
 [GenerateSerializer]
 [Alias("llama.WorkerEvent")]
 public sealed record WorkerEvent
 {
+    /// <summary>How many generated tokens this event covers (several when they came faster than the stream interval).</summary>
     [Id(0)]
-    public int Token { get; init; }
+    public int TokenCount { get; init; }
 
-    /// <summary>Text that became final with this token (may be empty while bytes of a character are pending).</summary>
+    /// <summary>Text that became final with these tokens (may be empty while bytes of a character are pending).</summary>
     [Id(1)]
     public string Text { get; init; } = string.Empty;
 

@@ -49,6 +49,12 @@ public sealed class LlamaModelOptions
     /// <summary>Share KV blocks between conversations whose prompts start with the same tokens (e.g. one system prompt).</summary>
     public bool PrefixCaching { get; set; } = true;
 
+    /// <summary>
+    /// Least time between two streamed pieces of a reply, in milliseconds: tokens generated sooner travel together.
+    /// Each piece costs grain messages on the way to the client; 0 sends every token on its own.
+    /// </summary>
+    public int StreamIntervalMs { get; set; } = 50;
+
     /// <summary>CPU threads; null uses every core.</summary>
     public int? Threads { get; set; }
 }

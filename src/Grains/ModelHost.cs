@@ -53,7 +53,7 @@ public sealed class ModelHost(ModelCatalog catalog, ILoggerFactory loggers) : ID
         }, loggers.CreateLogger<ServingEngine>());
         logger.LogInformation("Model {Model}: {Blocks} KV blocks of {BlockSize} positions ({MiB:F1} MiB), up to {Batch} sequences a step",
             settings.Name, generator.Model.Cache.BlockCount, generator.Model.Cache.BlockSize, generator.Model.Cache.Bytes / 1048576.0, settings.MaxBatchSequences);
-        return new HostedModel(settings.Name, generator, engine);
+        return new HostedModel(settings.Name, generator, engine, TimeSpan.FromMilliseconds(settings.StreamIntervalMs));
     }
 
     public void Dispose()
@@ -66,5 +66,8 @@ public sealed class ModelHost(ModelCatalog catalog, ILoggerFactory loggers) : ID
     }
 }
 
-/// <summary>A loaded model and the serving engine that batches its conversations' turns and keeps their caches.</summary>
-public sealed record HostedModel(string Name, LlamaGenerator Generator, ServingEngine Engine);
+/// <summary>
+/// A loaded model and the serving engine that batches its conversations' turns and keeps their caches;
+/// <paramref name="StreamInterval"/> is the least time between two streamed pieces of a reply.
+/// </summary>
+public sealed record HostedModel(string Name, LlamaGenerator Generator, ServingEngine Engine, TimeSpan StreamInterval);

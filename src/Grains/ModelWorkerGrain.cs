@@ -56,7 +56,10 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
         }
     }
 
-    /// <summary>Runs the turn in the model's engine, writing each token's text as it comes and the result at the end.</summary>
+    /// <summary>
+    /// Runs the turn in the model's engine, writing the reply's text as it comes, paced by the model's stream interval,
+    /// and the result at the end.
+    /// </summary>
     private static async Task Run(HostedModel model, WorkerRequest request, ChannelWriter<WorkerEvent> events, CancellationToken cancellationToken)
     {
         var tokenizer = model.Generator.Tokenizer;
@@ -75,29 +78,26 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
             ShiftFrom = request.ShiftFrom,
             ShiftCount = request.ShiftCount,
         };
+        var pacer = new ReplyPacer(model.StreamInterval, TimeProvider.System);
         try
         {
             // Tokens arrive on the engine's thread: only hand them over there.
             var outcome = await model.Engine.RunAsync(turn, token =>
             {
-                if (!stops.Contains(token))
+                if (!stops.Contains(token) && pacer.Add(decoder.Add(token)) is { } piece)
                 {
-                    events.TryWrite(new WorkerEvent { Token = token, Text = decoder.Add(token) });
+                    events.TryWrite(piece);
                 }
             }, cancellationToken);
-            events.TryWrite(new WorkerEvent
+            events.TryWrite(pacer.Finish(decoder.Flush(), new WorkerResult
             {
-                Text = decoder.Flush(),
-                Completed = new WorkerResult
-                {
-                    Tokens = [.. outcome.Tokens],
-                    Text = tokenizer.Decode(outcome.Tokens),
-                    FinishReason = outcome.FinishReason == FinishReason.Stop ? "stop" : "length",
-                    PrefilledTokens = outcome.PrefilledTokens,
-                    CachedTokens = outcome.CachedTokens,
-                    CachedHash = outcome.CachedHash,
-                },
-            });
+                Tokens = [.. outcome.Tokens],
+                Text = tokenizer.Decode(outcome.Tokens),
+                FinishReason = outcome.FinishReason == FinishReason.Stop ? "stop" : "length",
+                PrefilledTokens = outcome.PrefilledTokens,
+                CachedTokens = outcome.CachedTokens,
+                CachedHash = outcome.CachedHash,
+            }));
             events.Complete();
         }
         catch (CacheMissException)

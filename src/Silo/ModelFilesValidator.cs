@@ -5,7 +5,7 @@ namespace LlamaOrleans.Silo;
 
 /// <summary>
 /// Checks the "Llama" section when the silo starts: every model has a distinct name, and a model this silo hosts has
-/// a checkpoint and a tokenizer that exist.
+/// a checkpoint and a tokenizer that exist, and the numbers the engine does not check itself are in range.
 /// </summary>
 internal sealed class ModelFilesValidator : IValidateOptions<LlamaHostingOptions>
 {
@@ -29,6 +29,11 @@ internal sealed class ModelFilesValidator : IValidateOptions<LlamaHostingOptions
             if (model.MaxSeqLen < 1)
             {
                 failures.Add($"{key}:MaxSeqLen is {model.MaxSeqLen}; it must be positive.");
+            }
+
+            if (model.StreamIntervalMs < 0)
+            {
+                failures.Add($"{key}:StreamIntervalMs is {model.StreamIntervalMs}; it must be 0 or more.");
             }
 
             if (model.Host)

@@ -56,6 +56,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Models:0:MaxSeqLen"] = "512",
         ["Models:0:MaxCachedConversations"] = "64",
         ["Models:0:Threads"] = "1",
+        // Every token its own event, so streaming tests see the reply piece by piece (ReplyPacerTests cover pacing).
+        ["Models:0:StreamIntervalMs"] = "0",
         ["Models:0:Host"] = host ? "true" : "false",
     }).Build();
 
