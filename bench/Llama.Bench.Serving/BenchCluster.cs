@@ -49,8 +49,10 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <param name="device">cpu, cuda or cuda:N.</param>
     /// <param name="threads">CPU threads of the engine.</param>
     /// <param name="prefixCaching">Whether the worker shares KV blocks between prompts that start alike.</param>
+    /// <param name="prefillChunk">Most prompt tokens per step; null keeps the silo's default.</param>
     public static async Task<BenchCluster> StartAsync(
-        BenchModel model, string device, int maxSeqLen, int conversations, int threads, bool prefixCaching, CancellationToken cancellationToken)
+        BenchModel model, string device, int maxSeqLen, int conversations, int threads, bool prefixCaching, int? prefillChunk,
+        CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("llama-bench-serving-").FullName;
         var ports = FreePorts.Take(2);
@@ -76,6 +78,10 @@ internal sealed class BenchCluster : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
+        if (prefillChunk is { } chunk)
+        {
+            settings["Llama:Models:0:PrefillChunkTokens"] = Invariant(chunk);
+        }
 
         var builder = LlamaSiloHost.CreateBuilder([], configuration => configuration.AddInMemoryCollection(settings));
         // stdout carries only the result table.

@@ -29,13 +29,16 @@ internal static class ConversationTurn
         return (clock.Finish(result.CompletionTokens + (result.FinishReason == "stop" ? 1 : 0)), result);
     }
 
-    /// <summary>A greedy conversation of the bench model with the given reply budget.</summary>
+    /// <summary>
+    /// A greedy conversation of the bench model with the given reply budget; with <paramref name="keepReplyTokens"/>
+    /// each turn continues from the reply's generated tokens (<see cref="ConversationSettings.KeepReplyTokens"/>).
+    /// </summary>
     public static async Task<LlamaConversation> CreateAsync(
-        BenchCluster cluster, string id, int maxReplyTokens, CancellationToken cancellationToken)
+        BenchCluster cluster, string id, int maxReplyTokens, CancellationToken cancellationToken, bool keepReplyTokens = false)
     {
         var conversation = cluster.Conversations.Conversation(id);
         await conversation.ConfigureAsync(
-            new ConversationSettings { Model = BenchCluster.ModelName, Temperature = 0, MaxReplyTokens = maxReplyTokens },
+            new ConversationSettings { Model = BenchCluster.ModelName, Temperature = 0, MaxReplyTokens = maxReplyTokens, KeepReplyTokens = keepReplyTokens },
             cancellationToken).ConfigureAwait(false);
         return conversation;
     }

@@ -12,7 +12,8 @@ internal sealed record ServingBenchOptions(
     int ReplyTokens,
     IReadOnlyList<string> Sections,
     long? KvBudget,
-    string Device = "cpu")
+    string Device = "cpu",
+    int? PrefillChunk = null)
 {
     public const string EngineSection = "engine";
 
@@ -20,9 +21,11 @@ internal sealed record ServingBenchOptions(
 
     public const string MultiTurnSection = "multiturn";
 
+    public const string BaselineSection = "baseline";
+
     public const string MemorySection = "memory";
 
-    public static IReadOnlyList<string> KnownSections { get; } = [EngineSection, OrleansSection, MultiTurnSection, MemorySection];
+    public static IReadOnlyList<string> KnownSections { get; } = [EngineSection, OrleansSection, MultiTurnSection, BaselineSection, MemorySection];
 
     public static ServingBenchOptions Defaults { get; } =
         new(Environment.ProcessorCount, 32, 128, 20, 32, 16, KnownSections, null);
@@ -33,11 +36,13 @@ internal sealed record ServingBenchOptions(
           --threads T         CPU threads of the engine in every section (default: {Environment.ProcessorCount}, the logical CPU count)
           --streams S         concurrent streams of the engine and orleans sections (default: {Defaults.Streams})
           --tokens N          tokens generated per stream in the engine and orleans sections (default: {Defaults.Tokens})
-          --turns T           turns per conversation in the multiturn and memory sections (default: {Defaults.Turns})
-          --conversations C   conversations in the multiturn and memory sections (default: {Defaults.Conversations})
-          --reply-tokens R    reply budget of each turn in the multiturn and memory sections (default: {Defaults.ReplyTokens})
+          --turns T           turns per conversation in the multiturn, baseline and memory sections (default: {Defaults.Turns})
+          --conversations C   conversations in the multiturn, baseline and memory sections (default: {Defaults.Conversations})
+          --reply-tokens R    reply budget of each turn in the multiturn, baseline and memory sections (default: {Defaults.ReplyTokens})
           --sections LIST     comma-separated, from {string.Join(',', KnownSections)} (default: all, in that order)
           --device D          cpu, cuda or cuda:N for the engine in every section (default: cpu; a GPU computes in bfloat16)
+          --prefill-chunk N   most prompt tokens a worker computes per step in the orleans, multiturn and baseline
+                              sections (default: the silo's, PrefillChunkTokens)
           --kv-budget SIZE    KV cache budget of the memory section's constrained run, in bytes with an optional
                               K, M or G suffix (powers of 1024); default: half of what the unconstrained run held
         """;
@@ -71,6 +76,7 @@ internal sealed record ServingBenchOptions(
                 "--reply-tokens" => options with { ReplyTokens = AtLeast(1, name, value) },
                 "--sections" => options with { Sections = SectionList(name, value) },
                 "--device" => options with { Device = value },
+                "--prefill-chunk" => options with { PrefillChunk = AtLeast(1, name, value) },
                 _ => options with { KvBudget = ByteSize(name, value) },
             };
         }
@@ -79,7 +85,7 @@ internal sealed record ServingBenchOptions(
     }
 
     private static bool KnownOption(string name) =>
-        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget" or "--device";
+        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget" or "--device" or "--prefill-chunk";
 
     private static int AtLeast(int minimum, string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum

@@ -20,15 +20,17 @@ internal static class ServingBenchRunner
             engine = reference;
         }
 
-        if (sections.Contains(ServingBenchOptions.OrleansSection) || sections.Contains(ServingBenchOptions.MultiTurnSection))
+        if (sections.Contains(ServingBenchOptions.OrleansSection) || sections.Contains(ServingBenchOptions.MultiTurnSection)
+            || sections.Contains(ServingBenchOptions.BaselineSection))
         {
             Progress.Report("orleans: starting an in-process silo and a client");
             var conversations = Math.Max(options.Streams, options.Conversations);
             double? reuseLastTtft = null;
             Task<BenchCluster> Start(bool prefixCaching) =>
-                BenchCluster.StartAsync(model, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, cancellationToken);
-            await using (var cluster = await Start(prefixCaching: true).ConfigureAwait(false))
+                BenchCluster.StartAsync(model, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, options.PrefillChunk, cancellationToken);
+            if (sections.Contains(ServingBenchOptions.OrleansSection) || sections.Contains(ServingBenchOptions.MultiTurnSection))
             {
+                await using var cluster = await Start(prefixCaching: true).ConfigureAwait(false);
                 if (sections.Contains(ServingBenchOptions.OrleansSection))
                 {
                     figures.AddRange(await OrleansSection.RunAsync(cluster, options, engine, cancellationToken).ConfigureAwait(false));
@@ -42,10 +44,10 @@ internal static class ServingBenchRunner
                 }
             }
 
-            if (sections.Contains(ServingBenchOptions.MultiTurnSection))
+            if (sections.Contains(ServingBenchOptions.BaselineSection))
             {
                 // The baseline must recompute every turn in full: a silo that shares no prefix blocks, caches dropped each round.
-                Progress.Report("multiturn: starting a silo without prefix caching for the no-reuse baseline");
+                Progress.Report("baseline: starting a silo without prefix caching for the no-reuse baseline");
                 await using var baseline = await Start(prefixCaching: false).ConfigureAwait(false);
                 figures.AddRange(await MultiTurnSection.RunBaselineAsync(baseline, options, reuseLastTtft, cancellationToken).ConfigureAwait(false));
             }

@@ -37,4 +37,13 @@ public sealed record ConversationSettings
     /// </summary>
     [Id(7)]
     public bool ContextShift { get; init; }
+
+    /// <summary>
+    /// Continue each turn from the reply's tokens as the model generated them, instead of re-encoding the reply's text
+    /// as Meta's chat format does. The model sees the same text either way, but a sampled reply is often not its
+    /// text's usual encoding, and then Meta's format makes the next turn recompute the reply and all after it. Off:
+    /// prompts are exactly Meta's.
+    /// </summary>
+    [Id(8)]
+    public bool KeepReplyTokens { get; init; }
 }

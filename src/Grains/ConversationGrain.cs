@@ -43,6 +43,12 @@ public sealed class ConversationGrain(
                 await DropCache();
             }
 
+            if (State.Settings != settings)
+            {
+                // The dialog's tokens were made under the old settings (system prompt, model).
+                State.DialogTokens = null;
+            }
+
             State.Created = true;
             State.Settings = settings;
             await state.WriteStateAsync();
@@ -85,7 +91,7 @@ public sealed class ConversationGrain(
             {
                 // Meta answers such dialogs with a fixed error text; neither message joins the model's view.
                 var refused = new TurnResult { MessageId = message.MessageId, Reply = ChatFormat.UnsafeReply, FinishReason = "stop" };
-                await Commit(plan, message, refused, inContext: false, cache: State.Cache);
+                await Commit(plan, message, refused, inContext: false, cache: State.Cache, replyTokens: []);
                 yield return new ReplyDelta(refused.Reply, refused);
                 yield break;
             }
@@ -118,7 +124,7 @@ public sealed class ConversationGrain(
                 CacheHit = result.PrefilledTokens < plan.Prompt.Ids.Count,
             };
             var cached = plan.Prompt.Ids.Concat(result.Tokens).Take(result.CachedTokens).ToArray();
-            await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash));
+            await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash), result.Tokens);
             yield return new ReplyDelta(string.Empty, turn);
         }
         finally
@@ -149,6 +155,7 @@ public sealed class ConversationGrain(
             State.Transcript.Clear();
             State.Replies.Clear();
             State.Summary = null;
+            State.DialogTokens = null;
             State.Turns = State.Trims = State.Summaries = State.ContextTokens = 0;
             await state.WriteStateAsync();
         }
@@ -209,7 +216,7 @@ public sealed class ConversationGrain(
                     continue;
                 }
 
-                return new TurnPlan(prompt, transcript, summary, trims, summary != State.Summary, limit, reserve);
+                return new TurnPlan(Continued(prompt, content, trims, summary, limit - reserve), transcript, summary, trims, summary != State.Summary, limit, reserve);
             }
 
             if (settings.ContextPolicy == ContextPolicy.Fail)
@@ -232,6 +239,22 @@ public sealed class ConversationGrain(
             transcript[oldest + 1] = transcript[oldest + 1] with { InContext = false };
             trims++;
         }
+    }
+
+    /// <summary>
+    /// With <see cref="ConversationSettings.KeepReplyTokens"/>, the prompt that continues from the last turn's tokens
+    /// when nothing but the new message has changed the dialog in context and it fits; otherwise Meta's
+    /// <paramref name="prompt"/>.
+    /// </summary>
+    private ChatPrompt Continued(ChatPrompt prompt, string content, int trims, string? summary, int room)
+    {
+        if (!State.Settings.KeepReplyTokens || State.DialogTokens is not { } dialog || trims > 0 || summary != State.Summary)
+        {
+            return prompt;
+        }
+
+        var continued = catalog.ChatFormat(State.Settings.Model).Continue(dialog, content);
+        return continued.Ids.Count <= room ? continued : prompt;
     }
 
     /// <summary>Asks the model to fold <paramref name="dropped"/> turns (and the previous summary) into a short summary.</summary>
@@ -384,7 +407,8 @@ public sealed class ConversationGrain(
 
     private int ReplyBudget(TurnPlan plan) => Math.Min(plan.Reserve, plan.Limit - plan.Prompt.Ids.Count);
 
-    private async Task Commit(TurnPlan plan, UserMessage message, TurnResult result, bool inContext, KvHandle? cache)
+    /// <param name="replyTokens">The reply's tokens as generated (the stop token cut off), when it joins the context.</param>
+    private async Task Commit(TurnPlan plan, UserMessage message, TurnResult result, bool inContext, KvHandle? cache, IReadOnlyList<int> replyTokens)
     {
         var now = DateTimeOffset.UtcNow;
         State.Transcript = plan.Transcript;
@@ -396,9 +420,15 @@ public sealed class ConversationGrain(
         State.Turns++;
         State.Replies[message.MessageId] = result;
         State.Cache = cache;
+        if (plan.Trims > 0 || plan.Summarized)
+        {
+            State.DialogTokens = null;
+        }
+
         if (inContext)
         {
             State.ContextTokens = result.PromptTokens + result.CompletionTokens;
+            State.DialogTokens = State.Settings.KeepReplyTokens ? [.. plan.Prompt.Ids, .. replyTokens] : null;
         }
 
         await state.WriteStateAsync();

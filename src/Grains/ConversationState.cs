@@ -37,6 +37,13 @@ public sealed class ConversationState
 
     [Id(9)]
     public int ContextTokens { get; set; }
+
+    /// <summary>
+    /// With <see cref="ConversationSettings.KeepReplyTokens"/>: the last prompt and its reply's tokens as generated,
+    /// from which the next turn continues while the dialog in context has not changed otherwise; null when unknown.
+    /// </summary>
+    [Id(10)]
+    public int[]? DialogTokens { get; set; }
 }
 
 /// <summary>Where this conversation's KV cache lives and exactly which tokens it holds.</summary>

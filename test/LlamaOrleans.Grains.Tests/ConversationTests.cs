@@ -197,6 +197,37 @@ public sealed class ConversationTests(ClusterFixture fixture) : IDisposable
         Assert.False(retried.Replayed);
         Assert.Equal(4, (await conversation.GetHistory()).Count);
     }
+
+    [Fact]
+    public async Task Keeping_reply_tokens_continues_from_the_generated_tokens_and_computes_only_the_new_instruction()
+    {
+        var settings = Greedy(reply: 30) with { KeepReplyTokens = true };
+        var conversation = await Create(settings);
+        var first = await conversation.Send(new UserMessage("1", "Tell me about a cat."));
+        var second = await conversation.Send(new UserMessage("2", "What did the cat eat?"));
+
+        // Independently: the first prompt as Meta encodes it, the reply's tokens as the engine generates them, </s>,
+        // then the new instruction; the second reply is the engine's greedy continuation of exactly that.
+        var firstPrompt = _engine.ChatFormat.Encode([new Message(Role.System, settings.SystemPrompt!), new Message(Role.User, "Tell me about a cat.")]).Ids;
+        var firstReply = Generate(firstPrompt, 30);
+        Assert.Equal(first.Reply, _engine.Tokenizer.Decode(firstReply));
+        var secondPrompt = _engine.ChatFormat.Continue([.. firstPrompt, .. firstReply], "What did the cat eat?").Ids;
+        Assert.Equal(secondPrompt.Count, second.PromptTokens);
+        Assert.Equal(_engine.Tokenizer.Decode(Generate(secondPrompt, 30)), second.Reply);
+
+        // Only the reply's uncached last token (when it stopped on length), </s> and the new instruction are computed.
+        var instruction = secondPrompt.Count - firstPrompt.Count - firstReply.Count - 1;
+        Assert.InRange(second.PrefilledTokens, instruction + 1, instruction + 2);
+
+        // A reset forgets the dialog's tokens: the next turn is Meta's prompt of the new dialog alone.
+        await conversation.Reset();
+        var third = await conversation.Send(new UserMessage("3", "Tell me about a cat."));
+        Assert.Equal(firstPrompt.Count, third.PromptTokens);
+        Assert.Equal(first.Reply, third.Reply);
+    }
+
+    private IReadOnlyList<int> Generate(IReadOnlyList<int> prompt, int maxNewTokens) =>
+        _engine.Generate([prompt], new GenerationOptions { Temperature = 0, MaxGenLen = maxNewTokens })[0].Tokens;
 }
 
 [CollectionDefinition(nameof(ClusterCollection))]

@@ -78,6 +78,27 @@ public sealed class ChatFormat
         return new ChatPrompt(ids, hasSpecialTags);
     }
 
+    /// <summary>
+    /// The next prompt of a dialog whose tokens so far are <paramref name="dialogTokens"/>: an earlier prompt followed
+    /// by the reply's tokens as the model generated them. The reply is closed with end-of-sequence, then
+    /// <paramref name="user"/> opens the next instruction as <see cref="Encode"/> would. Meta's format re-encodes the
+    /// reply's text instead, which gives the same text but, for a sampled reply, not always the same tokens.
+    /// </summary>
+    public ChatPrompt Continue(IReadOnlyList<int> dialogTokens, string user)
+    {
+        ArgumentNullException.ThrowIfNull(dialogTokens);
+        ArgumentNullException.ThrowIfNull(user);
+        if (dialogTokens.Count == 0 || dialogTokens[0] != tokenizer.BosId)
+        {
+            throw new ArgumentException("The dialog's tokens must start with a prompt, which begins with the BOS token.", nameof(dialogTokens));
+        }
+
+        var hasSpecialTags = SpecialTags.Any(tag => user.Contains(tag, StringComparison.Ordinal));
+        List<int> ids = [.. dialogTokens, tokenizer.EosId];
+        ids.AddRange(tokenizer.Encode($"{BeginInstruction} {PythonStrings.Strip(user)} {EndInstruction}", bos: true, eos: false));
+        return new ChatPrompt(ids, hasSpecialTags);
+    }
+
     private static IReadOnlyList<Message> MergeSystem(IReadOnlyList<Message> dialog)
     {
         if (dialog[0].Role != Role.System)

@@ -11,7 +11,7 @@ public class ServingBenchOptionsTests
 
         Assert.Equal(Environment.ProcessorCount, options.Threads);
         Assert.Equal((32, 128, 20, 32, 16), (options.Streams, options.Tokens, options.Turns, options.Conversations, options.ReplyTokens));
-        Assert.Equal(["engine", "orleans", "multiturn", "memory"], options.Sections);
+        Assert.Equal(["engine", "orleans", "multiturn", "baseline", "memory"], options.Sections);
         Assert.Null(options.KvBudget);
     }
 
@@ -47,8 +47,8 @@ public class ServingBenchOptionsTests
     [InlineData("--turns", "many", "at least 1")]
     [InlineData("--conversations", "1.5", "at least 1")]
     [InlineData("--reply-tokens", "", "at least 1")]
-    [InlineData("--sections", "engine,gpu", "engine,orleans,multiturn,memory")]
-    [InlineData("--sections", ",", "engine,orleans,multiturn,memory")]
+    [InlineData("--sections", "engine,gpu", "engine,orleans,multiturn,baseline,memory")]
+    [InlineData("--sections", ",", "engine,orleans,multiturn,baseline,memory")]
     [InlineData("--kv-budget", "0", "positive size")]
     [InlineData("--kv-budget", "12T", "positive size")]
     [InlineData("--kv-budget", "M", "positive size")]
