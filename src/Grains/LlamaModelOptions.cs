@@ -41,7 +41,10 @@ public sealed class LlamaModelOptions
     public int MaxBatchSequences { get; set; } = 32;
 
     /// <summary>Most prompt tokens computed per step, so long prompts do not stall other conversations' decoding.</summary>
-    public int PrefillChunkTokens { get; set; } = 128;
+    public int PrefillChunkTokens { get; set; } = 512;
+
+    /// <summary>While prompts wait, most steps in a row that compute prompts alone, pausing decoding (0: never).</summary>
+    public int PrefillFirstSteps { get; set; } = 2;
 
     /// <summary>Turns that may wait for the worker; beyond it a turn is refused as overloaded.</summary>
     public int MaxQueuedRequests { get; set; } = 1024;

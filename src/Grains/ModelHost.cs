@@ -48,6 +48,7 @@ public sealed class ModelHost(ModelCatalog catalog, ILoggerFactory loggers) : ID
         {
             MaxBatchSequences = settings.MaxBatchSequences,
             PrefillChunkTokens = settings.PrefillChunkTokens,
+            PrefillFirstSteps = settings.PrefillFirstSteps,
             MaxQueuedRequests = settings.MaxQueuedRequests,
             PrefixCaching = settings.PrefixCaching,
         }, loggers.CreateLogger<ServingEngine>());

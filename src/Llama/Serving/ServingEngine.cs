@@ -8,7 +8,8 @@ namespace Llama.Serving;
 /// <summary>
 /// Continuous batching over one model: turns queue, join the running batch between steps as KV blocks allow,
 /// and leave it the step they finish. Every step is one forward of a decode token for each running turn plus
-/// prefill chunks (at most <see cref="ServingOptions.PrefillChunkTokens"/> prompt tokens in all). Conversation
+/// prefill chunks (at most <see cref="ServingOptions.PrefillChunkTokens"/> prompt tokens in all); while prompts wait,
+/// up to <see cref="ServingOptions.PrefillFirstSteps"/> steps in a row compute prompts alone. Conversation
 /// caches stay in the paged KV pool between turns; full blocks are shared by every cache whose tokens start the
 /// same. When blocks run out, idle caches are evicted least recently used first, then the most recently admitted
 /// turn is preempted and later recomputed, with the same output. The engine owns the model's KV pool: nothing
@@ -38,6 +39,7 @@ public sealed class ServingEngine : IDisposable
     private long _prefixHitTokens;
     private long _steps;
     private long _shifts;
+    private int _decodePauses;
 
     public ServingEngine(TokenGenerator generator, ServingOptions? options = null, ILogger? logger = null)
     {
@@ -355,14 +357,34 @@ public sealed class ServingEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// The next step's work. While prompts wait, up to <see cref="ServingOptions.PrefillFirstSteps"/> steps in a row
+    /// leave decoding turns out and give the step to prompts alone.
+    /// </summary>
     private List<(TurnState Turn, int Count)> Schedule()
     {
         RemoveCancelled();
+        var pause = _decodePauses < _options.PrefillFirstSteps && _running.Any(t => t.Decoding)
+            && (_queue.Count > 0 || _running.Any(t => !t.Decoding && t.Pending > 0));
+        var plan = Schedule(pauseDecoding: pause);
+        if (pause && plan.Count == 0)
+        {
+            // No prompt could go ahead (memory): decoding must not wait for it.
+            pause = false;
+            plan = Schedule(pauseDecoding: false);
+        }
+
+        _decodePauses = pause ? _decodePauses + 1 : 0;
+        return plan;
+    }
+
+    private List<(TurnState Turn, int Count)> Schedule(bool pauseDecoding)
+    {
         var plan = new List<(TurnState Turn, int Count)>();
         var budget = _options.PrefillChunkTokens;
         foreach (var turn in _running.ToArray())
         {
-            if (!_running.Contains(turn))
+            if (!_running.Contains(turn) || (pauseDecoding && turn.Decoding))
             {
                 continue;
             }

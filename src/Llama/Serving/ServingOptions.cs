@@ -7,7 +7,14 @@ public sealed record ServingOptions
     public int MaxBatchSequences { get; init; } = 64;
 
     /// <summary>Most prompt tokens computed per step, all sequences together, so long prompts do not stall decoding.</summary>
-    public int PrefillChunkTokens { get; init; } = 128;
+    public int PrefillChunkTokens { get; init; } = 512;
+
+    /// <summary>
+    /// While prompts wait, up to this many steps in a row compute prompts alone, pausing the running turns' decoding:
+    /// when many turns arrive together (a burst of users), each gets its first token sooner, the others' next token
+    /// comes that much later, but still at least every this many steps plus one. 0 decodes every running turn in every step.
+    /// </summary>
+    public int PrefillFirstSteps { get; init; } = 2;
 
     /// <summary>Most turns waiting for admission; beyond it <see cref="ServingEngine.RunAsync"/> refuses new ones.</summary>
     public int MaxQueuedRequests { get; init; } = 1024;
@@ -25,6 +32,11 @@ public sealed record ServingOptions
         if (PrefillChunkTokens < 1)
         {
             throw new ArgumentException($"PrefillChunkTokens must be at least 1, got {PrefillChunkTokens}.");
+        }
+
+        if (PrefillFirstSteps < 0)
+        {
+            throw new ArgumentException($"PrefillFirstSteps must be 0 or more, got {PrefillFirstSteps}.");
         }
 
         if (MaxQueuedRequests < 1)

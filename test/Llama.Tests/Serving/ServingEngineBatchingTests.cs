@@ -81,11 +81,13 @@ public sealed class ServingEngineBatchingTests : IDisposable
         Assert.Contains(firstTokensWhenOthersStarted, n => n < outcome.Tokens.Count);
     }
 
-    [Fact]
-    public async Task A_prompt_longer_than_the_prefill_chunk_is_computed_over_several_steps_with_the_same_tokens()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task A_prompt_longer_than_the_prefill_chunk_is_computed_over_several_steps_with_the_same_tokens(int prefillFirstSteps)
     {
         const int chunk = 8;
-        using var engine = new ServingEngine(_served.Generator, new ServingOptions { PrefillChunkTokens = chunk });
+        using var engine = new ServingEngine(_served.Generator, new ServingOptions { PrefillChunkTokens = chunk, PrefillFirstSteps = prefillFirstSteps });
         var longPrompt = Prompt(0).Concat(Prompt(3).Skip(1)).ToArray();
         var steps = (longPrompt.Length + chunk - 1) / chunk;
 
@@ -96,7 +98,8 @@ public sealed class ServingEngineBatchingTests : IDisposable
         Assert.Equal(steps + 20 - 1, engine.Statistics().DecodeSteps);
         Assert.Equal(longPrompt.Length, alone.PrefilledTokens);
 
-        // Beside a decoding turn, the chunks share steps with its decode rows: it gets a token every step.
+        // Beside a decoding turn, the chunks share steps with its decode rows: it gets a token every step, or with
+        // prefill-first steps, in one step after each run of that many chunks alone.
         // (Another prompt: this one's blocks are registered now and would be shared.)
         var otherPrompt = Prompt(3).Concat(Prompt(0).Skip(1)).ToArray();
         var otherSteps = (otherPrompt.Length + chunk - 1) / chunk;
@@ -122,7 +125,8 @@ public sealed class ServingEngineBatchingTests : IDisposable
 
         Assert.Equal(Stories.Alone(_reference, Prompt(4), Stories.Greedy(60)).Tokens, decoded.Tokens);
         Assert.Equal(Stories.Alone(_reference, otherPrompt, Stories.Greedy(20)).Tokens, chunked.Tokens);
-        Assert.Equal(1 + otherSteps, decodedBeforeLongOne);
+        Assert.True(otherSteps > prefillFirstSteps + 1);
+        Assert.Equal(1 + (otherSteps / (prefillFirstSteps + 1)), decodedBeforeLongOne);
     }
 
     /// <summary>Collects the batch-size histogram of one engine.</summary>
