@@ -38,6 +38,9 @@ public abstract class DistributedModel<TShard> : IPagedModel, IDisposable
 
     public ModelArgs Args { get; }
 
+    /// <summary>Names this coordinator to the shards: a shard driven by another coordinator too renews its pool identity.</summary>
+    public Guid Id { get; } = Guid.NewGuid();
+
     /// <summary>Number of ranks or stages.</summary>
     public int Shards { get; }
 
@@ -75,7 +78,7 @@ public abstract class DistributedModel<TShard> : IPagedModel, IDisposable
         }
 
         _counter.Step();
-        var step = new ShardStep(++_step, batch, _kvCache.TakePending());
+        var step = new ShardStep(++_step, Id, batch, _kvCache.TakePending());
         return Run(shards, step);
     }
 

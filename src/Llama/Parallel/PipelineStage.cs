@@ -19,6 +19,7 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
     private readonly Tensor? _output;
     private readonly RotaryEmbedding _rope;
     private readonly int _maxBatchSize;
+    private Guid _coordinator;
 
     private PipelineStage(ModelArgs args, int stage, int stages, int firstLayer, TransformerBlock[] layers, Tensor? embeddings, RmsNorm? norm, Tensor? output,
         int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, Device device)
@@ -57,7 +58,11 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
 
     public KvBlockPool Pool { get; }
 
-    public Guid PoolId { get; } = Guid.NewGuid();
+    /// <summary>
+    /// Changes when the pool is created and when another coordinator starts driving it: a coordinator that sees a new
+    /// identity knows its caches are gone (or were overwritten).
+    /// </summary>
+    public Guid PoolId { get; private set; } = Guid.NewGuid();
 
     private bool First => Stage == 0;
 
@@ -149,6 +154,12 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
             BatchValidation.Check(step.Batch, _maxBatchSize, MaxSeqLen, Pool, Args.VocabSize);
             using var _ = no_grad();
             using var scope = NewDisposeScope();
+            if (step.Coordinator != _coordinator)
+            {
+                PoolId = _coordinator == Guid.Empty ? PoolId : Guid.NewGuid();
+                _coordinator = step.Coordinator;
+            }
+
             foreach (var operation in step.Operations)
             {
                 operation.Apply(Pool, _rope);

@@ -20,6 +20,7 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     private readonly Tensor _output;
     private readonly RotaryEmbedding _rope;
     private readonly int _maxBatchSize;
+    private Guid _coordinator;
     private BatchLayout? _layout;
     private long _step = -1;
 
@@ -58,8 +59,11 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     /// <summary>Keys and values of this rank's KV heads.</summary>
     public KvBlockPool Pool { get; }
 
-    /// <summary>Changes whenever a pool is created: a coordinator that sees a new one knows its caches are gone.</summary>
-    public Guid PoolId { get; } = Guid.NewGuid();
+    /// <summary>
+    /// Changes when the pool is created and when another coordinator starts driving it: a coordinator that sees a new
+    /// identity knows its caches are gone (or were overwritten).
+    /// </summary>
+    public Guid PoolId { get; private set; } = Guid.NewGuid();
 
     /// <summary>
     /// Loads rank <paramref name="rank"/> of the Meta checkpoint in <paramref name="path"/> without reading the other
@@ -117,6 +121,12 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         {
             BatchValidation.Check(step.Batch, _maxBatchSize, MaxSeqLen, Pool, Args.VocabSize);
             using var _ = no_grad();
+            if (step.Coordinator != _coordinator)
+            {
+                PoolId = _coordinator == Guid.Empty ? PoolId : Guid.NewGuid();
+                _coordinator = step.Coordinator;
+            }
+
             foreach (var operation in step.Operations)
             {
                 operation.Apply(Pool, _rope);

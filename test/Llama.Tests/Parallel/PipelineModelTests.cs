@@ -70,7 +70,7 @@ public sealed class PipelineModelTests : IDisposable
     [Fact]
     public void A_middle_stage_needs_activations_and_the_first_takes_none()
     {
-        var step = new ShardStep(1, [new SequenceInput(ParallelModels.Blocks(0, 1), 0, [1])], []);
+        var step = new ShardStep(1, Guid.NewGuid(), [new SequenceInput(ParallelModels.Blocks(0, 1), 0, [1])], []);
         Assert.Contains("previous stage", Assert.Throws<ArgumentException>(() => _stages[1].ForwardAsync(step, null).GetAwaiter().GetResult()).Message);
         Assert.Contains("takes no activations", Assert.Throws<ArgumentException>(() => _stages[0].ForwardAsync(step, new float[64]).GetAwaiter().GetResult()).Message);
         Assert.Throws<ArgumentException>(() => _stages[1].ForwardAsync(step, new float[3]).GetAwaiter().GetResult());

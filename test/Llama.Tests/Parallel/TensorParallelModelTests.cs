@@ -148,6 +148,24 @@ public sealed class TensorParallelModelTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_coordinator_on_the_same_ranks_makes_the_first_recompute_instead_of_reading_overwritten_blocks()
+    {
+        using var first = new ServingEngine(ParallelModels.Tensor(_ranks, _merged.Args), new HashSet<int> { 2 });
+        using var second = new ServingEngine(ParallelModels.Tensor(_ranks, _merged.Args), new HashSet<int> { 2 });
+        var (prompt, generated) = ParallelModels.Greedy();
+        var greedy = new GenerationOptions { Temperature = 0, MaxGenLen = 10 };
+        var held = await first.RunAsync(new TurnRequest("a", prompt, greedy));
+        await second.RunAsync(new TurnRequest("b", prompt, greedy));
+
+        await Assert.ThrowsAsync<KvCacheLostException>(() => first.RunAsync(new TurnRequest("a", [.. held.Tokens.TakeLast(1)], greedy)
+        {
+            ReuseTokens = held.CachedTokens,
+            ReuseHash = held.CachedHash,
+        }));
+        Assert.Equal(generated[..10], (await first.RunAsync(new TurnRequest("a", prompt, greedy))).Tokens);
+    }
+
+    [Fact]
     public void Steps_must_begin_before_a_rank_computes_a_layer()
     {
         var error = Assert.Throws<InvalidOperationException>(() => _ranks[0].AttentionAsync(99, 0, new float[64]).GetAwaiter().GetResult());
