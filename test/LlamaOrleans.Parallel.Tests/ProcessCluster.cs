@@ -22,6 +22,9 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public IGrainFactory Grains => _client!.Services.GetRequiredService<IClusterClient>();
 
+    /// <summary>The primary silo's gateway, "127.0.0.1:port".</summary>
+    public string Gateway { get; private set; } = string.Empty;
+
     /// <summary>Starts a silo hosting the given ranks of "tp" and stages of "pp"; returns it with its silo port.</summary>
     public async Task<(SiloProcess Silo, int SiloPort)> StartSiloAsync(string name, int[] tensorRanks, int[] pipelineStages)
     {
@@ -40,8 +43,9 @@ internal sealed class ProcessCluster : IAsyncDisposable
         if (_primarySiloPort is null)
         {
             _primarySiloPort = ports[0];
+            Gateway = $"127.0.0.1:{Invariant(ports[1])}";
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Services.AddLlamaOrleansClient(options => options.Gateways = [$"127.0.0.1:{Invariant(ports[1])}"]);
+            builder.Services.AddLlamaOrleansClient(options => options.Gateways = [Gateway]);
             _client = builder.Build();
             await _client.StartAsync();
         }

@@ -1,4 +1,5 @@
 using Llama.Chat;
+using Llama.Cli;
 
 namespace LlamaOrleans.Parallel.Tests;
 
@@ -26,5 +27,29 @@ public sealed class SiloProcessTests
             Assert.Equal(SplitModels.Reply([new(Role.User, "Tell me a story about a dog.")]), first.Reply);
             Assert.Equal(SplitModels.Reply([new(Role.User, "Tell me a story about a dog."), new(Role.Assistant, first.Reply), new(Role.User, "Where did the dog go?")]), second.Reply);
         }
+
+        // The command line shows each rank, its silo and its state.
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        Assert.Equal(0, CliApp.Run(["models", "--silo", cluster.Gateway], output, errors, TestContext.Current.CancellationToken));
+        var lines = output.ToString().Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains(lines, l => l.StartsWith("tp", StringComparison.Ordinal) && l.Contains("tensor", StringComparison.Ordinal)
+            && l.Contains($":{firstPort}@", StringComparison.Ordinal) && l.EndsWith("loaded", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("pp", StringComparison.Ordinal) && l.Contains("pipeline", StringComparison.Ordinal)
+            && l.Contains($":{secondPort}@", StringComparison.Ordinal) && l.EndsWith("loaded", StringComparison.Ordinal));
+        Assert.Contains("tp: ready", lines);
+        Assert.Contains("pp: ready", lines);
+    }
+
+    [Fact]
+    public void The_models_command_reports_a_cluster_that_does_not_answer_and_a_malformed_address()
+    {
+        var port = LlamaOrleans.Tests.Silo.FreePorts.Take(1)[0];
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        Assert.Equal(1, CliApp.Run(["models", "--silo", $"127.0.0.1:{port}"], output, errors, TestContext.Current.CancellationToken));
+        Assert.Contains("no silo answered", errors.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, CliApp.Run(["models", "--silo", "nowhere"], output, errors, TestContext.Current.CancellationToken));
+        Assert.Contains("--silo must be HOST:PORT", errors.ToString(), StringComparison.Ordinal);
     }
 }
