@@ -25,7 +25,10 @@ public sealed class LlamaModelOptions
     /// <summary>The ranks (tensor) or stages (pipeline) this silo loads; several silos may offer the same one as a standby.</summary>
     public List<int> Ranks { get; set; } = [];
 
-    /// <summary>Pipeline: the number of stages the layers are split into.</summary>
+    /// <summary>
+    /// Pipeline: the number of stages the layers are split into. Tensor: the number of ranks to cut a whole checkpoint
+    /// into (unset, Meta's shard files decide it and each rank reads only its own).
+    /// </summary>
     public int? Stages { get; set; }
 
     public string Device { get; set; } = "cpu";

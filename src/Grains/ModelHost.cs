@@ -161,9 +161,21 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
         var options = EngineOptionsOf(settings);
         if (settings.Parallel == ModelParallelism.Tensor)
         {
-            var loaded = TensorParallelShard.Load(settings.Path, rank, settings.MaxSeqLen, settings.MaxBatchSequences, options);
-            shard.Count = loaded.Ranks;
-            return loaded;
+            var ranks = TensorRanks(settings);
+            shard.Count = ranks;
+            if (rank < 0 || rank >= ranks)
+            {
+                throw new ArgumentException($"Rank {rank} is outside the {ranks} ranks of model '{settings.Name}'.");
+            }
+
+            if (IsMetaSharded(settings, ranks))
+            {
+                return TensorParallelShard.Load(settings.Path, rank, settings.MaxSeqLen, settings.MaxBatchSequences, options);
+            }
+
+            using var whole = CheckpointLoader.Open(settings.Path);
+            var wholeArgs = whole.Args.VocabSize < 0 ? whole.Args with { VocabSize = TokenizerLoader.Load(settings.Tokenizer).VocabSize } : whole.Args;
+            return TensorParallelShard.Cut(whole, wholeArgs, rank, ranks, settings.MaxSeqLen, settings.MaxBatchSequences, options);
         }
 
         var stages = StageCount(settings);
@@ -178,10 +190,34 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
         return PipelineStage.Load(checkpoint, args, rank, stages, settings.MaxSeqLen, settings.MaxBatchSequences, options);
     }
 
+    /// <summary>Meta's shard count, or <see cref="LlamaModelOptions.Stages"/> ranks to cut a whole checkpoint into.</summary>
     private static int TensorRanks(LlamaModelOptions settings)
     {
+        if (settings.Stages is { } ranks)
+        {
+            return ranks >= 1 ? ranks : throw new ArgumentException($"Model '{settings.Name}': Llama:Models:N:Stages must be 1 or more, got {ranks}.");
+        }
+
+        if (CheckpointLoader.Locate(settings.Path).Format != CheckpointFormat.MetaPth)
+        {
+            throw new ArgumentException(
+                $"Model '{settings.Name}' is tensor parallel but {settings.Path} is not in Meta's sharded layout: set Llama:Models:N:Stages to the number of ranks to cut it into.");
+        }
+
         using var shard = MetaCheckpoint.OpenShard(settings.Path, 0);
         return shard.ShardCount;
+    }
+
+    /// <summary>Whether the checkpoint comes as exactly <paramref name="ranks"/> Meta shards, each rank reading only its own file.</summary>
+    private static bool IsMetaSharded(LlamaModelOptions settings, int ranks)
+    {
+        if (CheckpointLoader.Locate(settings.Path).Format != CheckpointFormat.MetaPth)
+        {
+            return false;
+        }
+
+        using var shard = MetaCheckpoint.OpenShard(settings.Path, 0);
+        return shard.ShardCount == ranks;
     }
 
     private static int StageCount(LlamaModelOptions settings) =>

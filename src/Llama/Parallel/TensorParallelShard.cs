@@ -73,10 +73,7 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     public static TensorParallelShard Load(string path, int rank, int maxSeqLen, int maxBatchSize, EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxSeqLen, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         using var shard = MetaCheckpoint.OpenShard(path, rank);
-        var ranks = shard.ShardCount;
         var args = shard.Args;
         if (args.VocabSize < 0)
         {
@@ -84,8 +81,51 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
             args = args with { VocabSize = (int)shard.Shape(TensorNames.TokEmbeddings)[0] };
         }
 
+        var device = options.ResolveDevice();
+        var type = options.ResolveDType(device);
+        return Build(args, rank, shard.ShardCount, shard.Path, name => shard.Load(name, type, device), maxSeqLen, maxBatchSize, options);
+    }
+
+    /// <summary>
+    /// Cuts rank <paramref name="rank"/> of <paramref name="ranks"/> out of a whole checkpoint (any format), exactly as
+    /// fairscale cuts Meta's shards (<see cref="MetaShardLayout"/>): for models that do not come as Meta shards, or come
+    /// in another number of them.
+    /// </summary>
+    public static TensorParallelShard Cut(ICheckpoint checkpoint, ModelArgs args, int rank, int ranks, int maxSeqLen, int maxBatchSize, EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ranks, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, ranks);
+        var device = options.ResolveDevice();
+        var type = options.ResolveDType(device);
+        Tensor Slice(string name)
+        {
+            var stored = name == TensorNames.Output && checkpoint.TiedEmbeddings ? TensorNames.TokEmbeddings : name;
+            using var full = checkpoint.Load(stored, type, device);
+            if (MetaShardLayout.SplitDimension(name) is not { } dim)
+            {
+                return full.clone();
+            }
+
+            var size = full.shape[dim] / ranks;
+            using var slice = full.narrow(dim, rank * size, size);
+            // A copy of just the slice, so the whole tensor is freed.
+            return slice.contiguous().clone();
+        }
+
+        return Build(args, rank, ranks, checkpoint.Path, Slice, maxSeqLen, maxBatchSize, options);
+    }
+
+    private static TensorParallelShard Build(ModelArgs args, int rank, int ranks, string path, Func<string, Tensor> load, int maxSeqLen, int maxBatchSize,
+        EngineOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSeqLen, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         args.Validate();
-        CheckDivisible(args, ranks, shard.Path);
+        CheckDivisible(args, ranks, path);
         var device = options.ResolveDevice();
         var type = options.ResolveDType(device);
         using var _ = no_grad();
@@ -93,17 +133,14 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         for (var i = 0; i < args.NLayers; i++)
         {
             layers[i] = new TransformerBlock(
-                new Attention(args, shard.Load(TensorNames.Wq(i), type, device), shard.Load(TensorNames.Wk(i), type, device),
-                    shard.Load(TensorNames.Wv(i), type, device), shard.Load(TensorNames.Wo(i), type, device)),
-                new FeedForward(shard.Load(TensorNames.W1(i), type, device), shard.Load(TensorNames.W2(i), type, device),
-                    shard.Load(TensorNames.W3(i), type, device)),
-                new RmsNorm(shard.Load(TensorNames.AttentionNorm(i), type, device), args.NormEps),
-                new RmsNorm(shard.Load(TensorNames.FfnNorm(i), type, device), args.NormEps));
+                new Attention(args, load(TensorNames.Wq(i)), load(TensorNames.Wk(i)), load(TensorNames.Wv(i)), load(TensorNames.Wo(i))),
+                new FeedForward(load(TensorNames.W1(i)), load(TensorNames.W2(i)), load(TensorNames.W3(i))),
+                new RmsNorm(load(TensorNames.AttentionNorm(i)), args.NormEps),
+                new RmsNorm(load(TensorNames.FfnNorm(i)), args.NormEps));
         }
 
-        return new TensorParallelShard(args, rank, ranks, shard.Load(TensorNames.TokEmbeddings, type, device), layers,
-            new RmsNorm(shard.Load(TensorNames.Norm, type, device), args.NormEps), shard.Load(TensorNames.Output, type, device),
-            maxSeqLen, maxBatchSize, KvBlocks(options, args, ranks, type, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, device);
+        return new TensorParallelShard(args, rank, ranks, load(TensorNames.TokEmbeddings), layers, new RmsNorm(load(TensorNames.Norm), args.NormEps),
+            load(TensorNames.Output), maxSeqLen, maxBatchSize, KvBlocks(options, args, ranks, type, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, device);
     }
 
     /// <summary>KV blocks each rank's pool gets: the budget of <paramref name="options"/> applies to each rank.</summary>

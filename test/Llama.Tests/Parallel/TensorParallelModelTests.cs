@@ -166,6 +166,55 @@ public sealed class TensorParallelModelTests : IDisposable
     }
 
     [Fact]
+    public void Cutting_the_merged_checkpoint_gives_the_ranks_Meta_cut()
+    {
+        using var checkpoint = Llama.Checkpoints.MetaCheckpoint.Open(ParallelModels.Folder);
+        var cut = Enumerable.Range(0, 2)
+            .Select(r => TensorParallelShard.Cut(checkpoint, checkpoint.Args, r, 2, ParallelModels.MaxSeqLen, ParallelModels.MaxBatch, ParallelModels.Options)).ToArray();
+        try
+        {
+            using var fromFiles = ParallelModels.Tensor(_ranks, _merged.Args);
+            using var fromCut = ParallelModels.Tensor(cut, _merged.Args);
+            var (prompt, _) = ParallelModels.Greedy();
+            SequenceInput[] batch = [new(ParallelModels.Blocks(0, 1), 0, prompt)];
+            Assert.Equal(fromFiles.Forward(batch)[0], fromCut.Forward(batch)[0]);
+        }
+        finally
+        {
+            foreach (var rank in cut)
+            {
+                rank.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void A_llama2c_model_cut_into_two_ranks_gives_its_logits_within_1e_4()
+    {
+        using var checkpoint = Llama.Checkpoints.Llama2cCheckpoint.Open(TestData.Model);
+        using var single = Transformer.Load(checkpoint, checkpoint.Args, ParallelModels.MaxSeqLen, ParallelModels.MaxBatch, ParallelModels.Options);
+        var cut = Enumerable.Range(0, 2)
+            .Select(r => TensorParallelShard.Cut(checkpoint, checkpoint.Args, r, 2, ParallelModels.MaxSeqLen, ParallelModels.MaxBatch, ParallelModels.Options)).ToArray();
+        try
+        {
+            using var model = ParallelModels.Tensor(cut, checkpoint.Args);
+            var (prompt, _) = ParallelModels.Greedy();
+            SequenceInput[] batch = [new(ParallelModels.Blocks(0, 1), 0, prompt)];
+            Assert.True(ParallelModels.MaxDifference(single.Forward(batch)[0], model.Forward(batch)[0]) <= 1e-4f);
+            Assert.Throws<ArgumentOutOfRangeException>(() => TensorParallelShard.Cut(checkpoint, checkpoint.Args, 2, 2, 64, 1, ParallelModels.Options));
+            Assert.Contains("do not divide", Assert.Throws<Llama.Checkpoints.CheckpointException>(
+                () => TensorParallelShard.Cut(checkpoint, checkpoint.Args, 0, 3, 64, 1, ParallelModels.Options)).Message);
+        }
+        finally
+        {
+            foreach (var rank in cut)
+            {
+                rank.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void Steps_must_begin_before_a_rank_computes_a_layer()
     {
         var error = Assert.Throws<InvalidOperationException>(() => _ranks[0].AttentionAsync(99, 0, new float[64]).GetAwaiter().GetResult());
