@@ -19,6 +19,11 @@ internal static class Activations
 
     public static float[] ToArray(Tensor t)
     {
+        if (t.numel() == 0)
+        {
+            return [];
+        }
+
         using var host = t.to_type(ScalarType.Float32).cpu().contiguous();
         return host.data<float>().ToArray();
     }
