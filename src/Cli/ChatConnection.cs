@@ -18,9 +18,13 @@ internal sealed class ChatConnection : IAsyncDisposable
     {
         _host = host;
         Client = host.Services.GetRequiredService<LlamaOrleansClient>();
+        Grains = host.Services.GetRequiredService<IGrainFactory>();
     }
 
     public LlamaOrleansClient Client { get; }
+
+    /// <summary>The cluster's grains, for commands that read more than conversations.</summary>
+    public IGrainFactory Grains { get; }
 
     /// <summary>
     /// Connects to the silo gateway at <paramref name="silo"/> ("host:port"); throws

@@ -12,7 +12,7 @@ public static class CliApp
 {
     private const string Help =
         "llama-orleans: Llama 2 inference.\n\nCommands:\n  " + GenerateCommand.Usage + "\n  " + TokenizeCommand.Usage + "\n  " +
-        InspectCommand.Usage + "\n  " + ChatCommand.Usage + "\n";
+        InspectCommand.Usage + "\n  " + ChatCommand.Usage + "\n  " + ModelsCommand.Usage + "\n";
 
     /// <summary>Runs a command that needs no standard input (an interactive chat sees it as already ended).</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
@@ -35,6 +35,7 @@ public static class CliApp
                 "tokenize" => TokenizeCommand.Run(rest, stdout, stderr),
                 "inspect" => InspectCommand.Run(rest, stdout),
                 "chat" => ChatCommand.Run(rest, stdin, stdout, stderr, cancellationToken),
+                "models" => ModelsCommand.Run(rest, stdout, stderr, cancellationToken),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -10,7 +10,10 @@ public interface IModelRegistryGrain : IGrainWithIntegerKey
     [Alias("Register")]
     Task Register(string silo, string[] models);
 
-    /// <summary>The key of the least loaded live worker for <paramref name="model"/>, avoiding <paramref name="exclude"/>.</summary>
+    /// <summary>
+    /// The key of the least loaded live worker for <paramref name="model"/>, avoiding <paramref name="exclude"/>. A split
+    /// model has one worker, its coordinator on the silo of rank (or stage) 0, once every rank is placed and loaded.
+    /// </summary>
     [Alias("AssignWorker")]
     Task<string> AssignWorker(string model, string? exclude = null);
 
@@ -21,4 +24,20 @@ public interface IModelRegistryGrain : IGrainWithIntegerKey
     /// <summary>Live silos hosting <paramref name="model"/>.</summary>
     [Alias("GetHosts")]
     Task<string[]> GetHosts(string model);
+
+    /// <summary>The ranks or stages of split models this silo is configured with, and their load state (replaces earlier offers).</summary>
+    [Alias("RegisterShards")]
+    Task RegisterShards(string silo, ShardOffer[] shards);
+
+    /// <summary>Where each rank or stage of a split model runs; places those whose silo is gone on another configured silo.</summary>
+    [Alias("GetModel")]
+    Task<ModelStatus> GetModel(string model);
+
+    /// <summary>Every model the registry knows, whole or split, with where it runs.</summary>
+    [Alias("GetModels")]
+    Task<ModelStatus[]> GetModels();
+
+    /// <summary>A call to a rank failed: place it elsewhere when another live silo has it loaded.</summary>
+    [Alias("ReportShardLost")]
+    Task ReportShardLost(string model, int rank, string silo);
 }

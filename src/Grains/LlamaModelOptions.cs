@@ -12,8 +12,24 @@ public sealed class LlamaModelOptions
     /// <summary>tokenizer.model or tokenizer.bin; every silo needs it, hosting or not (conversations count tokens).</summary>
     public string Tokenizer { get; set; } = string.Empty;
 
-    /// <summary>Whether this silo loads the model and runs a worker for it.</summary>
+    /// <summary>Whether this silo loads the model and runs a worker for it (split models: the ranks in <see cref="Ranks"/>).</summary>
     public bool Host { get; set; } = true;
+
+    /// <summary>
+    /// How the model is split across silos: <see cref="ModelParallelism.None"/> (every hosting silo loads all of it),
+    /// <see cref="ModelParallelism.Tensor"/> (Meta's model-parallel shards, one rank per <c>consolidated.NN.pth</c>) or
+    /// <see cref="ModelParallelism.Pipeline"/> (<see cref="Stages"/> consecutive layer ranges).
+    /// </summary>
+    public ModelParallelism Parallel { get; set; } = ModelParallelism.None;
+
+    /// <summary>The ranks (tensor) or stages (pipeline) this silo loads; several silos may offer the same one as a standby.</summary>
+    public List<int> Ranks { get; set; } = [];
+
+    /// <summary>
+    /// Pipeline: the number of stages the layers are split into. Tensor: the number of ranks to cut a whole checkpoint
+    /// into (unset, Meta's shard files decide it and each rank reads only its own).
+    /// </summary>
+    public int? Stages { get; set; }
 
     public string Device { get; set; } = "cpu";
 

@@ -4,7 +4,7 @@ using Orleans.Runtime;
 namespace LlamaOrleans.Grains;
 
 /// <summary>
-/// Tells the model registry which models this silo hosts once the silo is active, and again every
+/// Tells the model registry which models (and ranks of split models) this silo hosts once the silo is active, and again every
 /// <see cref="Period"/>, so a registry that moved to another silo learns the cluster again.
 /// </summary>
 public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelRegistration> logger)
@@ -23,11 +23,15 @@ public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails si
         await RegisterOnce();
         _loop = Task.Run(async () =>
         {
+            // Ranks of split models load in the background; each one loaded is registered at once.
+            var loading = host.LoadShardsAsync(RegisterOnce, _stop.Token);
             using var timer = new PeriodicTimer(Period);
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
                 await RegisterOnce().ConfigureAwait(false);
             }
+
+            await loading.ConfigureAwait(false);
         });
     }
 
@@ -47,7 +51,13 @@ public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails si
     {
         try
         {
-            await grains.GetGrain<IModelRegistryGrain>(0).Register(silo.SiloAddress.ToParsableString(), [.. host.HostedModels]);
+            var registry = grains.GetGrain<IModelRegistryGrain>(0);
+            await registry.Register(silo.SiloAddress.ToParsableString(), [.. host.HostedModels]);
+            var shards = host.ShardOffers;
+            if (shards.Count > 0)
+            {
+                await registry.RegisterShards(silo.SiloAddress.ToParsableString(), [.. shards]);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

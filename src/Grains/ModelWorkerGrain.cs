@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Llama.Generation;
+using Llama.Model;
 using Llama.Serving;
 using Orleans.Concurrency;
 using Orleans.Runtime;
@@ -62,8 +63,8 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
     /// </summary>
     private static async Task Run(HostedModel model, WorkerRequest request, ChannelWriter<WorkerEvent> events, CancellationToken cancellationToken)
     {
-        var tokenizer = model.Generator.Tokenizer;
-        var stops = model.Generator.Generator.StopTokens;
+        var tokenizer = model.Tokenizer;
+        var stops = model.StopTokens;
         var decoder = tokenizer.CreateIncrementalDecoder();
         var turn = new TurnRequest(request.CacheId, request.Tokens, new GenerationOptions
         {
@@ -112,6 +113,11 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
         catch (ServingQueueFullException e)
         {
             events.Complete(new ConversationException(ConversationErrorCode.Busy, e.Message));
+        }
+        catch (KvCacheLostException e)
+        {
+            // A rank of a split model was lost: the turn can be retried once it is placed again.
+            events.Complete(new ConversationException(ConversationErrorCode.Unavailable, $"Model '{model.Name}' lost a rank during the turn; retry. {e.Message}"));
         }
         catch (Exception e)
         {

@@ -3,7 +3,11 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Llama.Model;
 
-/// <summary>Meta's Attention: grouped-query attention with rotary embeddings over the paged KV cache.</summary>
+/// <summary>
+/// Meta's Attention: grouped-query attention with rotary embeddings over the paged KV cache. The head counts come
+/// from the weights, so a tensor-parallel rank's slices (its share of the heads, wo's matching columns) run the same
+/// code and return their partial sum of the output.
+/// </summary>
 public sealed class Attention(ModelArgs args, Tensor wq, Tensor wk, Tensor wv, Tensor wo) : IDisposable
 {
     public Tensor Wq { get; } = wq;
@@ -18,7 +22,7 @@ public sealed class Attention(ModelArgs args, Tensor wq, Tensor wk, Tensor wv, T
     internal Tensor Forward(Tensor x, BatchLayout layout, RotaryEmbedding rope, Tensor cacheK, Tensor cacheV)
     {
         using var scope = NewDisposeScope();
-        long n = layout.Rows, heads = args.NHeads, kvHeads = args.KvHeads, headDim = args.HeadDim;
+        long n = layout.Rows, headDim = args.HeadDim, heads = Wq.shape[0] / headDim, kvHeads = Wk.shape[0] / headDim;
         var xq = rope.Apply(F.linear(x, Wq).view(1, n, heads, headDim), layout.Positions).view(n, heads, headDim);
         var xk = rope.Apply(F.linear(x, Wk).view(1, n, kvHeads, headDim), layout.Positions).view(n, kvHeads, headDim);
         var xv = F.linear(x, Wv).view(n, kvHeads, headDim);

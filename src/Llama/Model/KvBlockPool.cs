@@ -8,23 +8,31 @@ namespace Llama.Model;
 /// instead of max_seq_len × batch. Per layer [blocks, blockSize, kvHeads, headDim], zero-filled so unused
 /// rows are finite.
 /// </summary>
-public sealed class KvBlockPool : IDisposable
+public sealed class KvBlockPool : IKvBlockStore, IDisposable
 {
     public KvBlockPool(ModelArgs args, int blockCount, int blockSize, ScalarType type, Device device)
+        : this(args.NLayers, args.KvHeads, args.HeadDim, blockCount, blockSize, type, device)
     {
+    }
+
+    /// <summary>A pool for <paramref name="layers"/> layers of <paramref name="kvHeads"/> heads: a tensor-parallel rank's heads or a pipeline stage's layers.</summary>
+    public KvBlockPool(int layers, int kvHeads, int headDim, int blockCount, int blockSize, ScalarType type, Device device)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         BlockCount = blockCount;
         BlockSize = blockSize;
-        Keys = new Tensor[args.NLayers];
-        Values = new Tensor[args.NLayers];
-        for (var layer = 0; layer < args.NLayers; layer++)
+        Keys = new Tensor[layers];
+        Values = new Tensor[layers];
+        for (var layer = 0; layer < layers; layer++)
         {
-            Keys[layer] = zeros([blockCount, blockSize, args.KvHeads, args.HeadDim], type, device);
-            Values[layer] = zeros([blockCount, blockSize, args.KvHeads, args.HeadDim], type, device);
+            Keys[layer] = zeros([blockCount, blockSize, kvHeads, headDim], type, device);
+            Values[layer] = zeros([blockCount, blockSize, kvHeads, headDim], type, device);
         }
 
-        BytesPerToken = BytesPerTokenOf(args, type);
+        BytesPerToken = 2L * layers * kvHeads * headDim * ElementSize(type);
     }
 
     public int BlockCount { get; }

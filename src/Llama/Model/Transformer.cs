@@ -11,7 +11,7 @@ namespace Llama.Model;
 /// the output projection, with logits in float32. Runs ragged batches: every sequence brings its own
 /// cache slot, start position and number of new tokens.
 /// </summary>
-public sealed class Transformer : IDisposable
+public sealed class Transformer : IPagedModel, IDisposable
 {
     private readonly CpuForward? _cpuForward;
 
@@ -49,6 +49,8 @@ public sealed class Transformer : IDisposable
     public RotaryEmbedding Rope { get; }
 
     public KvBlockPool Cache { get; }
+
+    IKvBlockStore IPagedModel.KvCache => Cache;
 
     public Device Device { get; }
 
@@ -174,65 +176,9 @@ public sealed class Transformer : IDisposable
         return result;
     }
 
-    private void Validate(IReadOnlyList<SequenceInput> batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        if (batch.Count == 0)
-        {
-            throw new ArgumentException("The batch is empty.", nameof(batch));
-        }
+    float[][] IPagedModel.Forward(IReadOnlyList<SequenceInput> batch) => Forward(batch);
 
-        if (batch.Count > MaxBatchSize)
-        {
-            throw new ArgumentException($"Batch of {batch.Count} sequences exceeds max_batch_size {MaxBatchSize}.", nameof(batch));
-        }
-
-        var written = new HashSet<long>();
-        foreach (var seq in batch)
-        {
-            if (seq.Tokens.Count == 0)
-            {
-                throw new ArgumentException("A sequence in the batch has no tokens.", nameof(batch));
-            }
-
-            if (seq.StartPos < 0 || seq.StartPos + seq.Tokens.Count > MaxSeqLen)
-            {
-                throw new ArgumentException(
-                    $"Sequence of {seq.StartPos + seq.Tokens.Count} tokens exceeds max_seq_len {MaxSeqLen}.", nameof(batch));
-            }
-
-            var needed = (seq.EndPos + Cache.BlockSize - 1) / Cache.BlockSize;
-            if (seq.Blocks is null || seq.Blocks.Count < needed)
-            {
-                throw new ArgumentException(
-                    $"A sequence of {seq.EndPos} positions needs {needed} KV blocks, but its block table has {seq.Blocks?.Count ?? 0}.", nameof(batch));
-            }
-
-            for (var i = 0; i < needed; i++)
-            {
-                if (seq.Blocks[i] < 0 || seq.Blocks[i] >= Cache.BlockCount)
-                {
-                    throw new ArgumentException($"KV block {seq.Blocks[i]} is outside 0..{Cache.BlockCount - 1}.", nameof(batch));
-                }
-            }
-
-            for (var pos = seq.StartPos; pos < seq.EndPos; pos++)
-            {
-                if (!written.Add(Cache.Row(seq.Blocks, pos)))
-                {
-                    throw new ArgumentException("Two sequences in one batch write the same KV cache position.", nameof(batch));
-                }
-            }
-
-            foreach (var token in seq.Tokens)
-            {
-                if (token < 0 || token >= Args.VocabSize)
-                {
-                    throw new ArgumentException($"Token id {token} is outside the vocabulary of {Args.VocabSize}.", nameof(batch));
-                }
-            }
-        }
-    }
+    private void Validate(IReadOnlyList<SequenceInput> batch) => BatchValidation.Check(batch, MaxBatchSize, MaxSeqLen, Cache, Args.VocabSize);
 
     public void Dispose()
     {

@@ -3,11 +3,11 @@ using Llama.Model;
 namespace Llama.Serving;
 
 /// <summary>
-/// The conversation caches of a <see cref="ServingEngine"/> over one <see cref="KvBlockPool"/>: block tables,
+/// The conversation caches of a <see cref="ServingEngine"/> over one <see cref="IKvBlockStore"/>: block tables,
 /// prefix sharing through the <see cref="KvBlockAllocator"/>, copy-on-write before a shared block is written,
 /// and least-recently-used eviction of idle caches. Not thread-safe: the engine serializes calls.
 /// </summary>
-internal sealed class ConversationCaches(KvBlockPool pool)
+internal sealed class ConversationCaches(IKvBlockStore pool)
 {
     private readonly Dictionary<string, CacheEntry> _entries = new(StringComparer.Ordinal);
     private long _clock;
@@ -66,6 +66,20 @@ internal sealed class ConversationCaches(KvBlockPool pool)
     }
 
     public IReadOnlyList<string> Ids() => _entries.Keys.ToArray();
+
+    /// <summary>Forgets every cache and every registered prefix: the KV memory behind them is gone.</summary>
+    public void Forget()
+    {
+        foreach (var id in Ids())
+        {
+            Drop(id);
+        }
+
+        for (var block = 0; block < Allocator.BlockCount; block++)
+        {
+            Allocator.Unregister(block);
+        }
+    }
 
     /// <summary>Drops the least recently used idle cache that holds blocks; false when there is none.</summary>
     public bool EvictIdle()

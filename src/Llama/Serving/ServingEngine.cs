@@ -17,7 +17,7 @@ namespace Llama.Serving;
 /// </summary>
 public sealed class ServingEngine : IDisposable
 {
-    private readonly Transformer _model;
+    private readonly IPagedModel _model;
     private readonly IReadOnlySet<int> _stopTokens;
     private readonly ServingOptions _options;
     private readonly ILogger _logger;
@@ -42,18 +42,28 @@ public sealed class ServingEngine : IDisposable
     private int _decodePauses;
 
     public ServingEngine(TokenGenerator generator, ServingOptions? options = null, ILogger? logger = null)
+        : this(generator?.Model!, generator?.StopTokens!, options, logger)
     {
-        ArgumentNullException.ThrowIfNull(generator);
+    }
+
+    /// <summary>
+    /// Serves <paramref name="model"/>, a single <see cref="Transformer"/> or a distributed one (Llama.Parallel): the
+    /// engine decides every block table, and the model's ranks or stages follow them.
+    /// </summary>
+    public ServingEngine(IPagedModel model, IReadOnlySet<int> stopTokens, ServingOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(stopTokens);
         options ??= new ServingOptions();
         options.Validate();
-        _model = generator.Model;
-        _stopTokens = generator.StopTokens;
+        _model = model;
+        _stopTokens = stopTokens;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _caches = new ConversationCaches(_model.Cache);
+        _caches = new ConversationCaches(_model.KvCache);
         _maxRows = Math.Min(options.MaxBatchSequences, _model.MaxBatchSize);
         // A sequence alone may take the whole pool, but never more than max_seq_len positions.
-        _maxTokens = (int)Math.Min(_model.MaxSeqLen, (long)_model.Cache.BlockCount * _model.Cache.BlockSize);
+        _maxTokens = (int)Math.Min(_model.MaxSeqLen, (long)_model.KvCache.BlockCount * _model.KvCache.BlockSize);
         _metrics = new ServingMetrics(this,
             () => Locked(() => _queue.Count), () => Locked(() => _running.Count),
             () => Locked(() => _caches.Allocator.UsedBlocks), () => Locked(() => _caches.Allocator.FreeBlocks));
@@ -61,7 +71,7 @@ public sealed class ServingEngine : IDisposable
         _thread.Start();
         _logger.LogInformation(
             "Serving engine started: {Blocks} KV blocks of {BlockSize} positions, up to {Rows} sequences and {Chunk} prompt tokens per step",
-            _model.Cache.BlockCount, _model.Cache.BlockSize, _maxRows, options.PrefillChunkTokens);
+            _model.KvCache.BlockCount, _model.KvCache.BlockSize, _maxRows, options.PrefillChunkTokens);
     }
 
     /// <summary>
@@ -122,7 +132,7 @@ public sealed class ServingEngine : IDisposable
             var allocator = _caches.Allocator;
             return new ServingStatistics(_turns, _prefilled, _generated, _hits, _misses, _caches.Evictions, _preemptions,
                 _caches.Count, _queue.Count, _running.Count, allocator.UsedBlocks, allocator.FreeBlocks, allocator.BlockSize,
-                _model.Cache.BytesPerToken, _caches.TokensHeld, _prefixHitTokens, _steps, _shifts);
+                _model.KvCache.BytesPerToken, _caches.TokensHeld, _prefixHitTokens, _steps, _shifts);
         }
     }
 
@@ -214,7 +224,7 @@ public sealed class ServingEngine : IDisposable
         {
             throw new ArgumentException(
                 $"A prompt of {length} tokens can never fit: a sequence holds at most {_maxTokens} " +
-                $"(max_seq_len {_model.MaxSeqLen}, KV pool of {_model.Cache.BlockCount} blocks of {_model.Cache.BlockSize}).", nameof(request));
+                $"(max_seq_len {_model.MaxSeqLen}, KV pool of {_model.KvCache.BlockCount} blocks of {_model.KvCache.BlockSize}).", nameof(request));
         }
 
         foreach (var token in request.NewTokens)
@@ -316,6 +326,22 @@ public sealed class ServingEngine : IDisposable
         try
         {
             logits = _model.Forward(inputs);
+        }
+        catch (KvCacheLostException e)
+        {
+            lock (_lock)
+            {
+                // No block can be trusted any more: every running turn fails (retryable) and every cache is recomputed.
+                _logger.LogWarning(e, "The model lost its KV memory; {Running} running turns fail and {Caches} caches are dropped", _running.Count, _caches.Count);
+                foreach (var turn in _running.Concat(plan.Select(p => p.Turn)).Distinct().ToArray())
+                {
+                    Fail(turn, e);
+                }
+
+                _caches.Forget();
+            }
+
+            return [];
         }
         catch (Exception e)
         {

@@ -1,0 +1,59 @@
+using LlamaOrleans;
+using LlamaOrleans.Client;
+using Orleans.Runtime;
+
+namespace Llama.Cli;
+
+/// <summary>
+/// <c>llama-orleans models</c>: what a running cluster serves. Each model with its layout; a whole model with the silos
+/// hosting it, a split one with each rank (or stage), the silo running it and its state, and whether it is ready.
+/// </summary>
+internal static class ModelsCommand
+{
+    public const string Usage =
+        "llama-orleans models [--silo HOST:PORT] [--json]\n" +
+        "    each model of a running cluster: hosting silos, or each rank/stage with its silo and state";
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, stdout, stderr, cancellationToken).GetAwaiter().GetResult();
+
+    private static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var line = new CommandLine(args, ["silo"], ["json"]);
+        var silo = line.Get("silo") ?? LlamaOrleansClientOptions.DefaultGateway;
+        try
+        {
+            GatewayEndpoints.Parse(silo);
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"--silo must be HOST:PORT, got '{silo}'");
+        }
+
+        try
+        {
+            await using var connection = await ChatConnection.OpenAsync(silo, cancellationToken);
+            var models = await connection.Grains.GetGrain<IModelRegistryGrain>(0).GetModels().WaitAsync(cancellationToken);
+            if (line.Has("json"))
+            {
+                ModelsOutput.WriteJson(models, stdout);
+            }
+            else
+            {
+                ModelsOutput.Write(models, stdout);
+            }
+
+            return 0;
+        }
+        catch (ClusterUnavailableException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            stderr.WriteLine($"error: the cluster at {silo} failed: {e.Message.Split('\n')[0].Trim()}");
+            return 1;
+        }
+    }
+}
