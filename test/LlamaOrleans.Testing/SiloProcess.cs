@@ -14,6 +14,7 @@ namespace LlamaOrleans.Testing;
 public sealed partial class SiloProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
+    private const string HttpSection = "Http:";
     private static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromMinutes(2);
 
     private readonly Process _process;
@@ -76,7 +77,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
     /// <summary>
     /// Starts a silo with <paramref name="settings"/> as <c>--Key=Value</c> arguments, in <paramref name="workingDirectory"/>
     /// (where relative data paths land), and waits until it has logged that it is up and its gateway port accepts
-    /// connections.
+    /// connections. Unless <paramref name="settings"/> name an <c>Http:</c> key, the silo serves no HTTP API, so that
+    /// silos started side by side do not contend for its default port.
     /// </summary>
     /// <exception cref="InvalidOperationException">The process exited or did not become ready in time; the message has its output.</exception>
     public static async Task<SiloProcess> StartAsync(
@@ -102,6 +104,11 @@ public sealed partial class SiloProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        if (!settings.Keys.Any(k => k.StartsWith(HttpSection, StringComparison.OrdinalIgnoreCase)))
+        {
+            start.ArgumentList.Add($"--{HttpSection}Enabled=false");
         }
 
         // Plain console lines, one per entry, so tests can wait for a message.
