@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using System.Text.Json.Serialization.Metadata;
 using LlamaOrleans.Http.Errors;
 using Microsoft.AspNetCore.Http;
@@ -12,10 +13,19 @@ public static class RequestBody
         where T : class
     {
         ArgumentNullException.ThrowIfNull(context);
+        // Read whole (Kestrel caps its size) so that invalid UTF-8 anywhere is refused here, not when a string is used.
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!Utf8.IsValid(bytes.Span))
+        {
+            throw ApiException.BadRequest("The request body is not valid UTF-8.", code: "invalid_json");
+        }
+
         T? value;
         try
         {
-            value = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted);
+            value = JsonSerializer.Deserialize(bytes.Span, type);
         }
         catch (JsonException e)
         {
