@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.Unicode;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 using LlamaOrleans.Http.Errors;
 using Microsoft.AspNetCore.Http;
 
