@@ -89,7 +89,7 @@ public sealed class ServerFixture : IAsyncLifetime
         }
 
         _silo = await SiloProcess.StartAsync("http", _directory.FullName, settings, ports[1]);
-        await WaitUntilReady();
+        await _silo.WaitUntilHttpReadyAsync(BaseAddress, TimeSpan.FromMinutes(1));
     }
 
     public async ValueTask DisposeAsync()
@@ -101,33 +101,6 @@ public sealed class ServerFixture : IAsyncLifetime
         }
 
         _directory.Delete(recursive: true);
-    }
-
-    private async Task WaitUntilReady()
-    {
-        using var client = Client(null);
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (true)
-        {
-            try
-            {
-                using var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-            }
-
-            if (DateTime.UtcNow >= deadline)
-            {
-                throw new InvalidOperationException($"The server did not become ready:\n{Silo.Output}");
-            }
-
-            await Task.Delay(200);
-        }
     }
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);

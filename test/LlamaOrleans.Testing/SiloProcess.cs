@@ -159,6 +159,44 @@ public sealed partial class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the silo's HTTP API at <paramref name="baseAddress"/> answers <c>/readyz</c> with 200: the silo is
+    /// active and its hosted models are loaded. The web server starts after the silo, so "Silo up" comes first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The process exited or was not ready in time; the message has its output.</exception>
+    public async Task WaitUntilHttpReadyAsync(Uri baseAddress, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"Silo {Name} exited ({_process.ExitCode}) before its HTTP API was ready:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative), cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new InvalidOperationException($"Silo {Name}'s HTTP API at {baseAddress} was not ready within {timeout}:\n{Output}");
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
     /// <summary>Kills the process at once (SIGKILL), as a crash or an OOM kill would: nothing is flushed or handed over.</summary>
     public void Kill()
     {
