@@ -1,3 +1,6 @@
+using LlamaOrleans.Http;
+using LlamaOrleans.Http.Options;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
@@ -5,11 +8,44 @@ using Microsoft.Extensions.Hosting;
 
 namespace LlamaOrleans.Silo;
 
-/// <summary>The Llama silo host, as <c>llama-orleans-silo</c> runs it; tests and the CLI host it in-process the same way.</summary>
+/// <summary>
+/// The Llama silo host, as <c>llama-orleans-silo</c> runs it (<see cref="CreateApplication"/>, with the HTTP API); tests
+/// and the CLI host the silo in-process with <see cref="CreateBuilder"/>, which has no web server.
+/// </summary>
 public static class LlamaSiloHost
 {
     /// <summary>Prefix of environment variables read as configuration, e.g. <c>LLAMA_Orleans__SiloPort=11112</c>.</summary>
     public const string EnvironmentPrefix = "LLAMA_";
+
+    /// <summary>
+    /// The host as <c>llama-orleans-silo</c> runs it: the silo of <see cref="CreateBuilder"/> and, unless
+    /// <c>Http:Enabled</c> is false, the HTTP API served by ASP.NET Core in the same process, on the silo's own grain
+    /// factory. Configuration is read as <see cref="CreateBuilder"/> reads it.
+    /// </summary>
+    /// <exception cref="SiloConfigurationException">The Orleans, Storage or Http section is invalid.</exception>
+    public static IHost CreateApplication(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        InsertBeforeCommandLine(builder.Configuration, new EnvironmentVariablesConfigurationSource { Prefix = EnvironmentPrefix });
+        configure?.Invoke(builder.Configuration);
+        if (!HttpEnabled(builder.Configuration))
+        {
+            // No web server at all: the plain host, configured from the same sources.
+            ((IDisposable)builder.Configuration).Dispose();
+            return CreateBuilder(args, configure).Build();
+        }
+
+        builder.AddLlamaSilo();
+        builder.AddLlamaHttpApi();
+        var app = builder.Build();
+        app.MapLlamaHttpApi();
+        return app;
+    }
 
     /// <summary>
     /// A host builder with the silo composed (see <see cref="LlamaSiloHostApplicationBuilderExtensions.AddLlamaSilo"/>).
@@ -32,6 +68,19 @@ public static class LlamaSiloHost
         configure?.Invoke(builder.Configuration);
         builder.AddLlamaSilo();
         return builder;
+    }
+
+    private static bool HttpEnabled(IConfiguration configuration)
+    {
+        const string Key = HttpApiOptions.SectionName + ":" + nameof(HttpApiOptions.Enabled);
+        try
+        {
+            return configuration.GetValue(Key, defaultValue: true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new SiloConfigurationException($"{Key} must be true or false: {ex.Message}", ex);
+        }
     }
 
     private static void InsertBeforeCommandLine(IConfigurationBuilder configuration, IConfigurationSource source)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 try
 {
-    using var host = LlamaSiloHost.CreateBuilder(args).Build();
+    using var host = LlamaSiloHost.CreateApplication(args);
     await host.RunAsync();
     return 0;
 }

@@ -14,6 +14,7 @@ namespace LlamaOrleans.Testing;
 public sealed partial class SiloProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
+    private const string HttpSection = "Http:";
     private static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromMinutes(2);
 
     private readonly Process _process;
@@ -76,7 +77,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
     /// <summary>
     /// Starts a silo with <paramref name="settings"/> as <c>--Key=Value</c> arguments, in <paramref name="workingDirectory"/>
     /// (where relative data paths land), and waits until it has logged that it is up and its gateway port accepts
-    /// connections.
+    /// connections. Unless <paramref name="settings"/> name an <c>Http:</c> key, the silo serves no HTTP API, so that
+    /// silos started side by side do not contend for its default port.
     /// </summary>
     /// <exception cref="InvalidOperationException">The process exited or did not become ready in time; the message has its output.</exception>
     public static async Task<SiloProcess> StartAsync(
@@ -102,6 +104,11 @@ public sealed partial class SiloProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        if (!settings.Keys.Any(k => k.StartsWith(HttpSection, StringComparison.OrdinalIgnoreCase)))
+        {
+            start.ArgumentList.Add($"--{HttpSection}Enabled=false");
         }
 
         // Plain console lines, one per entry, so tests can wait for a message.
@@ -149,6 +156,44 @@ public sealed partial class SiloProcess : IAsyncDisposable
             {
                 throw new InvalidOperationException($"Silo {Name} did not write '{text}' within {timeout}:\n{Output}");
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the silo's HTTP API at <paramref name="baseAddress"/> answers <c>/readyz</c> with 200: the silo is
+    /// active and its hosted models are loaded. The web server starts after the silo, so "Silo up" comes first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The process exited or was not ready in time; the message has its output.</exception>
+    public async Task WaitUntilHttpReadyAsync(Uri baseAddress, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"Silo {Name} exited ({_process.ExitCode}) before its HTTP API was ready:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative), cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new InvalidOperationException($"Silo {Name}'s HTTP API at {baseAddress} was not ready within {timeout}:\n{Output}");
+            }
+
+            await Task.Delay(200, cancellationToken);
         }
     }
 

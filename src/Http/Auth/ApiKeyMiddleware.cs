@@ -1,0 +1,50 @@
+using LlamaOrleans.Http.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace LlamaOrleans.Http.Auth;
+
+/// <summary>
+/// Resolves the caller of every /v1 request from its <c>Authorization: Bearer</c> key. A wrong key is always refused
+/// (401); a missing one only when keys are required, otherwise the request runs as the anonymous tenant.
+/// </summary>
+internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys)
+{
+    private const string BearerPrefix = "Bearer ";
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (!context.Request.Path.StartsWithSegments(HttpApiRoutes.Prefix, StringComparison.Ordinal))
+        {
+            return next(context);
+        }
+
+        var header = context.Request.Headers.Authorization.ToString();
+        Caller? caller;
+        if (header.Length == 0)
+        {
+            caller = keys.RequireApiKey ? null : Caller.Anonymous(keys.Limits);
+            if (caller is null)
+            {
+                return Refuse(context, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.");
+            }
+        }
+        else
+        {
+            caller = header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? keys.Find(header[BearerPrefix.Length..].Trim()) : null;
+            if (caller is null)
+            {
+                return Refuse(context, "Incorrect API key provided.");
+            }
+        }
+
+        context.SetCaller(caller);
+        return next(context);
+    }
+
+    private static Task Refuse(HttpContext context, string message)
+    {
+        context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+        return ApiErrorWriter.WriteAsync(context, new ApiError(StatusCodes.Status401Unauthorized, message, ApiErrorTypes.InvalidRequest, Code: "invalid_api_key"));
+    }
+}

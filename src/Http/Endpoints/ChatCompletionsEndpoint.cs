@@ -1,0 +1,117 @@
+using Llama.Chat;
+using LlamaOrleans.Grains;
+using LlamaOrleans.Http.Auth;
+using LlamaOrleans.Http.Errors;
+using LlamaOrleans.Http.Generation;
+using LlamaOrleans.Http.Json;
+using LlamaOrleans.Http.Limits;
+using LlamaOrleans.Http.Streaming;
+using Microsoft.AspNetCore.Http;
+
+namespace LlamaOrleans.Http.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: OpenAI's chat completion over Meta's chat format. Stateless by default; with
+/// <c>X-Conversation-Id</c> the last (user) message continues that conversation, whose history and KV cache the
+/// server keeps, and whose settings govern sampling.
+/// </summary>
+public sealed class ChatCompletionsEndpoint(
+    ModelCatalog catalog,
+    StatelessGenerator generator,
+    ConversationTurns conversations,
+    QuotaGuard quotas,
+    TurnResponder responder)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.GetCaller();
+        var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest);
+        var model = RequestChecks.Model(request.Model);
+        catalog.Get(model);
+        if (request.Logprobs == true)
+        {
+            throw ApiException.BadRequest("logprobs are not supported by this server.", "logprobs", "unsupported_parameter");
+        }
+
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N);
+        var dialog = ChatDialog.From(request.Messages);
+        var conversationId = context.Request.Headers[HttpApiRoutes.ConversationIdHeader].ToString();
+        var turn = conversationId.Length > 0
+            ? await ContinueConversation(caller, conversationId, model, dialog, sampling, context)
+            : Stateless(model, dialog, sampling, context.RequestAborted);
+        await quotas.EnsureAvailableAsync(caller);
+
+        var id = $"chatcmpl-{Guid.NewGuid():N}";
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (request.Stream == true)
+        {
+            var includeUsage = request.StreamOptions?.IncludeUsage == true;
+            var first = true;
+            await responder.StreamAsync(context, model, "chat.completions", turn,
+                async (sse, piece, token) =>
+                {
+                    if (first || piece.Text.Length > 0)
+                    {
+                        var delta = new ChatDelta(first ? RoleNames.Assistant : null, piece.Text);
+                        first = false;
+                        await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [new ChatChunkChoice(0, delta, null)]), ApiJsonContext.Default.ChatCompletionChunk, token);
+                    }
+                },
+                async (sse, end, token) =>
+                {
+                    await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [new ChatChunkChoice(0, new ChatDelta(), end.FinishReason)]), ApiJsonContext.Default.ChatCompletionChunk, token);
+                    if (includeUsage)
+                    {
+                        await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [], new UsageInfo(end.PromptTokens, end.CompletionTokens)), ApiJsonContext.Default.ChatCompletionChunk, token);
+                    }
+                });
+            return;
+        }
+
+        var (text, end) = await responder.CollectAsync(context, model, "chat.completions", turn);
+        var response = new ChatCompletionResponse(id, created, model,
+            [new ChatCompletionChoice(0, new ChatReplyMessage(RoleNames.Assistant, text), end.FinishReason)],
+            new UsageInfo(end.PromptTokens, end.CompletionTokens));
+        await context.Response.WriteAsJsonAsync(response, ApiJsonContext.Default.ChatCompletionResponse, cancellationToken: context.RequestAborted);
+    }
+
+    private IAsyncEnumerable<TurnPiece> Stateless(string model, IReadOnlyList<Message> dialog, Sampling sampling, CancellationToken cancellationToken)
+    {
+        var prompt = generator.EncodeChat(model, dialog);
+        return prompt.HasSpecialTags
+            ? Refusal(prompt.Ids.Count)
+            : generator.Generate(model, prompt.Ids, sampling, cancellationToken);
+    }
+
+    /// <summary>Meta answers a dialog with special tags by a fixed error text instead of the model's reply.</summary>
+    private static async IAsyncEnumerable<TurnPiece> Refusal(int promptTokens)
+    {
+        await Task.CompletedTask;
+        yield return new TurnPiece(ChatFormat.UnsafeReply, End: new TurnEnd("stop", promptTokens, 0));
+    }
+
+    private async Task<IAsyncEnumerable<TurnPiece>> ContinueConversation(
+        Caller caller, string conversationId, string model, IReadOnlyList<Message> dialog, Sampling sampling, HttpContext context)
+    {
+        var status = await conversations.StatusAsync(caller, conversationId);
+        if (status.Settings.Model != model)
+        {
+            throw ApiException.BadRequest(
+                $"Conversation '{conversationId}' uses model '{status.Settings.Model}', not '{model}'.", "model", "model_mismatch");
+        }
+
+        if (sampling.Stop.Count > 0)
+        {
+            throw ApiException.BadRequest("stop is not supported when continuing a conversation.", "stop", "unsupported_parameter");
+        }
+
+        if (dialog[^1].Role != Role.User)
+        {
+            throw new ChatFormatException($"Last message must be from user, got {dialog[^1].Role.ToRoleName()}");
+        }
+
+        var messageId = MessageIds.From(context);
+        return conversations.Send(caller, conversationId, new UserMessage(messageId, dialog[^1].Content), context.RequestAborted);
+    }
+}

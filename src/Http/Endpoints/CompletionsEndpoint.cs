@@ -1,0 +1,79 @@
+using System.Text.Json;
+using LlamaOrleans.Grains;
+using LlamaOrleans.Http.Auth;
+using LlamaOrleans.Http.Errors;
+using LlamaOrleans.Http.Generation;
+using LlamaOrleans.Http.Json;
+using LlamaOrleans.Http.Limits;
+using LlamaOrleans.Http.Streaming;
+using Microsoft.AspNetCore.Http;
+
+namespace LlamaOrleans.Http.Endpoints;
+
+/// <summary><c>POST /v1/completions</c>: text completion as Meta's <c>text_completion</c> (for pretrained models), optionally echoing the prompt.</summary>
+public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator generator, QuotaGuard quotas, TurnResponder responder)
+{
+    /// <summary>OpenAI's default completion length.</summary>
+    public const int DefaultMaxTokens = 16;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.GetCaller();
+        var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CompletionRequest);
+        var model = RequestChecks.Model(request.Model);
+        catalog.Get(model);
+        if (request.Logprobs is not null)
+        {
+            throw ApiException.BadRequest("logprobs are not supported by this server.", "logprobs", "unsupported_parameter");
+        }
+
+        if (request.Suffix is not null)
+        {
+            throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", "unsupported_parameter");
+        }
+
+        var prompt = Prompt(request.Prompt);
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N);
+        var ids = generator.EncodeText(model, prompt);
+        var turn = generator.Generate(model, ids, sampling, context.RequestAborted);
+        await quotas.EnsureAvailableAsync(caller);
+
+        var echo = request.Echo == true ? prompt : string.Empty;
+        var id = $"cmpl-{Guid.NewGuid():N}";
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (request.Stream == true)
+        {
+            var includeUsage = request.StreamOptions?.IncludeUsage == true;
+            await responder.StreamAsync(context, model, "completions", turn,
+                async (sse, piece, token) =>
+                {
+                    var text = echo + piece.Text;
+                    echo = string.Empty;
+                    if (text.Length > 0)
+                    {
+                        await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(text, 0, null)]), ApiJsonContext.Default.CompletionResponse, token);
+                    }
+                },
+                (sse, end, token) => sse.WriteAsync(
+                    new CompletionResponse(id, created, model, [new CompletionChoice(string.Empty, 0, end.FinishReason)],
+                        includeUsage ? new UsageInfo(end.PromptTokens, end.CompletionTokens) : null),
+                    ApiJsonContext.Default.CompletionResponse, token));
+            return;
+        }
+
+        var (completion, end) = await responder.CollectAsync(context, model, "completions", turn);
+        var response = new CompletionResponse(id, created, model, [new CompletionChoice(echo + completion, 0, end.FinishReason)],
+            new UsageInfo(end.PromptTokens, end.CompletionTokens));
+        await context.Response.WriteAsJsonAsync(response, ApiJsonContext.Default.CompletionResponse, cancellationToken: context.RequestAborted);
+    }
+
+    private static string Prompt(JsonElement? prompt) => prompt?.ValueKind switch
+    {
+        JsonValueKind.String => prompt.Value.GetString()!,
+        JsonValueKind.Array when prompt.Value.GetArrayLength() == 1 && prompt.Value[0].ValueKind == JsonValueKind.String => prompt.Value[0].GetString()!,
+        JsonValueKind.Array when prompt.Value.GetArrayLength() > 1 => throw ApiException.BadRequest("Only one prompt per request is supported.", "prompt", "invalid_value"),
+        null or JsonValueKind.Null => throw ApiException.BadRequest("You must provide a prompt parameter.", "prompt", "missing_required_parameter"),
+        _ => throw ApiException.BadRequest("prompt must be a string.", "prompt", "invalid_type"),
+    };
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using LlamaOrleans.Http.Errors;
+
+namespace LlamaOrleans.Http.Generation;
+
+/// <summary>Checks of request fields shared by the endpoints; each failure is a 400 naming the field.</summary>
+public static class RequestChecks
+{
+    public const int MaxStopSequences = 4;
+
+    public static string Model(string? model) =>
+        string.IsNullOrWhiteSpace(model) ? throw ApiException.BadRequest("You must provide a model parameter.", "model", "missing_required_parameter") : model;
+
+    public static Sampling Sampling(double? temperature, double? topP, int? maxTokens, long? seed, JsonElement? stop, int? n)
+    {
+        var t = temperature ?? Generation.Sampling.DefaultTemperature;
+        if (!double.IsFinite(t) || t < 0 || t > 2)
+        {
+            throw ApiException.BadRequest($"temperature must be between 0 and 2, got {t}.", "temperature", "invalid_value");
+        }
+
+        var p = topP ?? Generation.Sampling.DefaultTopP;
+        if (!double.IsFinite(p) || p <= 0 || p > 1)
+        {
+            throw ApiException.BadRequest($"top_p must be greater than 0 and at most 1, got {p}.", "top_p", "invalid_value");
+        }
+
+        if (maxTokens is < 1)
+        {
+            throw ApiException.BadRequest($"max_tokens must be at least 1, got {maxTokens}.", "max_tokens", "invalid_value");
+        }
+
+        if (n is not null and not 1)
+        {
+            throw ApiException.BadRequest($"Only n=1 is supported, got {n}.", "n", "invalid_value");
+        }
+
+        return new Sampling((float)t, (float)p, maxTokens, seed is { } s ? unchecked((ulong)s) : null, Stop(stop));
+    }
+
+    private static IReadOnlyList<string> Stop(JsonElement? stop)
+    {
+        if (stop is not { } value || value.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        string[] sequences = value.ValueKind switch
+        {
+            JsonValueKind.String => [value.GetString()!],
+            JsonValueKind.Array when value.GetArrayLength() <= MaxStopSequences && value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String)
+                => [.. value.EnumerateArray().Select(e => e.GetString()!)],
+            _ => throw ApiException.BadRequest($"stop must be a string or an array of up to {MaxStopSequences} strings.", "stop", "invalid_type"),
+        };
+        return sequences.Any(string.IsNullOrEmpty)
+            ? throw ApiException.BadRequest("stop sequences must not be empty.", "stop", "invalid_value")
+            : sequences;
+    }
+}

@@ -1,0 +1,11 @@
+namespace LlamaOrleans.Http.Generation;
+
+/// <summary>Checked sampling settings of a request.</summary>
+public sealed record Sampling(float Temperature, float TopP, int? MaxTokens, ulong? Seed, IReadOnlyList<string> Stop)
+{
+    /// <summary>Meta's default temperature.</summary>
+    public const double DefaultTemperature = 0.6;
+
+    /// <summary>Meta's default top_p.</summary>
+    public const double DefaultTopP = 0.9;
+}

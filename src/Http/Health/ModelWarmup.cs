@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using LlamaOrleans.Grains;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace LlamaOrleans.Http.Health;
+
+/// <summary>
+/// Once the silo is up, activates this silo's worker of every model it hosts, which loads the weights, so the first
+/// request does not pay for it and readiness can say when the models are loaded. A failed load is retried.
+/// </summary>
+public sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelWarmup> logger) : BackgroundService
+{
+    public const string Loading = "loading";
+    public const string Loaded = "loaded";
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, string> _states = new(StringComparer.Ordinal);
+
+    /// <summary>Each hosted model's state: <see cref="Loading"/>, <see cref="Loaded"/>, or the last load error.</summary>
+    public IReadOnlyDictionary<string, string> States => host.HostedModels.ToDictionary(m => m, m => _states.GetValueOrDefault(m, Loading), StringComparer.Ordinal);
+
+    public bool AllLoaded => host.HostedModels.All(m => _states.GetValueOrDefault(m) == Loaded);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var siloKey = silo.SiloAddress.ToParsableString();
+        await Task.WhenAll(host.HostedModels.Select(model => Load(model, siloKey, stoppingToken)));
+    }
+
+    private async Task Load(string model, string siloKey, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await grains.GetGrain<IModelWorkerGrain>(ModelWorkerKey.For(model, siloKey)).GetStats();
+                _states[model] = Loaded;
+                LogLoaded(model);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _states[model] = $"failed: {e.Message}";
+                LogFailed(e, model, RetryDelay);
+            }
+
+            try
+            {
+                await Task.Delay(RetryDelay, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} loaded; ready to serve")]
+    private partial void LogLoaded(string model);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading model {Model} failed; retrying in {Delay}")]
+    private partial void LogFailed(Exception e, string model, TimeSpan delay);
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+
+namespace LlamaOrleans.Http.Json;
+
+/// <summary>The body of <c>POST /v1/chat/completions</c>, OpenAI's fields that this server reads.</summary>
+public sealed class ChatCompletionRequest
+{
+    public string? Model { get; set; }
+
+    public List<ChatMessageInput?>? Messages { get; set; }
+
+    /// <summary>0 to 2; 0 is greedy. Default Meta's 0.6.</summary>
+    public double? Temperature { get; set; }
+
+    /// <summary>(0, 1]; default Meta's 0.9.</summary>
+    public double? TopP { get; set; }
+
+    public int? MaxTokens { get; set; }
+
+    /// <summary>OpenAI's newer name for <see cref="MaxTokens"/>.</summary>
+    public int? MaxCompletionTokens { get; set; }
+
+    public long? Seed { get; set; }
+
+    /// <summary>A string or up to 4 strings that end the reply (not included).</summary>
+    public JsonElement? Stop { get; set; }
+
+    /// <summary>Only 1 is served.</summary>
+    public int? N { get; set; }
+
+    public bool? Stream { get; set; }
+
+    public StreamOptions? StreamOptions { get; set; }
+
+    /// <summary>Not served: true is refused.</summary>
+    public bool? Logprobs { get; set; }
+
+    /// <summary>The caller's end-user id; accepted and ignored.</summary>
+    public string? User { get; set; }
+}
+
+/// <summary>One message of the request: a role and text content (a string, or an array of text parts).</summary>
+public sealed class ChatMessageInput
+{
+    public string? Role { get; set; }
+
+    public JsonElement? Content { get; set; }
+
+    public string? Name { get; set; }
+}
+
+/// <summary>Streaming options: with <see cref="IncludeUsage"/>, a last chunk carries the usage.</summary>
+public sealed class StreamOptions
+{
+    public bool? IncludeUsage { get; set; }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace LlamaOrleans.Http.Json;
+
+/// <summary>The body of <c>POST /v1/completions</c> (text completion for pretrained models).</summary>
+public sealed class CompletionRequest
+{
+    public string? Model { get; set; }
+
+    /// <summary>A string, or an array of one string.</summary>
+    public JsonElement? Prompt { get; set; }
+
+    /// <summary>Default 16, as OpenAI's.</summary>
+    public int? MaxTokens { get; set; }
+
+    public double? Temperature { get; set; }
+
+    public double? TopP { get; set; }
+
+    public long? Seed { get; set; }
+
+    public JsonElement? Stop { get; set; }
+
+    public int? N { get; set; }
+
+    public bool? Stream { get; set; }
+
+    public StreamOptions? StreamOptions { get; set; }
+
+    /// <summary>Return the prompt before the completion.</summary>
+    public bool? Echo { get; set; }
+
+    /// <summary>Not served: a value is refused.</summary>
+    public int? Logprobs { get; set; }
+
+    /// <summary>Not served: a value is refused.</summary>
+    public string? Suffix { get; set; }
+
+    public string? User { get; set; }
+}
