@@ -60,7 +60,7 @@ public sealed class LlamaModelOptions
     public int PrefillChunkTokens { get; set; } = 512;
 
     /// <summary>While prompts wait, most steps in a row that compute prompts alone, pausing decoding (0: never).</summary>
-    public int PrefillFirstSteps { get; set; } = 2;
+    public int PrefillFirstSteps { get; set; }
 
     /// <summary>Turns that may wait for the worker; beyond it a turn is refused as overloaded.</summary>
     public int MaxQueuedRequests { get; set; } = 1024;

@@ -14,7 +14,7 @@ public sealed record ServingOptions
     /// when many turns arrive together (a burst of users), each gets its first token sooner, the others' next token
     /// comes that much later, but still at least every this many steps plus one. 0 decodes every running turn in every step.
     /// </summary>
-    public int PrefillFirstSteps { get; init; } = 2;
+    public int PrefillFirstSteps { get; init; }
 
     /// <summary>Most turns waiting for admission; beyond it <see cref="ServingEngine.RunAsync"/> refuses new ones.</summary>
     public int MaxQueuedRequests { get; init; } = 1024;
