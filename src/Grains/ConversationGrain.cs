@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Llama.Chat;
 using Llama.Serving;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +27,7 @@ public sealed partial class ConversationGrain(
     private const int SummaryTokens = 64;
     private readonly SemaphoreSlim _turn = new(1, 1);
     private ConversationStore? _store;
+    private RunningTurn? _running;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -96,69 +98,133 @@ public sealed partial class ConversationGrain(
         ArgumentNullException.ThrowIfNull(message);
         Require(!string.IsNullOrWhiteSpace(message.MessageId), "A message needs a client message id.");
         Require(!string.IsNullOrWhiteSpace(message.Content), "The message is empty.");
-        await _turn.WaitAsync(cancellationToken);
+        if (_running is { } earlier && earlier.MessageId == message.MessageId)
+        {
+            // The client sends this message again, so it no longer reads the earlier stream (its connection or gateway
+            // went): that turn runs to its end unpaced and is stored, and this request then replays it.
+            earlier.Detach();
+        }
+
+        var run = new RunningTurn(message.MessageId);
+        var deltas = Channel.CreateUnbounded<ReplyDelta>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var turn = RunTurn(message, run, deltas.Writer, stop.Token);
+        var finished = false;
         try
         {
-            using var admission = gate.Enter();
-            await Store.LoadAsync();
-            EnsureCreated();
-            if (Store.Unsaved)
+            await foreach (var delta in deltas.Reader.ReadAllAsync(cancellationToken))
             {
-                // Whatever storage missed goes first, a reply recorded through an outage included.
-                await Save();
+                run.Credits.Release();
+                yield return delta;
             }
 
-            if (State.Replies.TryGetValue(message.MessageId, out var recorded))
-            {
-                yield return new ReplyDelta(recorded.Reply, recorded with { Replayed = true });
-                yield break;
-            }
-
-            await StorePending(message);
-            var plan = await Plan(message.Content, cancellationToken);
-            if (plan.Prompt.HasSpecialTags)
-            {
-                // Meta answers such dialogs with a fixed error text; neither message joins the model's view.
-                var refused = new TurnResult { MessageId = message.MessageId, Reply = ChatFormat.UnsafeReply, FinishReason = "stop" };
-                await Commit(plan, message, refused, inContext: false, cache: State.Cache);
-                yield return new ReplyDelta(refused.Reply, refused);
-                yield break;
-            }
-
-            WorkerResult? completed = null;
-            string? worker = null;
-            await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), cancellationToken))
-            {
-                worker = w;
-                if (e.Completed is { } done)
-                {
-                    completed = done;
-                }
-
-                if (e.Text.Length > 0)
-                {
-                    yield return new ReplyDelta(e.Text);
-                }
-            }
-
-            var result = completed ?? throw new ConversationException(ConversationErrorCode.Unavailable, "The model worker ended the turn without a result; send the message again.");
-            var turn = new TurnResult
-            {
-                MessageId = message.MessageId,
-                Reply = result.Text,
-                FinishReason = result.FinishReason,
-                PromptTokens = plan.Prompt.Ids.Count,
-                CompletionTokens = result.Tokens.Length,
-                PrefilledTokens = result.PrefilledTokens,
-                CacheHit = result.PrefilledTokens < plan.Prompt.Ids.Count,
-            };
-            var cached = plan.Prompt.Ids.Concat(result.Tokens).Take(result.CachedTokens).ToArray();
-            await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash));
-            yield return new ReplyDelta(string.Empty, turn);
+            finished = true;
         }
         finally
         {
-            _turn.Release();
+            if (!finished && !run.Detached)
+            {
+                // The reader cancelled or stopped early: so does the turn, leaving no trace (unless detached and done).
+                await stop.CancelAsync();
+            }
+
+            await turn;
+        }
+    }
+
+    /// <summary>
+    /// Runs one turn, holding the conversation's turn lock, writing its deltas to <paramref name="output"/> no faster
+    /// than the reader takes them (see <see cref="RunningTurn"/>); an error completes the output with it.
+    /// </summary>
+    private async Task RunTurn(UserMessage message, RunningTurn run, ChannelWriter<ReplyDelta> output, CancellationToken cancellationToken)
+    {
+        async Task Emit(ReplyDelta delta)
+        {
+            await run.Credits.WaitAsync(cancellationToken);
+            output.TryWrite(delta);
+        }
+
+        Exception? failure = null;
+        try
+        {
+            await _turn.WaitAsync(cancellationToken);
+            try
+            {
+                _running = run;
+                using var admission = gate.Enter();
+                await Store.LoadAsync();
+                EnsureCreated();
+                if (Store.Unsaved)
+                {
+                    // Whatever storage missed goes first, a reply recorded through an outage included.
+                    await Save();
+                }
+
+                if (State.Replies.TryGetValue(message.MessageId, out var recorded))
+                {
+                    await Emit(new ReplyDelta(recorded.Reply, recorded with { Replayed = true }));
+                    return;
+                }
+
+                await StorePending(message);
+                var plan = await Plan(message.Content, cancellationToken);
+                if (plan.Prompt.HasSpecialTags)
+                {
+                    // Meta answers such dialogs with a fixed error text; neither message joins the model's view.
+                    var refused = new TurnResult { MessageId = message.MessageId, Reply = ChatFormat.UnsafeReply, FinishReason = "stop" };
+                    await Commit(plan, message, refused, inContext: false, cache: State.Cache);
+                    await Emit(new ReplyDelta(refused.Reply, refused));
+                    return;
+                }
+
+                WorkerResult? completed = null;
+                string? worker = null;
+                await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), cancellationToken))
+                {
+                    worker = w;
+                    if (e.Completed is { } done)
+                    {
+                        completed = done;
+                    }
+
+                    if (e.Text.Length > 0)
+                    {
+                        await Emit(new ReplyDelta(e.Text));
+                    }
+                }
+
+                var result = completed ?? throw new ConversationException(ConversationErrorCode.Unavailable, "The model worker ended the turn without a result; send the message again.");
+                var turn = new TurnResult
+                {
+                    MessageId = message.MessageId,
+                    Reply = result.Text,
+                    FinishReason = result.FinishReason,
+                    PromptTokens = plan.Prompt.Ids.Count,
+                    CompletionTokens = result.Tokens.Length,
+                    PrefilledTokens = result.PrefilledTokens,
+                    CacheHit = result.PrefilledTokens < plan.Prompt.Ids.Count,
+                };
+                var cached = plan.Prompt.Ids.Concat(result.Tokens).Take(result.CachedTokens).ToArray();
+                await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash));
+                await Emit(new ReplyDelta(string.Empty, turn));
+            }
+            finally
+            {
+                if (_running == run)
+                {
+                    _running = null;
+                }
+
+                _turn.Release();
+            }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            output.TryComplete(failure);
         }
     }
 

@@ -12,10 +12,13 @@ internal static class Reference
     private static readonly Lock EngineLock = new();
 
     /// <summary>Greedy settings with a short reply, on the demo model.</summary>
-    public static ConversationSettings Greedy { get; } = new() { Model = "demo", SystemPrompt = "You tell short stories.", Temperature = 0, MaxReplyTokens = ReplyTokens };
+    public static ConversationSettings Greedy { get; } = GreedyWith(ReplyTokens);
 
-    /// <summary>The replies to <paramref name="messages"/>, in turn, of a conversation with <see cref="Greedy"/> settings.</summary>
-    public static IReadOnlyList<string> Replies(IReadOnlyList<string> messages)
+    public static ConversationSettings GreedyWith(int replyTokens) =>
+        new() { Model = "demo", SystemPrompt = "You tell short stories.", Temperature = 0, MaxReplyTokens = replyTokens };
+
+    /// <summary>The replies to <paramref name="messages"/>, in turn, of a conversation with <see cref="GreedyWith"/> settings.</summary>
+    public static IReadOnlyList<string> Replies(IReadOnlyList<string> messages, int replyTokens = ReplyTokens)
     {
         lock (EngineLock)
         {
@@ -26,7 +29,7 @@ internal static class Reference
             {
                 dialog.Add(new Message(Role.User, message));
                 var prompt = engine.ChatFormat.Encode(dialog).Ids.Count;
-                var reply = engine.ChatCompletion([dialog], temperature: 0, maxGenLen: Math.Min(ReplyTokens, 512 - prompt))[0].Generation.Content;
+                var reply = engine.ChatCompletion([dialog], temperature: 0, maxGenLen: Math.Min(replyTokens, 512 - prompt))[0].Generation.Content;
                 replies.Add(reply);
                 dialog.Add(new Message(Role.Assistant, reply));
             }
