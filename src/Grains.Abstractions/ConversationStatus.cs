@@ -39,4 +39,11 @@ public sealed record ConversationStatus
     /// <summary>Summary of trimmed turns carried in the system prompt, if any.</summary>
     [Id(9)]
     public string? Summary { get; init; }
+
+    /// <summary>
+    /// The message id of a turn whose user message is stored but whose reply is not (it is running, or a crash cut
+    /// it off); sending that message id again completes it. Null between turns.
+    /// </summary>
+    [Id(10)]
+    public string? PendingMessageId { get; init; }
 }

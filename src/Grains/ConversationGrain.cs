@@ -1,29 +1,56 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Llama.Chat;
 using Llama.Serving;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace LlamaOrleans.Grains;
 
 /// <summary>
 /// A conversation: keeps its dialog and KV handle, fits the dialog into the model's context by its policy,
 /// and runs each turn on a model worker, sending only the tokens the worker's cache lacks. Turns are
-/// serialized; state changes only when a turn completes, so a failed or cancelled turn leaves no trace.
+/// serialized. A turn is durable: its user message is stored (as the pending turn) before generation starts and
+/// its reply when it ends, so after a crash a retry with the same message id redoes it, and a message id already
+/// answered is replayed, never run twice. When storage is away, requests fail fast with
+/// <see cref="ConversationErrorCode.Unavailable"/> and the state stays in memory until storage takes it again.
 /// </summary>
 [Reentrant]
-public sealed class ConversationGrain(
-    [PersistentState("conversation", StorageNames.Conversations)] IPersistentState<ConversationState> state,
+public sealed partial class ConversationGrain(
     ModelCatalog catalog,
+    TurnGate gate,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain
 {
     private const int SummaryTokens = 64;
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private ConversationStore? _store;
+    private RunningTurn? _running;
 
     private string Id => this.GetPrimaryKeyString();
 
-    private ConversationState State => state.State;
+    private ConversationStore Store => _store ??= new ConversationStore(
+        ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.Conversations), this.GetGrainId(), logger);
+
+    private ConversationState State => Store.State;
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_store is { Unsaved: true })
+        {
+            // Last chance for changes kept in memory through a storage outage.
+            try
+            {
+                await _store.SaveAsync();
+            }
+            catch (ConversationException ex)
+            {
+                LogUnsavedLost(ex, Id, reason.Description);
+            }
+        }
+    }
 
     public async Task<ConversationStatus> Configure(ConversationSettings settings)
     {
@@ -38,6 +65,7 @@ public sealed class ConversationGrain(
         await _turn.WaitAsync();
         try
         {
+            await Store.LoadAsync();
             if (State.Created && State.Settings.Model != settings.Model)
             {
                 await DropCache();
@@ -51,7 +79,7 @@ public sealed class ConversationGrain(
 
             State.Created = true;
             State.Settings = settings;
-            await state.WriteStateAsync();
+            await Save();
             return Status();
         }
         finally
@@ -76,73 +104,148 @@ public sealed class ConversationGrain(
         ArgumentNullException.ThrowIfNull(message);
         Require(!string.IsNullOrWhiteSpace(message.MessageId), "A message needs a client message id.");
         Require(!string.IsNullOrWhiteSpace(message.Content), "The message is empty.");
-        await _turn.WaitAsync(cancellationToken);
+        if (_running is { } earlier && earlier.MessageId == message.MessageId)
+        {
+            // The client sends this message again, so it no longer reads the earlier stream (its connection or gateway
+            // went): that turn runs to its end unpaced and is stored, and this request then replays it.
+            earlier.Detach();
+        }
+
+        var run = new RunningTurn(message.MessageId);
+        var deltas = Channel.CreateUnbounded<ReplyDelta>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var turn = RunTurn(message, run, deltas.Writer, stop.Token);
+        var finished = false;
         try
         {
-            EnsureCreated();
-            if (State.Replies.TryGetValue(message.MessageId, out var recorded))
+            await foreach (var delta in deltas.Reader.ReadAllAsync(cancellationToken))
             {
-                yield return new ReplyDelta(recorded.Reply, recorded with { Replayed = true });
-                yield break;
+                run.Credits.Release();
+                yield return delta;
             }
 
-            var plan = await Plan(message.Content, cancellationToken);
-            if (plan.Prompt.HasSpecialTags)
-            {
-                // Meta answers such dialogs with a fixed error text; neither message joins the model's view.
-                var refused = new TurnResult { MessageId = message.MessageId, Reply = ChatFormat.UnsafeReply, FinishReason = "stop" };
-                await Commit(plan, message, refused, inContext: false, cache: State.Cache, replyTokens: []);
-                yield return new ReplyDelta(refused.Reply, refused);
-                yield break;
-            }
-
-            WorkerResult? completed = null;
-            string? worker = null;
-            await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), cancellationToken))
-            {
-                worker = w;
-                if (e.Completed is { } done)
-                {
-                    completed = done;
-                }
-
-                if (e.Text.Length > 0)
-                {
-                    yield return new ReplyDelta(e.Text);
-                }
-            }
-
-            var result = completed ?? throw new ConversationException(ConversationErrorCode.Unavailable, "The model worker ended the turn without a result; send the message again.");
-            var turn = new TurnResult
-            {
-                MessageId = message.MessageId,
-                Reply = result.Text,
-                FinishReason = result.FinishReason,
-                PromptTokens = plan.Prompt.Ids.Count,
-                CompletionTokens = result.Tokens.Length,
-                PrefilledTokens = result.PrefilledTokens,
-                CacheHit = result.PrefilledTokens < plan.Prompt.Ids.Count,
-            };
-            var cached = plan.Prompt.Ids.Concat(result.Tokens).Take(result.CachedTokens).ToArray();
-            await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash), result.Tokens);
-            yield return new ReplyDelta(string.Empty, turn);
+            finished = true;
         }
         finally
         {
-            _turn.Release();
+            if (!finished && !run.Detached)
+            {
+                // The reader cancelled or stopped early: so does the turn, leaving no trace (unless detached and done).
+                await stop.CancelAsync();
+            }
+
+            await turn;
         }
     }
 
-    public Task<IReadOnlyList<TranscriptEntry>> GetHistory()
+    /// <summary>
+    /// Runs one turn, holding the conversation's turn lock, writing its deltas to <paramref name="output"/> no faster
+    /// than the reader takes them (see <see cref="RunningTurn"/>); an error completes the output with it.
+    /// </summary>
+    private async Task RunTurn(UserMessage message, RunningTurn run, ChannelWriter<ReplyDelta> output, CancellationToken cancellationToken)
     {
-        EnsureCreated();
-        return Task.FromResult<IReadOnlyList<TranscriptEntry>>([.. State.Transcript]);
+        async Task Emit(ReplyDelta delta)
+        {
+            await run.Credits.WaitAsync(cancellationToken);
+            output.TryWrite(delta);
+        }
+
+        Exception? failure = null;
+        try
+        {
+            await _turn.WaitAsync(cancellationToken);
+            try
+            {
+                _running = run;
+                using var admission = gate.Enter();
+                await Store.LoadAsync();
+                EnsureCreated();
+                if (Store.Unsaved)
+                {
+                    // Whatever storage missed goes first, a reply recorded through an outage included.
+                    await Save();
+                }
+
+                if (State.Replies.TryGetValue(message.MessageId, out var recorded))
+                {
+                    await Emit(new ReplyDelta(recorded.Reply, recorded with { Replayed = true }));
+                    return;
+                }
+
+                await StorePending(message);
+                var plan = await Plan(message.Content, cancellationToken);
+                if (plan.Prompt.HasSpecialTags)
+                {
+                    // Meta answers such dialogs with a fixed error text; neither message joins the model's view.
+                    var refused = new TurnResult { MessageId = message.MessageId, Reply = ChatFormat.UnsafeReply, FinishReason = "stop" };
+                    await Commit(plan, message, refused, inContext: false, cache: State.Cache, replyTokens: []);
+                    await Emit(new ReplyDelta(refused.Reply, refused));
+                    return;
+                }
+
+                WorkerResult? completed = null;
+                string? worker = null;
+                await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), cancellationToken))
+                {
+                    worker = w;
+                    if (e.Completed is { } done)
+                    {
+                        completed = done;
+                    }
+
+                    if (e.Text.Length > 0)
+                    {
+                        await Emit(new ReplyDelta(e.Text));
+                    }
+                }
+
+                var result = completed ?? throw new ConversationException(ConversationErrorCode.Unavailable, "The model worker ended the turn without a result; send the message again.");
+                var turn = new TurnResult
+                {
+                    MessageId = message.MessageId,
+                    Reply = result.Text,
+                    FinishReason = result.FinishReason,
+                    PromptTokens = plan.Prompt.Ids.Count,
+                    CompletionTokens = result.Tokens.Length,
+                    PrefilledTokens = result.PrefilledTokens,
+                    CacheHit = result.PrefilledTokens < plan.Prompt.Ids.Count,
+                };
+                var cached = plan.Prompt.Ids.Concat(result.Tokens).Take(result.CachedTokens).ToArray();
+                await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash), result.Tokens);
+                await Emit(new ReplyDelta(string.Empty, turn));
+            }
+            finally
+            {
+                if (_running == run)
+                {
+                    _running = null;
+                }
+
+                _turn.Release();
+            }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            output.TryComplete(failure);
+        }
     }
 
-    public Task<ConversationStatus> GetStatus()
+    public async Task<IReadOnlyList<TranscriptEntry>> GetHistory()
     {
+        await Store.LoadAsync();
         EnsureCreated();
-        return Task.FromResult(Status());
+        return [.. State.Transcript];
+    }
+
+    public async Task<ConversationStatus> GetStatus()
+    {
+        await Store.LoadAsync();
+        EnsureCreated();
+        return Status();
     }
 
     public async Task Reset()
@@ -150,14 +253,16 @@ public sealed class ConversationGrain(
         await _turn.WaitAsync();
         try
         {
+            await Store.LoadAsync();
             EnsureCreated();
             await DropCache();
             State.Transcript.Clear();
             State.Replies.Clear();
             State.Summary = null;
             State.DialogTokens = null;
+            State.Pending = null;
             State.Turns = State.Trims = State.Summaries = State.ContextTokens = 0;
-            await state.WriteStateAsync();
+            await Save();
         }
         finally
         {
@@ -170,10 +275,10 @@ public sealed class ConversationGrain(
         await _turn.WaitAsync();
         try
         {
+            await Store.LoadAsync();
             EnsureCreated();
             await DropCache();
-            await state.ClearStateAsync();
-            state.State = new ConversationState();
+            await Store.ClearAsync();
             DeactivateOnIdle();
         }
         finally
@@ -366,6 +471,15 @@ public sealed class ConversationGrain(
                         retry = true;
                         break;
                     }
+                    catch (Exception ex) when (IsUnreachable(ex) && ex is not ConversationException)
+                    {
+                        // Lost mid-reply (or no worker left to try): the turn stays pending, its retry starts afresh elsewhere.
+                        logger.LogWarning(ex, "Worker {Worker} lost during a turn of conversation {Conversation}", key, Id);
+                        State.Cache = null;
+                        await ReleaseQuietly(key);
+                        throw new ConversationException(ConversationErrorCode.Unavailable,
+                            "The model worker was lost during the reply; send the same message id again to redo the turn on another worker.");
+                    }
 
                     if (e.CacheMiss)
                     {
@@ -381,7 +495,14 @@ public sealed class ConversationGrain(
             }
             finally
             {
-                await stream.DisposeAsync();
+                try
+                {
+                    await stream.DisposeAsync();
+                }
+                catch (Exception ex) when (IsUnreachable(ex))
+                {
+                    // The worker's silo is gone, and the stream with it.
+                }
             }
 
             if (!retry)
@@ -396,6 +517,18 @@ public sealed class ConversationGrain(
     {
         var key = State.Cache is { } cache && cache.Worker != exclude ? cache.Worker : await Registry.AssignWorker(State.Settings.Model, exclude);
         return (GrainFactory.GetGrain<IModelWorkerGrain>(key), key);
+    }
+
+    private async Task ReleaseQuietly(string worker)
+    {
+        try
+        {
+            await Registry.ReleaseWorker(worker);
+        }
+        catch (Exception ex) when (IsUnreachable(ex))
+        {
+            // The registry re-learns its workers as silos register; nothing to undo here.
+        }
     }
 
     private IModelRegistryGrain Registry => GrainFactory.GetGrain<IModelRegistryGrain>(0);
@@ -420,6 +553,7 @@ public sealed class ConversationGrain(
         State.Turns++;
         State.Replies[message.MessageId] = result;
         State.Cache = cache;
+        State.Pending = null;
         if (plan.Trims > 0 || plan.Summarized)
         {
             State.DialogTokens = null;
@@ -431,7 +565,54 @@ public sealed class ConversationGrain(
             State.DialogTokens = State.Settings.KeepReplyTokens ? [.. plan.Prompt.Ids, .. replyTokens] : null;
         }
 
-        await state.WriteStateAsync();
+        try
+        {
+            await Save();
+        }
+        catch (ConversationException ex) when (ex.Code == ConversationErrorCode.Unavailable && State.Replies.ContainsKey(message.MessageId))
+        {
+            // Kept in memory: the same message id sent again stores it and replays it.
+            throw new ConversationException(ConversationErrorCode.Unavailable,
+                "The reply was generated but conversation storage is unavailable; send the same message id again shortly to receive it.");
+        }
+    }
+
+    /// <summary>Stores the user message as the pending turn before generation starts (unless it is that turn already, left by a crash).</summary>
+    private async Task StorePending(UserMessage message)
+    {
+        if (State.Pending is { } pending && pending.MessageId == message.MessageId && pending.Content == message.Content)
+        {
+            LogRedo(Id, message.MessageId);
+            return;
+        }
+
+        State.Pending = new PendingTurn(message.MessageId, message.Content, DateTimeOffset.UtcNow);
+        await Save();
+    }
+
+    /// <summary>
+    /// Writes the state. On an ETag conflict (another activation wrote it, e.g. while a silo was being declared dead)
+    /// the stored state wins: it is reloaded, and the caller is told to retry on it, unless it already holds what this
+    /// write meant to store.
+    /// </summary>
+    private async Task Save()
+    {
+        if (await Store.SaveAsync())
+        {
+            return;
+        }
+
+        var written = State;
+        var stored = await Store.ReloadAsync();
+        if (stored.Created == written.Created && stored.Turns == written.Turns && stored.Pending?.MessageId == written.Pending?.MessageId
+            && stored.Replies.Count == written.Replies.Count && written.Replies.Keys.All(stored.Replies.ContainsKey))
+        {
+            // An earlier write landed although its answer was lost: storage holds this state already.
+            return;
+        }
+
+        throw new ConversationException(ConversationErrorCode.Unavailable,
+            "The conversation was changed elsewhere at the same time (for example while a silo failed); its stored state has been reloaded: send the request again.");
     }
 
     private async Task DropCache()
@@ -464,6 +645,7 @@ public sealed class ConversationGrain(
         CacheWorker = State.Cache?.Worker,
         CachedTokens = State.Cache?.Tokens.Length ?? 0,
         Summary = State.Summary,
+        PendingMessageId = State.Pending?.MessageId,
     };
 
     private void EnsureCreated()
@@ -481,6 +663,12 @@ public sealed class ConversationGrain(
             throw new ConversationException(ConversationErrorCode.InvalidRequest, message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {Conversation}: redoing turn {MessageId}, stored as pending before an interruption")]
+    private partial void LogRedo(string conversation, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Conversation {Conversation}: changes kept in memory through a storage outage are lost on deactivation ({Reason})")]
+    private partial void LogUnsavedLost(Exception exception, string conversation, string reason);
 
     private sealed record TurnPlan(ChatPrompt Prompt, List<TranscriptEntry> Transcript, string? Summary, int Trims, bool Summarized, int Limit, int Reserve);
 }

@@ -39,12 +39,27 @@ public sealed class ConversationState
     public int ContextTokens { get; set; }
 
     /// <summary>
+    /// The turn in progress: its user message is stored before generation starts, so that after a crash the turn is
+    /// known and a retry with the same message id redoes it. Null between turns.
+    /// </summary>
+    [Id(10)]
+    public PendingTurn? Pending { get; set; }
+
+    /// <summary>
     /// With <see cref="ConversationSettings.KeepReplyTokens"/>: the last prompt and its reply's tokens as generated,
     /// from which the next turn continues while the dialog in context has not changed otherwise; null when unknown.
     /// </summary>
-    [Id(10)]
+    [Id(11)]
     public int[]? DialogTokens { get; set; }
 }
+
+/// <summary>A user message whose reply is not stored yet.</summary>
+[GenerateSerializer]
+[Alias("llama.PendingTurn")]
+public sealed record PendingTurn(
+    [property: Id(0)] string MessageId,
+    [property: Id(1)] string Content,
+    [property: Id(2)] DateTimeOffset At);
 
 /// <summary>Where this conversation's KV cache lives and exactly which tokens it holds.</summary>
 [GenerateSerializer]

@@ -15,7 +15,7 @@ namespace LlamaOrleans.Grains;
 /// </summary>
 [Reentrant]
 [ModelWorkerPlacement]
-public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : Grain, IModelWorkerGrain
+public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, TurnGate gate) : Grain, IModelWorkerGrain
 {
     private HostedModel? _model;
     private string _modelName = string.Empty;
@@ -38,6 +38,8 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo) : G
     public async IAsyncEnumerable<WorkerEvent> Generate(WorkerRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // A draining silo finishes the turns it has and refuses new ones, which the conversation then takes elsewhere.
+        using var admission = gate.Enter();
         var model = Model;
         var channel = Channel.CreateUnbounded<WorkerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         // Ending the stream early (caller cancelled or went away) takes the turn out of the engine's batch too.

@@ -19,6 +19,7 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(llamaSection);
         builder.Services.Configure<LlamaHostingOptions>(llamaSection);
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<TurnGate>();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton<ModelRegistration>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelRegistration>());

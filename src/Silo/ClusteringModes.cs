@@ -9,5 +9,11 @@ public static class ClusteringModes
     /// </summary>
     public const string Localhost = "Localhost";
 
-    public static IReadOnlyList<string> All { get; } = [Localhost];
+    /// <summary>Membership in a Redis server, at <c>ConnectionStrings:Redis</c>.</summary>
+    public const string Redis = "Redis";
+
+    /// <summary>Membership in a PostgreSQL database (Orleans' ADO.NET provider), at <c>ConnectionStrings:PostgreSql</c>.</summary>
+    public const string PostgreSql = "PostgreSql";
+
+    public static IReadOnlyList<string> All { get; } = [Localhost, Redis, PostgreSql];
 }

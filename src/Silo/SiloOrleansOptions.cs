@@ -28,4 +28,22 @@ public sealed class SiloOrleansOptions
     /// this silo is the first.
     /// </summary>
     public int? PrimarySiloPort { get; set; }
+
+    /// <summary>
+    /// The address other silos and clients reach this one at (Redis and PostgreSql clustering); unset, the host's
+    /// first address. Localhost clustering always uses 127.0.0.1.
+    /// </summary>
+    public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>
+    /// Whether the silo runs in a Kubernetes pod: Orleans' Kubernetes hosting then takes the silo's name, address and
+    /// cluster ids from the pod (POD_NAME, POD_NAMESPACE, POD_IP) and removes silos whose pods are gone.
+    /// </summary>
+    public bool Kubernetes { get; set; }
+
+    /// <summary>
+    /// The drain budget on SIGTERM: how long the silo lets turns in progress finish (refusing new ones) before its
+    /// conversations are handed over to other silos.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -3,11 +3,14 @@ using Microsoft.Extensions.Configuration;
 namespace LlamaOrleans.Silo;
 
 /// <summary>
-/// The "Orleans" and "Storage" sections, read and checked when the silo is composed: they choose which providers the
-/// silo is built with, so a mistake in them stops it before anything starts.
+/// The "Orleans" and "Storage" sections and the connection strings they need, read and checked when the silo is
+/// composed: they choose which providers the silo is built with, so a mistake in them stops it before anything starts.
 /// </summary>
-internal sealed record SiloSettings(SiloOrleansOptions Orleans, SiloStorageOptions Storage)
+internal sealed record SiloSettings(SiloOrleansOptions Orleans, SiloStorageOptions Storage, string? RedisConnectionString, string? PostgreSqlConnectionString)
 {
+    public const string RedisConnectionStringKey = "ConnectionStrings:Redis";
+    public const string PostgreSqlConnectionStringKey = "ConnectionStrings:PostgreSql";
+
     public static SiloSettings Read(IConfiguration configuration)
     {
         var orleansSection = configuration.GetSection(SiloOrleansOptions.SectionName);
@@ -26,7 +29,38 @@ internal sealed record SiloSettings(SiloOrleansOptions Orleans, SiloStorageOptio
         var storage = Bind<SiloStorageOptions>(configuration.GetSection(SiloStorageOptions.SectionName));
         Check(orleans);
         Check(storage);
-        return new SiloSettings(orleans, storage);
+        var redis = RequireConnectionString(configuration, RedisConnectionStringKey, ClusteringModes.Redis, StorageProviders.Redis, orleans, storage);
+        var postgres = RequireConnectionString(configuration, PostgreSqlConnectionStringKey, ClusteringModes.PostgreSql, StorageProviders.PostgreSql, orleans, storage);
+        return new SiloSettings(orleans, storage, redis, postgres);
+    }
+
+    /// <summary>Whether the silo uses PostgreSQL for anything, so its schema concerns it.</summary>
+    public bool UsesPostgreSql => Orleans.ClusteringMode == ClusteringModes.PostgreSql || Storage.Provider == StorageProviders.PostgreSql;
+
+    /// <summary>The connection string at <paramref name="key"/>, required when the clustering mode or the storage provider named uses it.</summary>
+    private static string? RequireConnectionString(
+        IConfiguration configuration, string key, string clustering, string provider, SiloOrleansOptions orleans, SiloStorageOptions storage)
+    {
+        var value = configuration[key];
+        var users = new List<string>();
+        if (orleans.ClusteringMode == clustering)
+        {
+            users.Add($"{SiloOrleansOptions.SectionName}:{nameof(SiloOrleansOptions.ClusteringMode)} {clustering}");
+        }
+
+        if (storage.Provider == provider)
+        {
+            users.Add($"{SiloStorageOptions.SectionName}:{nameof(SiloStorageOptions.Provider)} {provider}");
+        }
+
+        if (users.Count > 0 && string.IsNullOrWhiteSpace(value))
+        {
+            throw new SiloConfigurationException(
+                $"{key} is not set, but {string.Join(" and ", users)} needs it "
+                + $"(e.g. environment variable {LlamaSiloHost.EnvironmentPrefix}{key.Replace(":", "__", StringComparison.Ordinal)}).");
+        }
+
+        return string.IsNullOrWhiteSpace(value) ? null : value;
     }
 
     private static T Bind<T>(IConfigurationSection section)
@@ -64,6 +98,25 @@ internal sealed record SiloSettings(SiloOrleansOptions Orleans, SiloStorageOptio
         if (orleans.PrimarySiloPort is { } primary)
         {
             RequirePort(primary, $"{Section}:{nameof(SiloOrleansOptions.PrimarySiloPort)}");
+        }
+
+        if (orleans.AdvertisedIPAddress is { Length: > 0 } advertised && !System.Net.IPAddress.TryParse(advertised, out _))
+        {
+            throw new SiloConfigurationException(
+                $"{Section}:{nameof(SiloOrleansOptions.AdvertisedIPAddress)} '{advertised}' is not an IP address.");
+        }
+
+        if (orleans.ShutdownTimeout <= TimeSpan.Zero)
+        {
+            throw new SiloConfigurationException(
+                $"{Section}:{nameof(SiloOrleansOptions.ShutdownTimeout)} is {orleans.ShutdownTimeout}; it must be positive (e.g. 00:00:30).");
+        }
+
+        if (orleans.Kubernetes && orleans.ClusteringMode == ClusteringModes.Localhost)
+        {
+            throw new SiloConfigurationException(
+                $"{Section}:{nameof(SiloOrleansOptions.Kubernetes)} needs a shared membership: set {Section}:{nameof(SiloOrleansOptions.ClusteringMode)} "
+                + $"to {ClusteringModes.Redis} or {ClusteringModes.PostgreSql}.");
         }
     }
 

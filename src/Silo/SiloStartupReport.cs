@@ -16,7 +16,7 @@ internal sealed partial class SiloStartupReport(
     {
         var o = orleans.Value;
         LogListening(o.ClusterId, o.ServiceId, o.ClusteringMode, o.SiloPort, o.GatewayPort);
-        LogStorage(storage.Value.Provider, storage.Value.DataSource);
+        LogStorage(storage.Value.Provider, storage.Value.Provider == StorageProviders.Sqlite ? storage.Value.DataSource : $"ConnectionStrings:{storage.Value.Provider}");
         foreach (var model in llama.Value.Models)
         {
             LogModel(model.Name, model.Host ? "hosted here" : "hosted elsewhere", model.Path, model.Tokenizer);

@@ -13,4 +13,10 @@ public sealed class SiloStorageOptions
 
     /// <summary>Whether clearing a conversation deletes its row rather than leaving an empty one.</summary>
     public bool DeleteStateOnClear { get; set; }
+
+    /// <summary>
+    /// With PostgreSql storage or clustering: apply Orleans' PostgreSQL scripts when the silo starts, if the database
+    /// lacks them (the setup step, for a database the silo's user may create tables in).
+    /// </summary>
+    public bool CreatePostgreSqlSchema { get; set; }
 }

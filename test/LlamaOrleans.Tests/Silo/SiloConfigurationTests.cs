@@ -118,8 +118,8 @@ public sealed class SiloConfigurationTests
     }
 
     [Theory]
-    [InlineData("--Orleans:ClusteringMode=Consul", "Orleans:ClusteringMode 'Consul' is not known; supported: Localhost.")]
-    [InlineData("--Storage:Provider=Redis", "Storage:Provider 'Redis' is not known; supported: Sqlite.")]
+    [InlineData("--Orleans:ClusteringMode=Consul", "Orleans:ClusteringMode 'Consul' is not known; supported: Localhost, Redis, PostgreSql.")]
+    [InlineData("--Storage:Provider=Cosmos", "Storage:Provider 'Cosmos' is not known; supported: Sqlite, Redis, PostgreSql.")]
     [InlineData("--Orleans:SiloPort=0", "Orleans:SiloPort is 0; a port is between 1 and 65535.")]
     [InlineData("--Orleans:GatewayPort=11111", "Orleans:SiloPort and GatewayPort are both 11111; they must differ.")]
     [InlineData("--Orleans:ServiceId= ", "Orleans:ServiceId is empty.")]
