@@ -83,8 +83,10 @@ Checks the values that the schema cannot: cross references between models and gr
 connection the chosen providers need has a source. Renders nothing; fails the render with the reason.
 */}}
 {{- define "llama-orleans.validate" -}}
+{{- $models := (include "llama-orleans.models" . | fromYaml).items }}
+{{- $groups := (include "llama-orleans.siloGroups" . | fromYaml).items }}
 {{- $modelNames := list }}
-{{- range .Values.models }}
+{{- range $models }}
 {{- if has .name $modelNames }}
 {{- fail (printf "models: the name %q appears twice; model names must be distinct" .name) }}
 {{- end }}
@@ -94,15 +96,15 @@ connection the chosen providers need has a source. Renders nothing; fails the re
 {{- end }}
 {{- end }}
 {{- $groupNames := list }}
-{{- range .Values.siloGroups }}
+{{- range $groups }}
 {{- if has .name $groupNames }}
 {{- fail (printf "siloGroups: the name %q appears twice; group names must be distinct" .name) }}
 {{- end }}
 {{- $groupNames = append $groupNames .name }}
 {{- end }}
-{{- range $model := .Values.models }}
+{{- range $model := $models }}
 {{- $hosted := list }}
-{{- range $group := $.Values.siloGroups }}
+{{- range $group := $groups }}
 {{- range $group.models }}
 {{- if eq .name $model.name }}
 {{- if eq $model.parallel "None" }}
@@ -131,7 +133,7 @@ connection the chosen providers need has a source. Renders nothing; fails the re
 {{- end }}
 {{- end }}
 {{- end }}
-{{- range $group := .Values.siloGroups }}
+{{- range $group := $groups }}
 {{- range $group.models }}
 {{- if not (has .name $modelNames) }}
 {{- fail (printf "siloGroups[%s].models: %q is not one of models[].name (%s)" $group.name .name (join ", " $modelNames)) }}
@@ -156,4 +158,34 @@ connection the chosen providers need has a source. Renders nothing; fails the re
 {{- if and (eq .Values.modelStorage.type "hostPath") (not .Values.modelStorage.hostPath) }}
 {{- fail "modelStorage.hostPath: modelStorage.type is hostPath; give the directory on the nodes" }}
 {{- end }}
+{{- end }}
+
+{{/*
+The silo groups and models with defaults filled in, as {"items": [...]} (read with fromYaml): a values file that
+sets siloGroups or models replaces the default lists whole, so entries may leave out what has a default.
+*/}}
+{{- define "llama-orleans.siloGroups" -}}
+{{- $items := list }}
+{{- range .Values.siloGroups }}
+{{- $g := deepCopy . }}
+{{- if not (hasKey $g "replicas") }}{{ $_ := set $g "replicas" 1 }}{{ end }}
+{{- if not (hasKey $g "gpus") }}{{ $_ := set $g "gpus" 0 }}{{ end }}
+{{- if not (hasKey $g "spreadAcrossNodes") }}{{ $_ := set $g "spreadAcrossNodes" true }}{{ end }}
+{{- if not (hasKey $g "models") }}{{ $_ := set $g "models" list }}{{ end }}
+{{- $autoscaling := merge (deepCopy (default (dict) $g.autoscaling)) (dict "enabled" false "minReplicas" 1 "targetCPUUtilizationPercentage" 80) }}
+{{- $_ := set $g "autoscaling" $autoscaling }}
+{{- $items = append $items $g }}
+{{- end }}
+{{- toYaml (dict "items" $items) }}
+{{- end }}
+
+{{- define "llama-orleans.models" -}}
+{{- $items := list }}
+{{- range .Values.models }}
+{{- $m := deepCopy . }}
+{{- if not $m.device }}{{ $_ := set $m "device" "cpu" }}{{ end }}
+{{- if not $m.parallel }}{{ $_ := set $m "parallel" "None" }}{{ end }}
+{{- $items = append $items $m }}
+{{- end }}
+{{- toYaml (dict "items" $items) }}
 {{- end }}

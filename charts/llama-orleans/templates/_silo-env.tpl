@@ -105,7 +105,7 @@ from a Secret, and the models with what this group hosts. Called with (dict "roo
 - name: LLAMA_Http__Quotas__{{ $tenant }}__DailyTokens
   value: {{ $quota.dailyTokens | int64 | quote }}
 {{- end }}
-{{- range $i, $model := $values.models }}
+{{- range $i, $model := (include "llama-orleans.models" $root | fromYaml).items }}
 {{- $hosting := dict }}
 {{- range $group.models }}
 {{- if eq .name $model.name }}
@@ -126,8 +126,10 @@ from a Secret, and the models with what this group hosts. Called with (dict "roo
 - name: LLAMA_Llama__Models__{{ $i }}__DType
   value: {{ . | quote }}
 {{- end }}
+{{- with $model.maxSeqLen }}
 - name: LLAMA_Llama__Models__{{ $i }}__MaxSeqLen
-  value: {{ $model.maxSeqLen | int | quote }}
+  value: {{ . | int | quote }}
+{{- end }}
 - name: LLAMA_Llama__Models__{{ $i }}__Parallel
   value: {{ $model.parallel | quote }}
 {{- if eq $model.parallel "Pipeline" }}
