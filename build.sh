@@ -39,6 +39,7 @@ demo() {
 
 run_tests() {
   setup
+  build/setup-helm.sh
   local results=artifacts/test-results
   rm -rf "$results"
   local status=0
