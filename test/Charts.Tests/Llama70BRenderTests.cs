@@ -107,6 +107,27 @@ public sealed class Llama70BRenderTests
     }
 
     [Fact]
+    public async Task Keys_limits_and_quotas_reach_every_silo()
+    {
+        var chart = await RenderAsync();
+
+        foreach (var group in new[] { "front", "gpu" })
+        {
+            var silo = chart.SiloGroup(group).Silo();
+            Assert.Equal(("team-a", "team-a-prod"), (silo.EnvValue("LLAMA_Http__ApiKeys__0__Tenant"), silo.EnvValue("LLAMA_Http__ApiKeys__0__Name")));
+            Assert.Equal(("team-a", "team-a-batch"), (silo.EnvValue("LLAMA_Http__ApiKeys__1__Tenant"), silo.EnvValue("LLAMA_Http__ApiKeys__1__Name")));
+            Assert.Equal("team-a-batch", silo.Env("LLAMA_Http__ApiKeys__1__Sha256").ValueFrom.SecretKeyRef.Key);
+            Assert.Equal("3000", silo.EnvValue("LLAMA_Http__ApiKeys__1__RequestsPerMinute"));
+            Assert.Equal("0", silo.EnvValue("LLAMA_Http__ApiKeys__1__MaxConcurrentStreams"));
+            Assert.False(silo.HasEnv("LLAMA_Http__ApiKeys__0__RequestsPerMinute"));
+            Assert.Equal("600", silo.EnvValue("LLAMA_Http__RateLimits__RequestsPerMinute"));
+            Assert.Equal("64", silo.EnvValue("LLAMA_Http__RateLimits__MaxConcurrentStreams"));
+            Assert.Equal("1048576", silo.EnvValue("LLAMA_Http__MaxRequestBodyBytes"));
+            Assert.Equal("20000000", silo.EnvValue("LLAMA_Http__Quotas__team-a__DailyTokens"));
+        }
+    }
+
+    [Fact]
     public async Task Loading_70B_may_take_half_an_hour_and_draining_two_minutes()
     {
         var chart = await RenderAsync();

@@ -22,6 +22,8 @@ public sealed class ValuesSchemaTests
         { "http:\n  apiKeys:\n    existingSecret: keys\n    keys:\n      - tenant: a\n        name: a\n        sha256: 0123\n", "Additional property sha256 is not allowed" },
         { "siloGroups:\n  - name: cpu\n    models: []\n    autoscaling:\n      enabled: true\n", "siloGroups.0.autoscaling: maxReplicas is required" },
         { "modelStorage:\n  type: nfs\n  mountPath: /models\n", "modelStorage.type must be one of the following" },
+        { "http:\n  apiKeys:\n    existingSecret: keys\n    keys:\n      - tenant: team a\n        name: a\n        secretKey: a\n", "http.apiKeys.keys.0.tenant: Does not match pattern" },
+        { "http:\n  rateLimits:\n    requestsPerMinute: -1\n", "http.rateLimits.requestsPerMinute: Must be greater than or equal to 0" },
     };
 
     public static TheoryData<string, string> InconsistentValues() => new()

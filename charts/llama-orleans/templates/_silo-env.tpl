@@ -88,18 +88,26 @@ from a Secret, and the models with what this group hosts. Called with (dict "roo
     secretKeyRef:
       name: {{ $values.http.apiKeys.existingSecret | quote }}
       key: {{ $key.secretKey | quote }}
+{{- if not (kindIs "invalid" $key.requestsPerMinute) }}
+- name: LLAMA_Http__ApiKeys__{{ $i }}__RequestsPerMinute
+  value: {{ $key.requestsPerMinute | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" $key.maxConcurrentStreams) }}
+- name: LLAMA_Http__ApiKeys__{{ $i }}__MaxConcurrentStreams
+  value: {{ $key.maxConcurrentStreams | int64 | quote }}
+{{- end }}
 {{- end }}
 {{- with $values.http.maxRequestBodyBytes }}
 - name: LLAMA_Http__MaxRequestBodyBytes
   value: {{ . | int64 | quote }}
 {{- end }}
-{{- with $values.http.rateLimits.requestsPerMinute }}
+{{- if not (kindIs "invalid" $values.http.rateLimits.requestsPerMinute) }}
 - name: LLAMA_Http__RateLimits__RequestsPerMinute
-  value: {{ . | int64 | quote }}
+  value: {{ $values.http.rateLimits.requestsPerMinute | int64 | quote }}
 {{- end }}
-{{- with $values.http.rateLimits.maxConcurrentStreams }}
+{{- if not (kindIs "invalid" $values.http.rateLimits.maxConcurrentStreams) }}
 - name: LLAMA_Http__RateLimits__MaxConcurrentStreams
-  value: {{ . | int64 | quote }}
+  value: {{ $values.http.rateLimits.maxConcurrentStreams | int64 | quote }}
 {{- end }}
 {{- range $tenant, $quota := $values.http.quotas }}
 - name: LLAMA_Http__Quotas__{{ $tenant }}__DailyTokens
