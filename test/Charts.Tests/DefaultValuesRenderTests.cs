@@ -74,7 +74,7 @@ public sealed class DefaultValuesRenderTests
         var set = chart.SiloGroup("cpu");
         var drain = TimeSpan.Parse(set.Silo().EnvValue("LLAMA_Orleans__ShutdownTimeout"), System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(TimeSpan.FromSeconds(3725), drain);
-        Assert.Equal(3725 + 15, set.Spec.Template.Spec.TerminationGracePeriodSeconds);
+        Assert.Equal(3725 + 45, set.Spec.Template.Spec.TerminationGracePeriodSeconds);
     }
 
     [Fact]
@@ -178,6 +178,21 @@ public sealed class DefaultValuesRenderTests
 
         var connection = chart.SiloGroup("cpu").Silo().Env("LLAMA_ConnectionStrings__Redis");
         Assert.Equal(("redis-conn", "connection-string"), (connection.ValueFrom.SecretKeyRef.Name, connection.ValueFrom.SecretKeyRef.Key));
+        Assert.DoesNotContain(chart.All<V1StatefulSet>(), s => s.Metadata.Name.EndsWith("-redis", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Silos_may_prepare_the_PostgreSql_schema_when_asked()
+    {
+        var chart = await RenderedChart.RenderAsync(
+            [],
+            "orleans.clusteringMode=PostgreSql", "storage.provider=PostgreSql",
+            "connectionStrings.postgreSql.existingSecret=pg", "storage.createPostgreSqlSchema=true");
+
+        var silo = chart.SiloGroup("cpu").Silo();
+        Assert.Equal("true", silo.EnvValue("LLAMA_Storage__CreatePostgreSqlSchema"));
+        Assert.Equal("pg", silo.Env("LLAMA_ConnectionStrings__PostgreSql").ValueFrom.SecretKeyRef.Name);
+        Assert.False(silo.HasEnv("LLAMA_ConnectionStrings__Redis"));
         Assert.DoesNotContain(chart.All<V1StatefulSet>(), s => s.Metadata.Name.EndsWith("-redis", StringComparison.Ordinal));
     }
 

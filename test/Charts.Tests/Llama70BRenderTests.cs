@@ -80,6 +80,7 @@ public sealed class Llama70BRenderTests
             Assert.Null(connection.Value);
             Assert.Equal(("llama-orleans-postgres", "connection-string"), (connection.ValueFrom.SecretKeyRef.Name, connection.ValueFrom.SecretKeyRef.Key));
             Assert.False(silo.HasEnv("LLAMA_ConnectionStrings__Redis"));
+            Assert.False(silo.HasEnv("LLAMA_Storage__CreatePostgreSqlSchema"));
         }
 
         Assert.DoesNotContain(chart.All<V1StatefulSet>(), s => s.Metadata.Name.EndsWith("-redis", StringComparison.Ordinal));
@@ -136,7 +137,7 @@ public sealed class Llama70BRenderTests
         var startup = set.Silo().StartupProbe;
         Assert.True(startup.PeriodSeconds * startup.FailureThreshold >= 1800);
         Assert.Equal("00:02:00", set.Silo().EnvValue("LLAMA_Orleans__ShutdownTimeout"));
-        Assert.Equal(150, set.Spec.Template.Spec.TerminationGracePeriodSeconds);
+        Assert.Equal(120 + 45, set.Spec.Template.Spec.TerminationGracePeriodSeconds);
     }
 
     [Fact]

@@ -44,6 +44,10 @@ from a Secret, and the models with what this group hosts. Called with (dict "roo
   value: {{ include "llama-orleans.timespan" $values.orleans.shutdownTimeoutSeconds | quote }}
 - name: LLAMA_Storage__Provider
   value: {{ $values.storage.provider | quote }}
+{{- if and $values.storage.createPostgreSqlSchema (include "llama-orleans.usesPostgreSql" $root) }}
+- name: LLAMA_Storage__CreatePostgreSqlSchema
+  value: "true"
+{{- end }}
 {{- if include "llama-orleans.usesRedis" $root }}
 {{- if $values.connectionStrings.redis.existingSecret }}
 - name: LLAMA_ConnectionStrings__Redis
