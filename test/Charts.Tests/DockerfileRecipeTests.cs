@@ -95,7 +95,7 @@ public sealed partial class DockerfileRecipeTests
             var from = Path.Combine(RepositoryPaths.Root, source.TrimEnd('/'));
             if (Directory.Exists(from))
             {
-                CopyDirectory(from, destination);
+                DirectoryCopy.Copy(from, destination, name => name is "bin" or "obj");
             }
             else
             {
@@ -103,24 +103,6 @@ public sealed partial class DockerfileRecipeTests
                 var target = parts[^1].EndsWith('/') || parts.Length > 2 ? Path.Combine(destination, Path.GetFileName(from)) : destination;
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Copy(from, target, overwrite: true);
-            }
-        }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
-        }
-
-        foreach (var directory in Directory.GetDirectories(from))
-        {
-            var name = Path.GetFileName(directory);
-            if (name is not ("bin" or "obj"))
-            {
-                CopyDirectory(directory, Path.Combine(to, name));
             }
         }
     }
