@@ -68,6 +68,10 @@ public sealed class ValuesSchemaTests
             "siloGroups:\n  - name: cpu\n    models: []\n  - name: cpu\n    models: []\n",
             "siloGroups: the name \"cpu\" appears twice"
         },
+        {
+            "fullnameOverride: a-release-name-that-is-rather-long-indeed\nsiloGroups:\n  - name: gpu-shards-a\n    models: []\n",
+            "siloGroups[gpu-shards-a]: the StatefulSet name \"a-release-name-that-is-rather-long-indeed-gpu-shards-a\" is longer than 52 characters"
+        },
     };
 
     private const string TensorModel =

@@ -101,6 +101,10 @@ connection the chosen providers need has a source. Renders nothing; fails the re
 {{- fail (printf "siloGroups: the name %q appears twice; group names must be distinct" .name) }}
 {{- end }}
 {{- $groupNames = append $groupNames .name }}
+{{- $setName := printf "%s-%s" (include "llama-orleans.fullname" $) .name }}
+{{- if gt (len $setName) 52 }}
+{{- fail (printf "siloGroups[%s]: the StatefulSet name %q is longer than 52 characters, which leaves no room for its pods' controller-revision-hash label; shorten the release name, fullnameOverride or the group name" .name $setName) }}
+{{- end }}
 {{- end }}
 {{- range $model := $models }}
 {{- $hosted := list }}
