@@ -40,6 +40,7 @@ demo() {
 run_tests() {
   setup
   build/setup-databases.sh
+  build/setup-helm.sh
   local results=artifacts/test-results
   rm -rf "$results"
   local status=0
