@@ -66,22 +66,24 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
             {
                 if (e.Completed is { } done)
                 {
+                    // The last piece may carry several tokens' text (the worker paces its stream), a stop sequence among them.
                     var last = stops.Add(e.Text);
-                    var rest = stops.Stopped ? string.Empty : stops.Flush();
-                    yield return new TurnPiece(last + rest, End: new TurnEnd(done.FinishReason, prompt.Count, done.Tokens.Length));
+                    var stopped = stops.Stopped;
+                    var rest = stopped ? string.Empty : stops.Flush();
+                    yield return new TurnPiece(last + rest, e.TokenCount, new TurnEnd(stopped ? "stop" : done.FinishReason, prompt.Count, done.Tokens.Length));
                     yield break;
                 }
 
-                tokens++;
+                tokens += e.TokenCount;
                 var text = stops.Add(e.Text);
                 if (stops.Stopped)
                 {
                     // Leaving the stream takes the turn out of the worker's batch.
-                    yield return new TurnPiece(text, 1, new TurnEnd("stop", prompt.Count, tokens));
+                    yield return new TurnPiece(text, e.TokenCount, new TurnEnd("stop", prompt.Count, tokens));
                     yield break;
                 }
 
-                yield return new TurnPiece(text, 1);
+                yield return new TurnPiece(text, e.TokenCount);
             }
         }
         finally
