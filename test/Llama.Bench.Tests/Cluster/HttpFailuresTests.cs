@@ -52,7 +52,7 @@ public sealed class HttpFailuresTests
     [Fact]
     public async Task A_refused_connection_is_retryable()
     {
-        var port = ClosedPort();
+        var port = LoopbackPort.Unused();
         using var client = new HttpClient();
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri($"http://127.0.0.1:{port}/"), TestContext.Current.CancellationToken));
@@ -104,12 +104,5 @@ public sealed class HttpFailuresTests
     public void A_transport_needs_a_silo()
     {
         Assert.Throws<ArgumentException>(() => new HttpTransport([]));
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
