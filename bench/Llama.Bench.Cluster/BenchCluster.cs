@@ -14,6 +14,9 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public List<string> Gateways { get; } = [];
 
+    /// <summary>Each silo's HTTP API base address.</summary>
+    public List<Uri> HttpAddresses { get; } = [];
+
     public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string> extra)
     {
         var cluster = new BenchCluster();
@@ -22,7 +25,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             var primaryPort = 0;
             for (var i = 0; i < silos; i++)
             {
-                var ports = FreePorts.Take(2);
+                var ports = FreePorts.Take(3);
                 var settings = new Dictionary<string, string>
                 {
                     ["Orleans:ClusterId"] = cluster.Id,
@@ -33,6 +36,8 @@ internal sealed class BenchCluster : IAsyncDisposable
                     ["Orleans:Membership:ProbeTimeout"] = "00:00:01",
                     ["Orleans:Membership:NumMissedProbesLimit"] = "2",
                     ["Storage:DataSource"] = Path.Combine(cluster._folder, "conversations.db"),
+                    ["Http:Enabled"] = "true",
+                    ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
                 };
                 if (i > 0)
                 {
@@ -45,8 +50,13 @@ internal sealed class BenchCluster : IAsyncDisposable
                 }
 
                 var name = $"silo{i}";
-                cluster._silos.Add(await SiloProcess.StartAsync(name, Path.Combine(cluster._folder, name), settings, ports[1]));
+                var silo = await SiloProcess.StartAsync(name, Path.Combine(cluster._folder, name), settings, ports[1]);
+                cluster._silos.Add(silo);
+                var http = new Uri($"http://127.0.0.1:{ports[2]}/");
+                // Ready: an active member with its models loaded.
+                await silo.WaitUntilHttpReadyAsync(http, TimeSpan.FromMinutes(2));
                 cluster.Gateways.Add($"127.0.0.1:{ports[1]}");
+                cluster.HttpAddresses.Add(http);
                 primaryPort = i == 0 ? ports[0] : primaryPort;
             }
 

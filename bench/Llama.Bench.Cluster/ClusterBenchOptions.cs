@@ -7,10 +7,12 @@ internal sealed record ClusterBenchOptions
 {
     public const string Usage =
         "usage: Llama.Bench.Cluster [--conversations N (64)] [--turns N (20)] [--silos N (3)] [--reply-tokens N (32)]\n" +
-        "                           [--scenario both|steady|kill (both)] [--silo-setting Key=Value ...]\n" +
+        "                           [--scenario both|steady|kill (both)] [--transport http|orleans (http)]\n" +
+        "                           [--silo-setting Key=Value ...]\n" +
         "  Starts N llama-orleans-silo processes on loopback (Localhost clustering and one SQLite file unless\n" +
         "  --silo-setting says otherwise, e.g. Orleans:ClusteringMode=Redis, Storage:Provider=Redis,\n" +
-        "  ConnectionStrings:Redis=127.0.0.1:6379) and runs the conversations' turns through the Orleans client;\n" +
+        "  ConnectionStrings:Redis=127.0.0.1:6379), each serving the HTTP API on a port of its own, and runs the\n" +
+        "  conversations' turns through the HTTP API (spread over the silos) or the Orleans client;\n" +
         "  'kill' kills one silo (SIGKILL) a third of the way through.";
 
     public int Conversations { get; init; } = 64;
@@ -22,6 +24,8 @@ internal sealed record ClusterBenchOptions
     public int ReplyTokens { get; init; } = 32;
 
     public IReadOnlyList<Scenario> Scenarios { get; init; } = [Scenario.Steady, Scenario.Kill];
+
+    public Transport Transport { get; init; } = Transport.Http;
 
     public IReadOnlyDictionary<string, string> SiloSettings { get; init; } = new Dictionary<string, string>();
 
@@ -48,6 +52,15 @@ internal sealed record ClusterBenchOptions
                         "steady" => [Scenario.Steady],
                         "kill" => [Scenario.Kill],
                         var other => throw new ArgumentException($"--scenario '{other}': expected both, steady or kill."),
+                    },
+                },
+                "--transport" => options with
+                {
+                    Transport = Value() switch
+                    {
+                        "http" => Transport.Http,
+                        "orleans" => Transport.Orleans,
+                        var other => throw new ArgumentException($"--transport '{other}': expected http or orleans."),
                     },
                 },
                 "--silo-setting" => AddSetting(options, settings, Value()),
@@ -85,4 +98,11 @@ internal enum Scenario
 {
     Steady,
     Kill,
+}
+
+/// <summary>How the bench reaches the cluster: its HTTP API (the default) or the Orleans client SDK.</summary>
+internal enum Transport
+{
+    Http,
+    Orleans,
 }

@@ -16,10 +16,11 @@ internal sealed class ClusterBenchRunner(ClusterBenchOptions options)
     public async Task<ScenarioResult> RunAsync(Scenario scenario, CancellationToken cancellationToken)
     {
         await using var cluster = await BenchCluster.StartAsync(options.Silos, options.SiloSettings);
-        await using var transport = await OrleansTransport.ConnectAsync(cluster.Id, cluster.Id, cluster.Gateways);
-        var ids = Enumerable.Range(0, options.Conversations).Select(i => $"bench-{i}-{Guid.NewGuid():N}").ToArray();
+        await using IChatTransport transport = options.Transport == Transport.Http
+            ? new HttpTransport(cluster.HttpAddresses)
+            : await OrleansTransport.ConnectAsync(cluster.Id, cluster.Id, cluster.Gateways);
         var settings = new ConversationSettingsRequest("demo", "You tell short stories.", 0, options.ReplyTokens);
-        await Task.WhenAll(ids.Select(id => transport.CreateAsync(id, settings, cancellationToken)));
+        var ids = await Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(_ => transport.CreateAsync(settings, cancellationToken)));
 
         var records = new List<TurnRecord>();
         var retryable = 0;
@@ -104,7 +105,7 @@ internal sealed class ClusterBenchRunner(ClusterBenchOptions options)
             catch (Exception ex) when (transport.IsRetryable(ex) && deadline.Elapsed < TimeSpan.FromMinutes(2))
             {
                 retries++;
-                await Task.Delay(500, cancellationToken);
+                await Task.Delay(transport.RetryDelay(ex), cancellationToken);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {

@@ -37,7 +37,10 @@ internal sealed class OrleansTransport : IChatTransport
         return new OrleansTransport(host);
     }
 
-    public async Task CreateAsync(string conversationId, ConversationSettingsRequest settings, CancellationToken cancellationToken) =>
+    public async Task<string> CreateAsync(ConversationSettingsRequest settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var conversationId = $"bench-{Guid.NewGuid():N}";
         await Client.GetGrain<IConversationGrain>(conversationId).Configure(new ConversationSettings
         {
             Model = settings.Model,
@@ -45,6 +48,8 @@ internal sealed class OrleansTransport : IChatTransport
             Temperature = settings.Temperature,
             MaxReplyTokens = settings.MaxReplyTokens,
         });
+        return conversationId;
+    }
 
     public async IAsyncEnumerable<ReplyPiece> SendAsync(string conversationId, string messageId, string content, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -65,6 +70,8 @@ internal sealed class OrleansTransport : IChatTransport
         OrleansException { InnerException: { } inner } => IsRetryable(inner),
         _ => false,
     };
+
+    public TimeSpan RetryDelay(Exception error) => TimeSpan.FromMilliseconds(500);
 
     public async ValueTask DisposeAsync()
     {

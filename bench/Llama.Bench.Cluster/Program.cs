@@ -29,6 +29,6 @@ foreach (var scenario in options.Scenarios)
 }
 
 Console.WriteLine();
-Console.Write(ResultTable.Format(options, "orleans-client", results));
+Console.Write(ResultTable.Format(options, options.Transport == Transport.Http ? "the HTTP API" : "the Orleans client", results));
 // Nothing lost, nothing duplicated, every turn done; errors other than retryable ones fail the run.
 return results.All(r => r.LostTurns == 0 && r.DuplicatedTurns == 0 && r.FailedTurns == 0 && r.OtherErrors == 0) ? 0 : 1;

@@ -13,6 +13,7 @@ public sealed class ClusterBenchTests
         Assert.Equal(20, options.Turns);
         Assert.Equal(3, options.Silos);
         Assert.Equal([Scenario.Steady, Scenario.Kill], options.Scenarios);
+        Assert.Equal(Transport.Http, options.Transport);
         Assert.Empty(options.SiloSettings);
     }
 
@@ -31,6 +32,15 @@ public sealed class ClusterBenchTests
     }
 
     [Theory]
+    [InlineData("http", "Http")]
+    [InlineData("orleans", "Orleans")]
+    public void The_transport_is_chosen(string value, string expected)
+    {
+        Assert.Equal(expected, ClusterBenchOptions.Parse(["--transport", value]).Transport.ToString());
+    }
+
+    [Theory]
+    [InlineData("--transport", "grpc")]
     [InlineData("--turns", "0")]
     [InlineData("--conversations", "-3")]
     [InlineData("--scenario", "chaos")]
@@ -39,6 +49,13 @@ public sealed class ClusterBenchTests
     public void Bad_options_are_refused(string name, string value)
     {
         Assert.Throws<ArgumentException>(() => ClusterBenchOptions.Parse([name, value]));
+    }
+
+    [Fact]
+    public void A_value_is_required()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ClusterBenchOptions.Parse(["--transport"]));
+        Assert.Contains("--transport needs a value", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
