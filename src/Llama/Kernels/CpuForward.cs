@@ -26,6 +26,10 @@ internal sealed unsafe class CpuForward : IDisposable
     [ThreadStatic]
     private static float[]? t_scores;
 
+    /// <summary>The same for a prefill chunk's head: its transposed queries and scores.</summary>
+    [ThreadStatic]
+    private static float[]? t_chunkScratch;
+
     private readonly Transformer _model;
     private readonly ModelArgs _args;
     private readonly CpuWorkerPool _pool;
@@ -230,25 +234,18 @@ internal sealed unsafe class CpuForward : IDisposable
     {
         int headDim = _args.HeadDim, dim = _args.Dim, kvDim = _args.KvHeads * headDim, blockSize = _model.Cache.BlockSize;
         var headOffset = (h / (_args.NHeads / _args.KvHeads)) * headDim;
-        var length = startPos + count;
-        var needed = (long)count * length;
-        if (t_scores is null || t_scores.Length < needed)
+        var needed = ChunkAttention.ScratchLength(count, startPos, headDim);
+        if (t_chunkScratch is null || t_chunkScratch.Length < needed)
         {
-            t_scores = new float[Math.Max(needed, _model.MaxSeqLen)];
+            t_chunkScratch = new float[Math.Max(needed, ChunkAttention.ScratchLength(count, _model.MaxSeqLen - count, headDim))];
         }
 
-        fixed (float* scores = t_scores)
+        fixed (float* scratch = t_chunkScratch)
         fixed (float* queries = &q[(first * dim) + (h * headDim)])
         fixed (float* results = &output[(first * dim) + (h * headDim)])
         {
-            HeadAttention.ChunkScores(queries, dim, count, startPos, layer.CacheK + headOffset, kvDim, headDim, blocks, blockSize, 1f / MathF.Sqrt(headDim), scores);
-            for (var t = 0; t < count; t++)
-            {
-                var row = new Span<float>(scores + ((long)t * length), startPos + t + 1);
-                TensorPrimitives.SoftMax(row, row);
-            }
-
-            HeadAttention.ChunkWeighted(scores, count, startPos, layer.CacheV + headOffset, kvDim, headDim, blocks, blockSize, results, dim);
+            ChunkAttention.Attend(queries, dim, count, startPos, layer.CacheK + headOffset, layer.CacheV + headOffset, kvDim, headDim,
+                blocks, blockSize, 1f / MathF.Sqrt(headDim), scratch, results, dim);
         }
     }
 

@@ -48,45 +48,4 @@ public unsafe class HeadAttentionTests
             Assert.Equal(expectedResult[c], result[c], 1e-4);
         }
     }
-
-    [Theory]
-    [InlineData(8, 0, 5)]
-    [InlineData(64, 9, 7)]
-    public void A_chunk_attends_causally_as_its_rows_would_one_by_one(int headDim, int startPos, int count)
-    {
-        const int BlockSize = 4;
-        var random = new Random(headDim + count);
-        var length = startPos + count;
-        var blockCount = ((length + BlockSize - 1) / BlockSize) + 2;
-        var keys = Enumerable.Range(0, blockCount * BlockSize * headDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        var values = Enumerable.Range(0, keys.Length).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        var queries = Enumerable.Range(0, count * headDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        var blocks = Enumerable.Range(0, blockCount).Reverse().ToArray();
-        var scale = 1f / MathF.Sqrt(headDim);
-        // Made-up probabilities: what matters here is which positions each row combines.
-        var probabilities = Enumerable.Range(0, count * length).Select(_ => (float)random.NextDouble()).ToArray();
-
-        var chunkScores = new float[count * length];
-        var chunkResults = new float[count * headDim];
-        fixed (float* k = keys, v = values, q = queries, s = chunkScores, p = probabilities, o = chunkResults)
-        {
-            HeadAttention.ChunkScores(q, headDim, count, startPos, k, headDim, headDim, blocks, BlockSize, scale, s);
-            HeadAttention.ChunkWeighted(p, count, startPos, v, headDim, headDim, blocks, BlockSize, o, headDim);
-        }
-
-        for (var t = 0; t < count; t++)
-        {
-            var seen = startPos + t + 1;
-            var rowScores = new float[seen];
-            var rowResult = new float[headDim];
-            fixed (float* k = keys, v = values, q = &queries[t * headDim], s = rowScores, p = &probabilities[t * length], o = rowResult)
-            {
-                HeadAttention.Scores(q, k, headDim, headDim, blocks, BlockSize, seen, scale, s);
-                HeadAttention.Weighted(p, v, headDim, headDim, blocks, BlockSize, seen, o);
-            }
-
-            Assert.Equal(rowScores, chunkScores.AsSpan(t * length, seen).ToArray(), (a, b) => Math.Abs(a - b) < 1e-5f);
-            Assert.Equal(rowResult, chunkResults.AsSpan(t * headDim, headDim).ToArray(), (a, b) => Math.Abs(a - b) < 1e-4f);
-        }
-    }
 }
