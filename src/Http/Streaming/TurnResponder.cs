@@ -19,21 +19,25 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
     private static readonly ApiError ShuttingDown = new(503, "The server is shutting down; the reply was not completed. Send the request again.",
         ApiErrorTypes.Server, Code: "server_shutting_down", RetryAfter: ErrorMapping.UnavailableRetry);
 
-    public async Task<(string Text, TurnEnd End)> CollectAsync(HttpContext context, string model, string endpoint, IAsyncEnumerable<TurnPiece> turn)
+    /// <summary>Runs the turn whole: its text, the log-probabilities of its tokens (empty unless asked for), and its end.</summary>
+    public async Task<(string Text, IReadOnlyList<LogprobToken> Logprobs, TurnEnd End)> CollectAsync(
+        HttpContext context, string model, string endpoint, IAsyncEnumerable<TurnPiece> turn)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(turn);
         var measure = new TurnMeasurement(telemetry, model, endpoint);
         var text = new StringBuilder();
+        var logprobs = new List<LogprobToken>();
         await foreach (var piece in turn.WithCancellation(context.RequestAborted))
         {
             measure.Piece(piece);
             text.Append(piece.Text);
+            logprobs.AddRange(piece.Logprobs ?? []);
             if (piece.End is { } end)
             {
                 measure.End(end);
                 await usage.RecordAsync(context.GetCaller(), model, end);
-                return (text.ToString(), end);
+                return (text.ToString(), logprobs, end);
             }
         }
 
