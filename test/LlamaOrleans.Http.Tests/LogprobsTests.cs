@@ -123,7 +123,12 @@ public sealed class LogprobsTests(ServerFixture server)
         var stop = text.Substring(text.Length / 2, 3);
         var cut = (await Api.Json(await Api.PostJson(client, "/v1/completions", JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["model"] = ServerFixture.Model, ["prompt"] = Prompt, ["max_tokens"] = 20, ["temperature"] = 0, ["logprobs"] = 1, ["stop"] = stop,
+            ["model"] = ServerFixture.Model,
+            ["prompt"] = Prompt,
+            ["max_tokens"] = 20,
+            ["temperature"] = 0,
+            ["logprobs"] = 1,
+            ["stop"] = stop,
         })))).GetProperty("choices")[0];
         var cutText = cut.GetProperty("text").GetString()!;
         var cutTokens = Strings(cut.GetProperty("logprobs").GetProperty("tokens"));

@@ -29,8 +29,10 @@ public sealed class ChatCompletionsEndpoint(
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest);
         var model = RequestChecks.Model(request.Model);
         catalog.Get(model);
-        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N)
-            with { TopLogprobs = RequestChecks.ChatLogprobs(request.Logprobs, request.TopLogprobs) };
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N) with
+        {
+            TopLogprobs = RequestChecks.ChatLogprobs(request.Logprobs, request.TopLogprobs),
+        };
         var logprobs = sampling.TopLogprobs is not null;
         var dialog = ChatDialog.From(request.Messages);
         var conversationId = context.Request.Headers[HttpApiRoutes.ConversationIdHeader].ToString();

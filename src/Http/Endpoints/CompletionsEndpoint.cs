@@ -29,8 +29,10 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         }
 
         var prompt = Prompt(request.Prompt);
-        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N)
-            with { TopLogprobs = RequestChecks.CompletionLogprobs(request.Logprobs) };
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N) with
+        {
+            TopLogprobs = RequestChecks.CompletionLogprobs(request.Logprobs),
+        };
         var logprobs = sampling.TopLogprobs is not null;
         if (logprobs && request.Echo == true)
         {
