@@ -18,4 +18,11 @@ public sealed record WorkerEvent
 
     [Id(3)]
     public bool CacheMiss { get; init; }
+
+    /// <summary>
+    /// When the request asked for log-probabilities: one entry per token of <see cref="TokenCount"/>, whose texts
+    /// concatenate to <see cref="Text"/>; else null.
+    /// </summary>
+    [Id(4)]
+    public LogprobToken[]? Logprobs { get; init; }
 }

@@ -44,4 +44,12 @@ public sealed record WorkerRequest
 
     [Id(9)]
     public int ShiftCount { get; init; }
+
+    /// <summary>Return each generated token's log-probability (<see cref="WorkerEvent.Logprobs"/>).</summary>
+    [Id(10)]
+    public bool Logprobs { get; init; }
+
+    /// <summary>With <see cref="Logprobs"/>: how many of the most likely tokens to return at each step (0 to 20).</summary>
+    [Id(11)]
+    public int TopLogprobs { get; init; }
 }

@@ -67,27 +67,29 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
     {
         var tokenizer = model.Tokenizer;
         var stops = model.StopTokens;
-        var decoder = tokenizer.CreateIncrementalDecoder();
+        var decoder = new ReplyDecoder(tokenizer);
         var turn = new TurnRequest(request.CacheId, request.Tokens, new GenerationOptions
         {
             Temperature = request.Temperature,
             TopP = request.TopP,
             MaxGenLen = request.MaxNewTokens,
             Seed = request.Seed,
+            Logprobs = request.Logprobs,
         })
         {
             ReuseTokens = request.ReuseTokens,
             ReuseHash = request.ReuseHash,
             ShiftFrom = request.ShiftFrom,
             ShiftCount = request.ShiftCount,
+            TopLogprobs = request.TopLogprobs,
         };
         var pacer = new ReplyPacer(model.StreamInterval, TimeProvider.System);
         try
         {
             // Tokens arrive on the engine's thread: only hand them over there.
-            var outcome = await model.Engine.RunAsync(turn, token =>
+            var outcome = await model.Engine.RunAsync(turn, (token, logprobs) =>
             {
-                if (!stops.Contains(token) && pacer.Add(decoder.Add(token)) is { } piece)
+                if (!stops.Contains(token) && pacer.Add(decoder.Add(token, logprobs, out var described), described) is { } piece)
                 {
                     events.TryWrite(piece);
                 }

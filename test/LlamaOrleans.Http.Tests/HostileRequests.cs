@@ -97,7 +97,7 @@ internal sealed class HostileRequests(int seed, string foreignConversation)
             ("max_tokens", "1e30"), ("max_tokens", "100000"), ("temperature", "-0.1"), ("temperature", "2.5"), ("temperature", "1e308"),
             ("temperature", "1e400"), ("temperature", "-1e400"), ("top_p", "0"), ("top_p", "-1"), ("top_p", "1.0001"), ("top_p", "1e999"),
             ("n", "2"), ("n", "0"), ("n", "-5"), ("seed", "1e40"), ("seed", "1.5"), ("seed", "18446744073709551616"), ("max_completion_tokens", "-7"),
-            ("logprobs", "true"),
+            ("top_logprobs", "3"), ("logprobs", "1"),
         ]);
         var json = body.ToJsonString();
         json = json.Insert(json.Length - 1, $",\"{field}\":{value}");
@@ -218,7 +218,8 @@ internal sealed class HostileRequests(int seed, string foreignConversation)
     {
         var (name, json) = Pick<(string, string)>(
         [
-            ("logprobs", "{\"model\":\"demo\",\"prompt\":\"Once\",\"logprobs\":5}"), ("suffix", "{\"model\":\"demo\",\"prompt\":\"Once\",\"suffix\":\"end\"}"),
+            ("logprobs", "{\"model\":\"demo\",\"prompt\":\"Once\",\"logprobs\":6}"),
+            ("echo logprobs", "{\"model\":\"demo\",\"prompt\":\"Once\",\"logprobs\":1,\"echo\":true}"), ("suffix", "{\"model\":\"demo\",\"prompt\":\"Once\",\"suffix\":\"end\"}"),
             ("no prompt", "{\"model\":\"demo\"}"), ("prompt tokens", "{\"model\":\"demo\",\"prompt\":[1,2,3]}"),
             ("two prompts", "{\"model\":\"demo\",\"prompt\":[\"a\",\"b\"]}"), ("echo type", "{\"model\":\"demo\",\"prompt\":\"a\",\"echo\":\"yes\"}"),
             ("negative", "{\"model\":\"demo\",\"prompt\":\"a\",\"max_tokens\":-16}"), ("too long", $"{{\"model\":\"demo\",\"prompt\":\"{string.Concat(Enumerable.Repeat("the dog ran. ", 400))}\"}}"),

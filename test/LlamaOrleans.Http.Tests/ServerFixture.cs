@@ -37,6 +37,7 @@ public sealed class ServerFixture : IAsyncLifetime
         ("limited", "limited", "sk-limited-0123456789", $"RequestsPerMinute={LimitedRequestsPerMinute}"),
         ("streams", "streams", "sk-streams-0123456789", "MaxConcurrentStreams=1"),
         ("quota", "quota", "sk-quota-0123456789", string.Empty),
+        ("logprobs", "logprobs", "sk-logprobs-0123456789", string.Empty),
     ];
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("llama-http-tests-");

@@ -29,12 +29,11 @@ public sealed class ChatCompletionsEndpoint(
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest);
         var model = RequestChecks.Model(request.Model);
         catalog.Get(model);
-        if (request.Logprobs == true)
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N) with
         {
-            throw ApiException.BadRequest("logprobs are not supported by this server.", "logprobs", "unsupported_parameter");
-        }
-
-        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N);
+            TopLogprobs = RequestChecks.ChatLogprobs(request.Logprobs, request.TopLogprobs),
+        };
+        var logprobs = sampling.TopLogprobs is not null;
         var dialog = ChatDialog.From(request.Messages);
         var conversationId = context.Request.Headers[HttpApiRoutes.ConversationIdHeader].ToString();
         var turn = conversationId.Length > 0
@@ -51,11 +50,12 @@ public sealed class ChatCompletionsEndpoint(
             await responder.StreamAsync(context, model, "chat.completions", turn,
                 async (sse, piece, token) =>
                 {
-                    if (first || piece.Text.Length > 0)
+                    if (first || piece.Text.Length > 0 || piece.Logprobs is { Count: > 0 })
                     {
                         var delta = new ChatDelta(first ? RoleNames.Assistant : null, piece.Text);
                         first = false;
-                        await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [new ChatChunkChoice(0, delta, null)]), ApiJsonContext.Default.ChatCompletionChunk, token);
+                        var choice = new ChatChunkChoice(0, delta, null, logprobs ? ChatLogprobs.From(piece.Logprobs ?? []) : null);
+                        await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [choice]), ApiJsonContext.Default.ChatCompletionChunk, token);
                     }
                 },
                 async (sse, end, token) =>
@@ -69,9 +69,9 @@ public sealed class ChatCompletionsEndpoint(
             return;
         }
 
-        var (text, end) = await responder.CollectAsync(context, model, "chat.completions", turn);
+        var (text, tokens, end) = await responder.CollectAsync(context, model, "chat.completions", turn);
         var response = new ChatCompletionResponse(id, created, model,
-            [new ChatCompletionChoice(0, new ChatReplyMessage(RoleNames.Assistant, text), end.FinishReason)],
+            [new ChatCompletionChoice(0, new ChatReplyMessage(RoleNames.Assistant, text), end.FinishReason, logprobs ? ChatLogprobs.From(tokens) : null)],
             new UsageInfo(end.PromptTokens, end.CompletionTokens));
         await context.Response.WriteAsJsonAsync(response, ApiJsonContext.Default.ChatCompletionResponse, cancellationToken: context.RequestAborted);
     }
@@ -104,6 +104,11 @@ public sealed class ChatCompletionsEndpoint(
         if (sampling.Stop.Count > 0)
         {
             throw ApiException.BadRequest("stop is not supported when continuing a conversation.", "stop", "unsupported_parameter");
+        }
+
+        if (sampling.TopLogprobs is not null)
+        {
+            throw ApiException.BadRequest("logprobs are not supported when continuing a conversation.", "logprobs", "unsupported_parameter");
         }
 
         if (dialog[^1].Role != Role.User)

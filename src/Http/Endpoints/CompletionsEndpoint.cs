@@ -23,18 +23,23 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CompletionRequest);
         var model = RequestChecks.Model(request.Model);
         catalog.Get(model);
-        if (request.Logprobs is not null)
-        {
-            throw ApiException.BadRequest("logprobs are not supported by this server.", "logprobs", "unsupported_parameter");
-        }
-
         if (request.Suffix is not null)
         {
             throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", "unsupported_parameter");
         }
 
         var prompt = Prompt(request.Prompt);
-        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N);
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N) with
+        {
+            TopLogprobs = RequestChecks.CompletionLogprobs(request.Logprobs),
+        };
+        var logprobs = sampling.TopLogprobs is not null;
+        if (logprobs && request.Echo == true)
+        {
+            // The workers compute logits for the last prompt position only, so the prompt tokens have no log-probabilities.
+            throw ApiException.BadRequest("echo together with logprobs is not supported: the server does not compute log-probabilities of prompt tokens.",
+                "echo", "unsupported_parameter");
+        }
         var ids = generator.EncodeText(model, prompt);
         var turn = generator.Generate(model, ids, sampling, context.RequestAborted);
         await quotas.EnsureAvailableAsync(caller);
@@ -45,25 +50,30 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         if (request.Stream == true)
         {
             var includeUsage = request.StreamOptions?.IncludeUsage == true;
+            // Text offsets count from the completion's start, across the stream's chunks.
+            var offset = 0;
             await responder.StreamAsync(context, model, "completions", turn,
                 async (sse, piece, token) =>
                 {
                     var text = echo + piece.Text;
                     echo = string.Empty;
-                    if (text.Length > 0)
+                    if (text.Length > 0 || piece.Logprobs is { Count: > 0 })
                     {
-                        await sse.WriteAsync(new CompletionResponse(id, created, model, [new CompletionChoice(text, 0, null)]), ApiJsonContext.Default.CompletionResponse, token);
+                        var choice = new CompletionChoice(text, 0, null, logprobs ? CompletionLogprobs.From(piece.Logprobs ?? [], offset) : null);
+                        offset += text.Length;
+                        await sse.WriteAsync(new CompletionResponse(id, created, model, [choice]), ApiJsonContext.Default.CompletionResponse, token);
                     }
                 },
                 (sse, end, token) => sse.WriteAsync(
-                    new CompletionResponse(id, created, model, [new CompletionChoice(string.Empty, 0, end.FinishReason)],
+                    new CompletionResponse(id, created, model, [new CompletionChoice(string.Empty, 0, end.FinishReason, logprobs ? CompletionLogprobs.From([], offset) : null)],
                         includeUsage ? new UsageInfo(end.PromptTokens, end.CompletionTokens) : null),
                     ApiJsonContext.Default.CompletionResponse, token));
             return;
         }
 
-        var (completion, end) = await responder.CollectAsync(context, model, "completions", turn);
-        var response = new CompletionResponse(id, created, model, [new CompletionChoice(echo + completion, 0, end.FinishReason)],
+        var (completion, tokens, end) = await responder.CollectAsync(context, model, "completions", turn);
+        var response = new CompletionResponse(id, created, model,
+            [new CompletionChoice(echo + completion, 0, end.FinishReason, logprobs ? CompletionLogprobs.From(tokens, 0) : null)],
             new UsageInfo(end.PromptTokens, end.CompletionTokens));
         await context.Response.WriteAsJsonAsync(response, ApiJsonContext.Default.CompletionResponse, cancellationToken: context.RequestAborted);
     }

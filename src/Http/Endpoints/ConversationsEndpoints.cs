@@ -114,7 +114,7 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
             return;
         }
 
-        var (reply, end) = await responder.CollectAsync(context, model, "conversations", turn);
+        var (reply, _, end) = await responder.CollectAsync(context, model, "conversations", turn);
         await context.Response.WriteAsJsonAsync(Turn(messageId, id, reply, end), ApiJsonContext.Default.ConversationTurnResponse, cancellationToken: context.RequestAborted);
     }
 

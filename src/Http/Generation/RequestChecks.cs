@@ -8,6 +8,11 @@ public static class RequestChecks
 {
     public const int MaxStopSequences = 4;
 
+    /// <summary>OpenAI's limits: top log-probabilities per token in chat, and <c>logprobs</c> of a text completion.</summary>
+    public const int MaxChatTopLogprobs = 20;
+
+    public const int MaxCompletionLogprobs = 5;
+
     public static string Model(string? model) =>
         string.IsNullOrWhiteSpace(model) ? throw ApiException.BadRequest("You must provide a model parameter.", "model", "missing_required_parameter") : model;
 
@@ -37,6 +42,31 @@ public static class RequestChecks
 
         return new Sampling((float)t, (float)p, maxTokens, seed is { } s ? unchecked((ulong)s) : null, Stop(stop));
     }
+
+    /// <summary>Chat's <c>logprobs</c> and <c>top_logprobs</c>: null when no log-probabilities are wanted, else the alternatives per token.</summary>
+    public static int? ChatLogprobs(bool? logprobs, int? topLogprobs)
+    {
+        if (topLogprobs is { } top)
+        {
+            if (logprobs != true)
+            {
+                throw ApiException.BadRequest("top_logprobs needs logprobs set to true.", "top_logprobs", "invalid_value");
+            }
+
+            if (top is < 0 or > MaxChatTopLogprobs)
+            {
+                throw ApiException.BadRequest($"top_logprobs must be between 0 and {MaxChatTopLogprobs}, got {top}.", "top_logprobs", "invalid_value");
+            }
+        }
+
+        return logprobs == true ? topLogprobs ?? 0 : null;
+    }
+
+    /// <summary>A text completion's <c>logprobs</c>: null when absent, else the alternatives per token.</summary>
+    public static int? CompletionLogprobs(int? logprobs) =>
+        logprobs is < 0 or > MaxCompletionLogprobs
+            ? throw ApiException.BadRequest($"logprobs must be between 0 and {MaxCompletionLogprobs}, got {logprobs}.", "logprobs", "invalid_value")
+            : logprobs;
 
     private static IReadOnlyList<string> Stop(JsonElement? stop)
     {

@@ -3,6 +3,9 @@ namespace LlamaOrleans.Http.Generation;
 /// <summary>Checked sampling settings of a request.</summary>
 public sealed record Sampling(float Temperature, float TopP, int? MaxTokens, ulong? Seed, IReadOnlyList<string> Stop)
 {
+    /// <summary>Null: no log-probabilities; else return each token's, with this many of the most likely tokens at each step.</summary>
+    public int? TopLogprobs { get; init; }
+
     /// <summary>Meta's default temperature.</summary>
     public const double DefaultTemperature = 0.6;
 

@@ -51,6 +51,7 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
         var worker = grains.GetGrain<IModelWorkerGrain>(key);
         var cacheId = $"http/{Guid.NewGuid():N}";
         var stops = new StopSequenceFilter(sampling.Stop);
+        var logprobs = sampling.TopLogprobs is null ? null : new LogprobAligner();
         var tokens = 0;
         try
         {
@@ -62,15 +63,19 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
                 TopP = sampling.TopP,
                 MaxNewTokens = sampling.MaxTokens ?? room,
                 Seed = sampling.Seed ?? (ulong)Random.Shared.NextInt64(),
+                Logprobs = logprobs is not null,
+                TopLogprobs = sampling.TopLogprobs ?? 0,
             }, cancellationToken))
             {
+                logprobs?.Add(e.Logprobs);
                 if (e.Completed is { } done)
                 {
                     // The last piece may carry several tokens' text (the worker paces its stream), a stop sequence among them.
                     var last = stops.Add(e.Text);
                     var stopped = stops.Stopped;
                     var rest = stopped ? string.Empty : stops.Flush();
-                    yield return new TurnPiece(last + rest, e.TokenCount, new TurnEnd(stopped ? "stop" : done.FinishReason, prompt.Count, done.Tokens.Length));
+                    yield return new TurnPiece(last + rest, e.TokenCount, new TurnEnd(stopped ? "stop" : done.FinishReason, prompt.Count, done.Tokens.Length),
+                        logprobs?.End(last.Length + rest.Length, stopped));
                     yield break;
                 }
 
@@ -79,11 +84,11 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
                 if (stops.Stopped)
                 {
                     // Leaving the stream takes the turn out of the worker's batch.
-                    yield return new TurnPiece(text, e.TokenCount, new TurnEnd("stop", prompt.Count, tokens));
+                    yield return new TurnPiece(text, e.TokenCount, new TurnEnd("stop", prompt.Count, tokens), logprobs?.End(text.Length, stopped: true));
                     yield break;
                 }
 
-                yield return new TurnPiece(text, e.TokenCount);
+                yield return new TurnPiece(text, e.TokenCount, Logprobs: logprobs?.Sent(text.Length));
             }
         }
         finally

@@ -1,4 +1,7 @@
 namespace LlamaOrleans.Http.Generation;
 
-/// <summary>A piece of a reply as it is generated: its text, how many tokens it took, and on the last piece the turn's end.</summary>
-public sealed record TurnPiece(string Text, int Tokens = 0, TurnEnd? End = null);
+/// <summary>
+/// A piece of a reply as it is generated: its text, how many tokens it took, when asked for the log-probabilities of
+/// the tokens whose text it completes, and on the last piece the turn's end.
+/// </summary>
+public sealed record TurnPiece(string Text, int Tokens = 0, TurnEnd? End = null, IReadOnlyList<LogprobToken>? Logprobs = null);

@@ -11,7 +11,8 @@ public sealed record ChatCompletionChunk(string Id, long Created, string Model, 
 public sealed record ChatChunkChoice(
     int Index,
     ChatDelta Delta,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ChatLogprobs? Logprobs = null);
 
 /// <summary>What a chunk adds: the role on the first chunk, then content.</summary>
 public sealed record ChatDelta(string? Role = null, string? Content = null);

@@ -32,8 +32,11 @@ public sealed class ChatCompletionRequest
 
     public StreamOptions? StreamOptions { get; set; }
 
-    /// <summary>Not served: true is refused.</summary>
+    /// <summary>Return the log-probability of each reply token.</summary>
     public bool? Logprobs { get; set; }
+
+    /// <summary>With <see cref="Logprobs"/>: how many of the most likely tokens to return at each position, 0 to 20.</summary>
+    public int? TopLogprobs { get; set; }
 
     /// <summary>The caller's end-user id; accepted and ignored.</summary>
     public string? User { get; set; }

@@ -8,11 +8,11 @@ public sealed record ChatCompletionResponse(string Id, long Created, string Mode
     public string Object => "chat.completion";
 }
 
-public sealed record ChatCompletionChoice(int Index, ChatReplyMessage Message, string FinishReason)
-{
-    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
-    public object? Logprobs => null;
-}
+public sealed record ChatCompletionChoice(
+    int Index,
+    ChatReplyMessage Message,
+    string FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ChatLogprobs? Logprobs = null);
 
 public sealed record ChatReplyMessage(string Role, string Content);
 

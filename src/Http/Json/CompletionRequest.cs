@@ -30,7 +30,7 @@ public sealed class CompletionRequest
     /// <summary>Return the prompt before the completion.</summary>
     public bool? Echo { get; set; }
 
-    /// <summary>Not served: a value is refused.</summary>
+    /// <summary>Return each token's log-probability and this many of the most likely tokens at its position (0 to 5).</summary>
     public int? Logprobs { get; set; }
 
     /// <summary>Not served: a value is refused.</summary>

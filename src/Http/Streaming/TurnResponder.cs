@@ -19,22 +19,34 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
     private static readonly ApiError ShuttingDown = new(503, "The server is shutting down; the reply was not completed. Send the request again.",
         ApiErrorTypes.Server, Code: "server_shutting_down", RetryAfter: ErrorMapping.UnavailableRetry);
 
-    public async Task<(string Text, TurnEnd End)> CollectAsync(HttpContext context, string model, string endpoint, IAsyncEnumerable<TurnPiece> turn)
+    /// <summary>Runs the turn whole: its text, the log-probabilities of its tokens (empty unless asked for), and its end.</summary>
+    public async Task<(string Text, IReadOnlyList<LogprobToken> Logprobs, TurnEnd End)> CollectAsync(
+        HttpContext context, string model, string endpoint, IAsyncEnumerable<TurnPiece> turn)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(turn);
-        var measure = new TurnMeasurement(telemetry, model, endpoint);
+        using var measure = new TurnMeasurement(telemetry, model, endpoint);
         var text = new StringBuilder();
-        await foreach (var piece in turn.WithCancellation(context.RequestAborted))
+        var logprobs = new List<LogprobToken>();
+        try
         {
-            measure.Piece(piece);
-            text.Append(piece.Text);
-            if (piece.End is { } end)
+            await foreach (var piece in turn.WithCancellation(context.RequestAborted))
             {
-                measure.End(end);
-                await usage.RecordAsync(context.GetCaller(), model, end);
-                return (text.ToString(), end);
+                measure.Piece(piece);
+                text.Append(piece.Text);
+                logprobs.AddRange(piece.Logprobs ?? []);
+                if (piece.End is { } end)
+                {
+                    measure.End(end);
+                    await usage.RecordAsync(context.GetCaller(), model, end);
+                    return (text.ToString(), logprobs, end);
+                }
             }
+        }
+        catch (Exception e)
+        {
+            measure.Failed(e);
+            throw;
         }
 
         throw new ConversationException(ConversationErrorCode.Unavailable, "The turn ended without a result; send the request again.");
@@ -56,9 +68,19 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
         using var lease = streams.Acquire(caller);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var token = stop.Token;
-        var measure = new TurnMeasurement(telemetry, model, endpoint);
+        using var measure = new TurnMeasurement(telemetry, model, endpoint);
         await using var pieces = turn.GetAsyncEnumerator(token);
-        var more = await pieces.MoveNextAsync();
+        bool more;
+        try
+        {
+            more = await pieces.MoveNextAsync();
+        }
+        catch (Exception e)
+        {
+            measure.Failed(e);
+            throw;
+        }
+
         var sse = new SseWriter(context);
         await sse.StartAsync(context.RequestAborted);
         telemetry.Streams.Add(1);
@@ -83,6 +105,7 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
         }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
+            measure.Failed(e);
             // The headers are sent: say what went wrong in the stream, then end it as a stream ends.
             var error = e is OperationCanceledException && lifetime.ApplicationStopping.IsCancellationRequested ? ShuttingDown : ErrorMapping.ToApiError(e);
             await sse.ErrorAsync(error, context.RequestAborted);

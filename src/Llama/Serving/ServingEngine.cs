@@ -81,10 +81,17 @@ public sealed class ServingEngine : IDisposable
     /// then), and is cancelled through <paramref name="cancellationToken"/>; a failed or cancelled turn that had
     /// started drops its cache.
     /// </summary>
-    /// <exception cref="ArgumentException">The request is malformed, asks for log-probabilities or echo, or its prompt can never fit.</exception>
+    /// <exception cref="ArgumentException">The request is malformed, asks for echo, or its prompt can never fit.</exception>
     /// <exception cref="InvalidOperationException">(from the task) The queue already holds <see cref="ServingOptions.MaxQueuedRequests"/> turns.</exception>
     /// <exception cref="ObjectDisposedException">The engine is disposed.</exception>
-    public Task<TurnOutcome> RunAsync(TurnRequest request, Action<int>? onToken = null, CancellationToken cancellationToken = default)
+    public Task<TurnOutcome> RunAsync(TurnRequest request, Action<int>? onToken = null, CancellationToken cancellationToken = default) =>
+        RunAsync(request, onToken is null ? null : (token, _) => onToken(token), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync(TurnRequest, Action{int}?, CancellationToken)"/>; <paramref name="onToken"/> also gets each
+    /// token's log-probabilities when the request asks for them (<see cref="GenerationOptions.Logprobs"/>), else null.
+    /// </summary>
+    public Task<TurnOutcome> RunAsync(TurnRequest request, Action<int, TokenLogprobs?>? onToken, CancellationToken cancellationToken = default)
     {
         Validate(request);
         if (cancellationToken.IsCancellationRequested)
@@ -199,9 +206,15 @@ public sealed class ServingEngine : IDisposable
         ArgumentNullException.ThrowIfNull(request.NewTokens, nameof(request));
         ArgumentNullException.ThrowIfNull(request.Options, nameof(request));
         request.Options.Validate();
-        if (request.Options.Logprobs || request.Options.Echo)
+        if (request.Options.Echo)
         {
-            throw new ArgumentException("Serving returns generated tokens only: log-probabilities and echo are not supported.", nameof(request));
+            throw new ArgumentException("Serving returns generated tokens only: echo (and the prompt's log-probabilities) is not supported.", nameof(request));
+        }
+
+        if (request.TopLogprobs < 0 || request.TopLogprobs > TurnRequest.MaxTopLogprobs || (request.TopLogprobs > 0 && !request.Options.Logprobs))
+        {
+            throw new ArgumentException(
+                $"TopLogprobs must be 0 to {TurnRequest.MaxTopLogprobs}, and above 0 only with Logprobs, got {request.TopLogprobs}.", nameof(request));
         }
 
         if (request.ShiftFrom < 0 || request.ShiftCount < 0)
@@ -255,7 +268,7 @@ public sealed class ServingEngine : IDisposable
             {
                 try
                 {
-                    turn.OnToken?.Invoke(token);
+                    turn.Notify(token);
                 }
                 catch (Exception e)
                 {
@@ -595,6 +608,7 @@ public sealed class ServingEngine : IDisposable
 
             var options = turn.Request.Options;
             var token = Sampler.Sample(logits[i], options.Temperature, options.TopP, turn.Random);
+            turn.Sampled(logits[i], token);
             turn.Tokens.Add(token);
             sampled.Add((turn, token));
             turn.Decoding = true;

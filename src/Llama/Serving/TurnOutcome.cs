@@ -8,4 +8,8 @@ public sealed record TurnOutcome(
     FinishReason FinishReason,
     int PrefilledTokens,
     int CachedTokens,
-    ulong CachedHash);
+    ulong CachedHash)
+{
+    /// <summary>One entry per reply token when the turn asked for log-probabilities, else null.</summary>
+    public IReadOnlyList<TokenLogprobs>? Logprobs { get; init; }
+}

@@ -22,4 +22,12 @@ public sealed record TurnRequest(string CacheId, IReadOnlyList<int> NewTokens, G
     public int ShiftFrom { get; init; }
 
     public int ShiftCount { get; init; }
+
+    /// <summary>
+    /// With <see cref="GenerationOptions.Logprobs"/>: how many of the most likely tokens to report beside each generated
+    /// token's log-probability (0 to <see cref="MaxTopLogprobs"/>).
+    /// </summary>
+    public int TopLogprobs { get; init; }
+
+    public const int MaxTopLogprobs = 20;
 }

@@ -3,11 +3,11 @@ using Llama.Generation;
 namespace Llama.Serving;
 
 /// <summary>One turn from the moment it is queued until it completes: its tokens, sampling state and result.</summary>
-internal sealed class TurnState(TurnRequest request, Action<int>? onToken, SeededRandom random, CancellationToken cancellationToken)
+internal sealed class TurnState(TurnRequest request, Action<int, TokenLogprobs?>? onToken, SeededRandom random, CancellationToken cancellationToken)
 {
     public TurnRequest Request { get; } = request;
 
-    public Action<int>? OnToken { get; } = onToken;
+    public Action<int, TokenLogprobs?>? OnToken { get; } = onToken;
 
     public SeededRandom Random { get; } = random;
 
@@ -42,6 +42,9 @@ internal sealed class TurnState(TurnRequest request, Action<int>? onToken, Seede
 
     public FinishReason? Finish { get; set; }
 
+    /// <summary>Log-probabilities of the generated tokens so far, when the request asks for them.</summary>
+    public List<TokenLogprobs>? Logprobs { get; } = request.Options.Logprobs ? [] : null;
+
     public int Generated => Tokens.Count - PromptLength;
 
     /// <summary>Tokens still to go through the model before the next sample.</summary>
@@ -51,6 +54,16 @@ internal sealed class TurnState(TurnRequest request, Action<int>? onToken, Seede
     {
         // The stop token itself is not returned, as Meta cuts the output before it.
         var keep = Generated - (Finish == FinishReason.Stop ? 1 : 0);
-        return new TurnOutcome(Tokens.GetRange(PromptLength, keep), Finish ?? FinishReason.Length, PrefilledTokens, cachedTokens, cachedHash);
+        return new TurnOutcome(Tokens.GetRange(PromptLength, keep), Finish ?? FinishReason.Length, PrefilledTokens, cachedTokens, cachedHash)
+        {
+            Logprobs = Logprobs?.GetRange(0, keep),
+        };
     }
+
+    /// <summary>Records the log-probabilities of a token just sampled from <paramref name="logits"/>, when asked for.</summary>
+    public void Sampled(ReadOnlySpan<float> logits, int token) =>
+        Logprobs?.Add(TokenLogprobs.Of(logits, token, Request.TopLogprobs));
+
+    /// <summary>Hands a sampled token, and its log-probabilities when asked for, to the caller's callback.</summary>
+    public void Notify(int token) => OnToken?.Invoke(token, Logprobs is [.., var last] ? last : null);
 }

@@ -23,12 +23,19 @@ public sealed class IncrementalDecoder
 
     /// <summary>Decodes one more id; returns the text that became final (often empty for byte tokens).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The id is outside the vocabulary.</exception>
-    public string Add(int tokenId)
+    public string Add(int tokenId) => Add(tokenId, out _);
+
+    /// <summary>
+    /// As <see cref="Add(int)"/>; <paramref name="surface"/> is the token's own text here (a byte token's is empty):
+    /// the returned text may also hold earlier bytes that this token completed or ended.
+    /// </summary>
+    public string Add(int tokenId, out string surface)
     {
         table.CheckId(tokenId);
         output.Clear();
         if (table.KindOf(tokenId) == TokenKind.Byte)
         {
+            surface = string.Empty;
             pending[pendingCount++] = table.ByteOf(tokenId);
             EmitPending(runEnded: false);
             return TakeOutput();
@@ -41,7 +48,7 @@ public sealed class IncrementalDecoder
             atStart = false;
         }
 
-        var surface = table.Surface(tokenId, atStart, out droppedSpace);
+        surface = table.Surface(tokenId, atStart, out droppedSpace);
         anyText |= surface.Length > 0;
         if (output.Length == 0)
         {
@@ -51,6 +58,38 @@ public sealed class IncrementalDecoder
 
         output.Append(surface);
         return TakeOutput();
+    }
+
+    /// <summary>
+    /// What <see cref="Add(int)"/> would return for <paramref name="tokenId"/> now, and the token's own UTF-8 bytes
+    /// there (a byte token's byte, a piece's text with its leading space dropped where the decode drops it), without
+    /// adding it: the text a candidate token would show at this point of the reply.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The id is outside the vocabulary.</exception>
+    public string Peek(int tokenId, out byte[] bytes)
+    {
+        var saved = (pendingCount, atStart, droppedSpace, anyText);
+        Span<byte> savedPending = stackalloc byte[4];
+        pending.CopyTo(savedPending);
+        try
+        {
+            var text = Add(tokenId, out var surface);
+            bytes = Bytes(tokenId, surface);
+            return text;
+        }
+        finally
+        {
+            (pendingCount, atStart, droppedSpace, anyText) = saved;
+            savedPending.CopyTo(pending);
+        }
+    }
+
+    /// <summary>The token's own UTF-8 bytes, given its <paramref name="surface"/> from <see cref="Add(int, out string)"/>.</summary>
+    public byte[] Bytes(int tokenId, string surface)
+    {
+        ArgumentNullException.ThrowIfNull(surface);
+        table.CheckId(tokenId);
+        return table.KindOf(tokenId) == TokenKind.Byte ? [table.ByteOf(tokenId)] : Encoding.UTF8.GetBytes(surface);
     }
 
     /// <summary>Ends the sequence: returns held-back bytes, each invalid one as U+FFFD.</summary>

@@ -33,7 +33,7 @@ public sealed class ServingEngineRequestTests : IDisposable
         Assert.Throws<ArgumentNullException>(Run(new TurnRequest("c", null!, greedy)));
         Assert.Throws<ArgumentNullException>(Run(new TurnRequest("c", [1], null!)));
         Assert.Contains("temperature", Assert.Throws<ArgumentException>(Run(new TurnRequest("c", [1], greedy with { Temperature = -1 }))).Message);
-        Assert.Contains("log-probabilities", Assert.Throws<ArgumentException>(Run(new TurnRequest("c", [1], greedy with { Logprobs = true }))).Message);
+        Assert.Contains("TopLogprobs", Assert.Throws<ArgumentException>(Run(new TurnRequest("c", [1], greedy) { TopLogprobs = 1 })).Message);
         Assert.Contains("echo", Assert.Throws<ArgumentException>(Run(new TurnRequest("c", [1], greedy with { Echo = true }))).Message);
         Assert.Contains("empty", Assert.Throws<ArgumentException>(Run(new TurnRequest("c", [], greedy))).Message);
         Assert.Contains("ReuseTokens", Assert.Throws<ArgumentException>(Run(new TurnRequest("c", [1], greedy) { ReuseTokens = -1 })).Message);

@@ -128,6 +128,39 @@ public class IncrementalDecoderTests
         Assert.Equal(" leading", spaceFirst.Add(8236));
     }
 
+    [Fact]
+    public void Peeking_shows_what_a_token_would_add_and_its_own_bytes_without_changing_the_decode()
+    {
+        var decoder = Tokenizers.Llama2.CreateIncrementalDecoder();
+        Assert.Equal(string.Empty, decoder.Peek(1, out var bos));
+        Assert.Empty(bos);
+        decoder.Add(1);
+        // At the start the leading space is dropped, from the text and from the bytes.
+        Assert.Equal("Hello", decoder.Peek(15043, out var hello));
+        Assert.Equal("Hello"u8.ToArray(), hello);
+        Assert.Equal("Hello", decoder.Add(15043, out var surface));
+        Assert.Equal("Hello", surface);
+        Assert.Equal(" world", decoder.Peek(3186, out var world));
+        Assert.Equal(" world"u8.ToArray(), world);
+
+        // 🦙 is F0 9F A6 99: each byte token's bytes are its own; the last one shows the whole character.
+        foreach (var (id, b) in new[] { (243, 0xF0), (162, 0x9F), (169, 0xA6) })
+        {
+            Assert.Equal(string.Empty, decoder.Peek(id, out var bytes));
+            Assert.Equal([(byte)b], bytes);
+            Assert.Equal(string.Empty, decoder.Add(id));
+        }
+
+        Assert.Equal("🦙", decoder.Peek(156, out var last));
+        Assert.Equal([(byte)0x99], last);
+        // A piece after an unfinished character would end the run: replacement characters, then its text.
+        Assert.Equal("\uFFFD\uFFFD\uFFFD world", decoder.Peek(3186, out world));
+        Assert.Equal(" world"u8.ToArray(), world);
+        Assert.Equal("🦙", decoder.Add(156));
+        Assert.Equal(" world", decoder.Add(3186));
+        Assert.Equal(string.Empty, decoder.Flush());
+    }
+
     private static void AssertStreamEqualsDecode(ITokenizer tokenizer, int[] ids, string expected)
     {
         Assert.Equal(expected, tokenizer.Decode(ids));

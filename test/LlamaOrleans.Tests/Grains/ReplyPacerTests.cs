@@ -34,7 +34,7 @@ public sealed class ReplyPacerTests
     public void A_zero_interval_sends_every_token_alone()
     {
         var pacer = new ReplyPacer(TimeSpan.Zero, new ManualClock());
-        var pieces = new[] { "a", "b", "c" }.Select(pacer.Add).ToList();
+        var pieces = new[] { "a", "b", "c" }.Select(t => pacer.Add(t)).ToList();
         Assert.All(pieces, p => Assert.Equal(1, p?.TokenCount));
         Assert.Equal("abc", string.Concat(pieces.Select(p => p!.Text)));
         var last = pacer.Finish(string.Empty, Result);
@@ -56,6 +56,30 @@ public sealed class ReplyPacerTests
 
         sent.Add(pacer.Finish("\n", Result).Text);
         Assert.Equal(["The", " dog ran.\n"], sent);
+    }
+
+    [Fact]
+    public void Tokens_without_text_yet_wait_so_each_event_carries_the_logprobs_of_its_text()
+    {
+        var pacer = new ReplyPacer(TimeSpan.Zero, new ManualClock());
+        LogprobToken Token(int id, string text) => new() { Token = id, Text = text, Logprob = -id };
+
+        var first = pacer.Add("A", Token(1, "A"));
+        Assert.Equal(["A"], first!.Logprobs!.Select(t => t.Text));
+        // The first two bytes of "€" show nothing: they go with the byte that completes it.
+        Assert.Null(pacer.Add(string.Empty, Token(2, string.Empty)));
+        Assert.Null(pacer.Add(string.Empty, Token(3, string.Empty)));
+        var euro = pacer.Add("€", Token(4, "€"));
+        Assert.Equal(("€", 3), (euro!.Text, euro.TokenCount));
+        Assert.Equal([2, 3, 4], euro.Logprobs!.Select(t => t.Token));
+        Assert.Equal("€", string.Concat(euro.Logprobs!.Select(t => t.Text)));
+
+        // A character left unfinished at the end is the decoder's tail: it belongs to the last tokens.
+        Assert.Null(pacer.Add(string.Empty, Token(5, string.Empty)));
+        var last = pacer.Finish("\uFFFD", Result);
+        Assert.Equal(("\uFFFD", 1), (last.Text, last.TokenCount));
+        Assert.Equal("\uFFFD", Assert.Single(last.Logprobs!).Text);
+        Assert.Null(new ReplyPacer(TimeSpan.Zero, new ManualClock()).Add("x")!.Logprobs);
     }
 
     private sealed class ManualClock : TimeProvider
