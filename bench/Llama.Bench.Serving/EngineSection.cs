@@ -27,6 +27,7 @@ internal static class EngineSection
         await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(i =>
             bench.RunAsync(new TurnRequest($"warmup-{i}", Prompt(plan.Warmup(i)), BenchEngine.Greedy(4)), cancellationToken))).ConfigureAwait(false);
         bench.Engine.DropAll();
+        await JitSettle.WaitAsync("engine", cancellationToken).ConfigureAwait(false);
 
         Progress.Report($"engine: 1 stream, {options.Tokens} tokens");
         var (single, _) = await bench.RunAsync(new TurnRequest("single", Prompt(plan.Single), BenchEngine.Greedy(options.Tokens)), cancellationToken).ConfigureAwait(false);

@@ -22,7 +22,7 @@ internal static class MultiTurnSection
     /// <summary>The runs with cache reuse, on a silo that keeps caches and shares prefix blocks; also the kept-token run's last TTFT p50.</summary>
     public static async Task<(IReadOnlyList<Figure> Figures, double LastTtft)> RunReuseAsync(BenchCluster cluster, ServingBenchOptions options, CancellationToken cancellationToken)
     {
-        await WarmUpAsync(cluster, "reuse", cancellationToken).ConfigureAwait(false);
+        await WarmUpAsync(cluster, options, "reuse", cancellationToken).ConfigureAwait(false);
         var meta = await RunConversationsAsync(cluster, options, "reuse", 0, dropCaches: false, keepReplyTokens: false, cancellationToken).ConfigureAwait(false);
         var kept = await RunConversationsAsync(cluster, options, "reuse-kept", options.Conversations, dropCaches: false, keepReplyTokens: true, cancellationToken).ConfigureAwait(false);
         var last = options.Turns.ToString(CultureInfo.InvariantCulture);
@@ -48,7 +48,7 @@ internal static class MultiTurnSection
     public static async Task<IReadOnlyList<Figure>> RunBaselineAsync(
         BenchCluster cluster, ServingBenchOptions options, double? reuseLastTtft, CancellationToken cancellationToken)
     {
-        await WarmUpAsync(cluster, "no-reuse", cancellationToken).ConfigureAwait(false);
+        await WarmUpAsync(cluster, options, "no-reuse", cancellationToken).ConfigureAwait(false);
         // Other messages than the reuse run's.
         var baseline = await RunConversationsAsync(cluster, options, "no-reuse", 2 * options.Conversations, dropCaches: true, keepReplyTokens: false, cancellationToken).ConfigureAwait(false);
         var last = options.Turns.ToString(CultureInfo.InvariantCulture);
@@ -69,13 +69,20 @@ internal static class MultiTurnSection
         return figures;
     }
 
-    /// <summary>One turn that activates the worker (which loads the model) before anything is timed.</summary>
-    private static async Task WarmUpAsync(BenchCluster cluster, string run, CancellationToken cancellationToken)
+    /// <summary>
+    /// A round of first turns that activates the worker (which loads the model) and runs every path a round runs,
+    /// before anything is timed; then the caches are dropped and the JIT left to settle.
+    /// </summary>
+    private static async Task WarmUpAsync(BenchCluster cluster, ServingBenchOptions options, string run, CancellationToken cancellationToken)
     {
         Progress.Report($"multiturn ({run}): warming up");
-        var conversation = await ConversationTurn.CreateAsync(cluster, $"{run}-warmup", 4, cancellationToken).ConfigureAwait(false);
-        await ConversationTurn.RunAsync(conversation, Prompts.Turn(int.MaxValue / 2, 0), cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(async c =>
+        {
+            var conversation = await ConversationTurn.CreateAsync(cluster, $"{run}-warmup-{c}", 4, cancellationToken).ConfigureAwait(false);
+            await ConversationTurn.RunAsync(conversation, Prompts.Turn((int.MaxValue / 2) + c, 0), cancellationToken).ConfigureAwait(false);
+        })).ConfigureAwait(false);
         await cluster.DropAllCachesAsync().ConfigureAwait(false);
+        await JitSettle.WaitAsync($"multiturn ({run})", cancellationToken).ConfigureAwait(false);
     }
 
     /// <param name="firstConversation">The number of the first conversation, which its messages name.</param>

@@ -25,6 +25,7 @@ internal static class OrleansSection
             await ConversationTurn.RunAsync(conversation, Prompts.Story(plan.Warmup(i)), cancellationToken).ConfigureAwait(false);
         })).ConfigureAwait(false);
         await cluster.DropAllCachesAsync().ConfigureAwait(false);
+        await JitSettle.WaitAsync("orleans", cancellationToken).ConfigureAwait(false);
 
         Progress.Report($"orleans: 1 conversation, {options.Tokens} tokens");
         var alone = await ConversationTurn.CreateAsync(cluster, "throughput-single", options.Tokens, cancellationToken).ConfigureAwait(false);

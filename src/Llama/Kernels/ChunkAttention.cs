@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace Llama.Kernels;
@@ -16,7 +15,7 @@ internal static unsafe class ChunkAttention
     private static readonly int Lanes = Vector<float>.Count;
 
     /// <summary>Floats of scratch <see cref="Attend"/> needs.</summary>
-    public static long ScratchLength(int count, int startPos, int headDim) => (long)Stride(count) * (headDim + startPos + count + 2);
+    public static long ScratchLength(int count, int startPos, int headDim) => (long)Stride(count) * (headDim + startPos + count + 1);
 
     /// <param name="queries">Row t of the chunk's queries at <c>queries + t · queryStride</c>.</param>
     /// <param name="keys">The cache's keys offset to this head's features; position j in row blocks[j / blockSize] × blockSize + j % blockSize.</param>
@@ -32,8 +31,7 @@ internal static unsafe class ChunkAttention
         var length = startPos + count;
         var transposed = scratch;
         var scores = transposed + ((long)headDim * stride);
-        var max = scores + ((long)length * stride);
-        var sum = max + stride;
+        var sum = scores + ((long)length * stride);
 
         Transpose(queries, queryStride, count, headDim, stride, scale, transposed);
         Scores(transposed, stride, keys, rowStride, headDim, blocks, blockSize, length, scores);
@@ -43,12 +41,17 @@ internal static unsafe class ChunkAttention
             new Span<float>(scores + ((long)j * stride), j - startPos).Fill(float.NegativeInfinity);
         }
 
-        Softmax(scores, length, stride, max, sum);
-        Weighted(scores, stride, count, length, values, rowStride, headDim, blocks, blockSize, results, resultStride);
+        Softmax(scores, length, stride, sum);
+        // The transposed queries are spent: their room takes the transposed weighted sums.
+        Weighted(scores, stride, length, values, rowStride, headDim, blocks, blockSize, transposed);
         for (var t = 0; t < count; t++)
         {
-            var row = new Span<float>(results + ((long)t * resultStride), headDim);
-            TensorPrimitives.Multiply(row, 1f / sum[t], row);
+            var result = results + ((long)t * resultStride);
+            var inverse = 1f / sum[t];
+            for (var c = 0; c < headDim; c++)
+            {
+                result[c] = transposed[((long)c * stride) + t] * inverse;
+            }
         }
     }
 
@@ -69,7 +72,7 @@ internal static unsafe class ChunkAttention
         }
     }
 
-    /// <summary>scores[j · stride + t] = q_t · k_j, four keys at a time (four independent FMA chains per query vector).</summary>
+    /// <summary>scores[j · stride + t] = q_t · k_j, four keys at a time against one or two vectors of queries.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores(float* transposed, int stride, float* keys, int rowStride, int headDim, int[] blocks, int blockSize, int length, float* scores)
     {
@@ -82,23 +85,15 @@ internal static unsafe class ChunkAttention
             {
                 float* k0 = block + ((long)i * rowStride), k1 = k0 + rowStride, k2 = k1 + rowStride, k3 = k2 + rowStride;
                 var s = scores + ((long)(start + i) * stride);
-                for (var t = 0; t < stride; t += Lanes)
+                var t = 0;
+                for (; t + (2 * Lanes) <= stride; t += 2 * Lanes)
                 {
-                    Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                    var q = transposed + t;
-                    for (var c = 0; c < headDim; c++, q += stride)
-                    {
-                        var qc = Unsafe.ReadUnaligned<Vector<float>>(q);
-                        a0 = Vector.FusedMultiplyAdd(new Vector<float>(k0[c]), qc, a0);
-                        a1 = Vector.FusedMultiplyAdd(new Vector<float>(k1[c]), qc, a1);
-                        a2 = Vector.FusedMultiplyAdd(new Vector<float>(k2[c]), qc, a2);
-                        a3 = Vector.FusedMultiplyAdd(new Vector<float>(k3[c]), qc, a3);
-                    }
+                    FourKeysTwoVectors(transposed + t, stride, headDim, k0, k1, k2, k3, s + t);
+                }
 
-                    Unsafe.WriteUnaligned(s + t, a0);
-                    Unsafe.WriteUnaligned(s + stride + t, a1);
-                    Unsafe.WriteUnaligned(s + (2L * stride) + t, a2);
-                    Unsafe.WriteUnaligned(s + (3L * stride) + t, a3);
+                if (t < stride)
+                {
+                    FourKeysOneVector(transposed + t, stride, headDim, k0, k1, k2, k3, s + t);
                 }
             }
 
@@ -121,111 +116,188 @@ internal static unsafe class ChunkAttention
         }
     }
 
-    /// <summary>Each query's scores become exp(score − max), a key row at a time; <paramref name="sum"/> gets each query's total.</summary>
-    private static void Softmax(float* scores, int length, int stride, float* max, float* sum)
+    /// <summary>Four keys against two vectors of queries: eight independent sums, each key element loaded once for both.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourKeysTwoVectors(float* q, int stride, int headDim, float* k0, float* k1, float* k2, float* k3, float* s)
     {
-        var maxRow = new Span<float>(max, stride);
-        var sumRow = new Span<float>(sum, stride);
-        maxRow.Fill(float.NegativeInfinity);
-        sumRow.Clear();
-        for (var j = 0; j < length; j++)
+        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        for (var c = 0; c < headDim; c++, q += stride)
         {
-            TensorPrimitives.Max(maxRow, new ReadOnlySpan<float>(scores + ((long)j * stride), stride), maxRow);
+            var u = Unsafe.ReadUnaligned<Vector<float>>(q);
+            var v = Unsafe.ReadUnaligned<Vector<float>>(q + Lanes);
+            var e = new Vector<float>(k0[c]);
+            a0 = Vector.FusedMultiplyAdd(e, u, a0);
+            b0 = Vector.FusedMultiplyAdd(e, v, b0);
+            e = new Vector<float>(k1[c]);
+            a1 = Vector.FusedMultiplyAdd(e, u, a1);
+            b1 = Vector.FusedMultiplyAdd(e, v, b1);
+            e = new Vector<float>(k2[c]);
+            a2 = Vector.FusedMultiplyAdd(e, u, a2);
+            b2 = Vector.FusedMultiplyAdd(e, v, b2);
+            e = new Vector<float>(k3[c]);
+            a3 = Vector.FusedMultiplyAdd(e, u, a3);
+            b3 = Vector.FusedMultiplyAdd(e, v, b3);
         }
 
-        for (var j = 0; j < length; j++)
+        Unsafe.WriteUnaligned(s, a0);
+        Unsafe.WriteUnaligned(s + Lanes, b0);
+        Unsafe.WriteUnaligned(s + stride, a1);
+        Unsafe.WriteUnaligned(s + stride + Lanes, b1);
+        Unsafe.WriteUnaligned(s + (2L * stride), a2);
+        Unsafe.WriteUnaligned(s + (2L * stride) + Lanes, b2);
+        Unsafe.WriteUnaligned(s + (3L * stride), a3);
+        Unsafe.WriteUnaligned(s + (3L * stride) + Lanes, b3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourKeysOneVector(float* q, int stride, int headDim, float* k0, float* k1, float* k2, float* k3, float* s)
+    {
+        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (var c = 0; c < headDim; c++, q += stride)
         {
-            var row = new Span<float>(scores + ((long)j * stride), stride);
-            TensorPrimitives.Subtract(row, maxRow, row);
-            TensorPrimitives.Exp(row, row);
-            TensorPrimitives.Add(sumRow, row, sumRow);
+            var u = Unsafe.ReadUnaligned<Vector<float>>(q);
+            a0 = Vector.FusedMultiplyAdd(new Vector<float>(k0[c]), u, a0);
+            a1 = Vector.FusedMultiplyAdd(new Vector<float>(k1[c]), u, a1);
+            a2 = Vector.FusedMultiplyAdd(new Vector<float>(k2[c]), u, a2);
+            a3 = Vector.FusedMultiplyAdd(new Vector<float>(k3[c]), u, a3);
+        }
+
+        Unsafe.WriteUnaligned(s, a0);
+        Unsafe.WriteUnaligned(s + stride, a1);
+        Unsafe.WriteUnaligned(s + (2L * stride), a2);
+        Unsafe.WriteUnaligned(s + (3L * stride), a3);
+    }
+
+    /// <summary>Each query's scores become exp(score − max), and <paramref name="sum"/> gets each query's total: vectors of queries at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Softmax(float* scores, int length, int stride, float* sum)
+    {
+        var end = scores + ((long)length * stride);
+        for (var t = 0; t < stride; t += Lanes)
+        {
+            var max = new Vector<float>(float.NegativeInfinity);
+            for (var row = scores + t; row < end; row += stride)
+            {
+                max = Vector.Max(max, Unsafe.ReadUnaligned<Vector<float>>(row));
+            }
+
+            var total = Vector<float>.Zero;
+            for (var row = scores + t; row < end; row += stride)
+            {
+                var e = Vector.Exp(Unsafe.ReadUnaligned<Vector<float>>(row) - max);
+                Unsafe.WriteUnaligned(row, e);
+                total += e;
+            }
+
+            Unsafe.WriteUnaligned(sum + t, total);
         }
     }
 
     /// <summary>
-    /// result_t = Σ_j p[j, t] · v_j (unnormalized), two queries at a time over four vectors of features, so each
-    /// loaded value vector feeds two FMAs; features past the last whole vector go one by one. For an odd count the
-    /// last pair's second query is a padding lane, computed and not stored.
+    /// weighted[c · stride + t] = Σ_j p[j, t] · v_j[c] (unnormalized), transposed like the scores. A cache block at a time,
+    /// so its values and probabilities stay in L1 while every feature goes over them: four features against two vectors
+    /// of queries, each value element loaded once for both.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Weighted(
-        float* p, int stride, int count, int length, float* values, int rowStride, int headDim, int[] blocks, int blockSize, float* results, int resultStride)
+    private static void Weighted(float* p, int stride, int length, float* values, int rowStride, int headDim, int[] blocks, int blockSize, float* weighted)
     {
-        for (var t = 0; t < count; t += 2)
+        new Span<float>(weighted, headDim * stride).Clear();
+        for (var start = 0; start < length; start += blockSize)
         {
-            var second = t + 1 < count;
-            var r0 = results + ((long)t * resultStride);
-            var r1 = r0 + resultStride;
+            var block = values + ((long)blocks[start / blockSize] * blockSize * rowStride);
+            var pj = p + ((long)start * stride);
+            var rows = Math.Min(blockSize, length - start);
             var feature = 0;
-            for (; feature + (4 * Lanes) <= headDim; feature += 4 * Lanes)
+            for (; feature + 4 <= headDim; feature += 4)
             {
-                WeightedTile(p + t, stride, length, values + feature, rowStride, blocks, blockSize, r0 + feature, second ? r1 + feature : null);
+                var w = weighted + ((long)feature * stride);
+                var t = 0;
+                for (; t + (2 * Lanes) <= stride; t += 2 * Lanes)
+                {
+                    FourFeaturesTwoVectors(pj + t, stride, rows, block + feature, rowStride, w + t);
+                }
+
+                if (t < stride)
+                {
+                    FourFeaturesOneVector(pj + t, stride, rows, block + feature, rowStride, w + t);
+                }
             }
 
             for (; feature < headDim; feature++)
             {
-                WeightedFeature(p + t, stride, length, values + feature, rowStride, blocks, blockSize, r0 + feature, second ? r1 + feature : null);
+                for (var t = 0; t < stride; t += Lanes)
+                {
+                    var a = Unsafe.ReadUnaligned<Vector<float>>(weighted + ((long)feature * stride) + t);
+                    for (var i = 0; i < rows; i++)
+                    {
+                        a = Vector.FusedMultiplyAdd(new Vector<float>(block[((long)i * rowStride) + feature]), Unsafe.ReadUnaligned<Vector<float>>(pj + ((long)i * stride) + t), a);
+                    }
+
+                    Unsafe.WriteUnaligned(weighted + ((long)feature * stride) + t, a);
+                }
             }
         }
     }
 
-    /// <summary>Four vectors of features for two queries: eight accumulators held across every position.</summary>
+    /// <summary>Adds <paramref name="rows"/> positions' share to four features of two vectors of queries.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WeightedTile(float* p, int stride, int length, float* values, int rowStride, int[] blocks, int blockSize, float* r0, float* r1)
+    private static void FourFeaturesTwoVectors(float* p, int stride, int rows, float* v, int rowStride, float* w)
     {
-        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
-        for (var start = 0; start < length; start += blockSize)
+        var a0 = Unsafe.ReadUnaligned<Vector<float>>(w);
+        var b0 = Unsafe.ReadUnaligned<Vector<float>>(w + Lanes);
+        var a1 = Unsafe.ReadUnaligned<Vector<float>>(w + stride);
+        var b1 = Unsafe.ReadUnaligned<Vector<float>>(w + stride + Lanes);
+        var a2 = Unsafe.ReadUnaligned<Vector<float>>(w + (2L * stride));
+        var b2 = Unsafe.ReadUnaligned<Vector<float>>(w + (2L * stride) + Lanes);
+        var a3 = Unsafe.ReadUnaligned<Vector<float>>(w + (3L * stride));
+        var b3 = Unsafe.ReadUnaligned<Vector<float>>(w + (3L * stride) + Lanes);
+        for (var i = 0; i < rows; i++, v += rowStride, p += stride)
         {
-            var block = values + ((long)blocks[start / blockSize] * blockSize * rowStride);
-            var inBlock = Math.Min(blockSize, length - start);
-            var pj = p + ((long)start * stride);
-            for (var i = 0; i < inBlock; i++, pj += stride)
-            {
-                var v = block + ((long)i * rowStride);
-                Vector<float> p0 = new(pj[0]), p1 = new(pj[1]);
-                var v0 = Unsafe.ReadUnaligned<Vector<float>>(v);
-                var v1 = Unsafe.ReadUnaligned<Vector<float>>(v + Lanes);
-                var v2 = Unsafe.ReadUnaligned<Vector<float>>(v + (2 * Lanes));
-                var v3 = Unsafe.ReadUnaligned<Vector<float>>(v + (3 * Lanes));
-                a0 = Vector.FusedMultiplyAdd(v0, p0, a0);
-                a1 = Vector.FusedMultiplyAdd(v1, p0, a1);
-                a2 = Vector.FusedMultiplyAdd(v2, p0, a2);
-                a3 = Vector.FusedMultiplyAdd(v3, p0, a3);
-                b0 = Vector.FusedMultiplyAdd(v0, p1, b0);
-                b1 = Vector.FusedMultiplyAdd(v1, p1, b1);
-                b2 = Vector.FusedMultiplyAdd(v2, p1, b2);
-                b3 = Vector.FusedMultiplyAdd(v3, p1, b3);
-            }
+            var u = Unsafe.ReadUnaligned<Vector<float>>(p);
+            var x = Unsafe.ReadUnaligned<Vector<float>>(p + Lanes);
+            var e = new Vector<float>(v[0]);
+            a0 = Vector.FusedMultiplyAdd(e, u, a0);
+            b0 = Vector.FusedMultiplyAdd(e, x, b0);
+            e = new Vector<float>(v[1]);
+            a1 = Vector.FusedMultiplyAdd(e, u, a1);
+            b1 = Vector.FusedMultiplyAdd(e, x, b1);
+            e = new Vector<float>(v[2]);
+            a2 = Vector.FusedMultiplyAdd(e, u, a2);
+            b2 = Vector.FusedMultiplyAdd(e, x, b2);
+            e = new Vector<float>(v[3]);
+            a3 = Vector.FusedMultiplyAdd(e, u, a3);
+            b3 = Vector.FusedMultiplyAdd(e, x, b3);
         }
 
-        Unsafe.WriteUnaligned(r0, a0);
-        Unsafe.WriteUnaligned(r0 + Lanes, a1);
-        Unsafe.WriteUnaligned(r0 + (2 * Lanes), a2);
-        Unsafe.WriteUnaligned(r0 + (3 * Lanes), a3);
-        if (r1 != null)
-        {
-            Unsafe.WriteUnaligned(r1, b0);
-            Unsafe.WriteUnaligned(r1 + Lanes, b1);
-            Unsafe.WriteUnaligned(r1 + (2 * Lanes), b2);
-            Unsafe.WriteUnaligned(r1 + (3 * Lanes), b3);
-        }
+        Unsafe.WriteUnaligned(w, a0);
+        Unsafe.WriteUnaligned(w + Lanes, b0);
+        Unsafe.WriteUnaligned(w + stride, a1);
+        Unsafe.WriteUnaligned(w + stride + Lanes, b1);
+        Unsafe.WriteUnaligned(w + (2L * stride), a2);
+        Unsafe.WriteUnaligned(w + (2L * stride) + Lanes, b2);
+        Unsafe.WriteUnaligned(w + (3L * stride), a3);
+        Unsafe.WriteUnaligned(w + (3L * stride) + Lanes, b3);
     }
 
-    /// <summary>One feature for two queries (head sizes that are not a multiple of four vectors).</summary>
-    private static void WeightedFeature(float* p, int stride, int length, float* values, int rowStride, int[] blocks, int blockSize, float* r0, float* r1)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourFeaturesOneVector(float* p, int stride, int rows, float* v, int rowStride, float* w)
     {
-        float a = 0, b = 0;
-        for (var j = 0; j < length; j++)
+        var a0 = Unsafe.ReadUnaligned<Vector<float>>(w);
+        var a1 = Unsafe.ReadUnaligned<Vector<float>>(w + stride);
+        var a2 = Unsafe.ReadUnaligned<Vector<float>>(w + (2L * stride));
+        var a3 = Unsafe.ReadUnaligned<Vector<float>>(w + (3L * stride));
+        for (var i = 0; i < rows; i++, v += rowStride, p += stride)
         {
-            var v = values[(((long)blocks[j / blockSize] * blockSize) + (j % blockSize)) * rowStride];
-            a += p[(long)j * stride] * v;
-            b += p[((long)j * stride) + 1] * v;
+            var u = Unsafe.ReadUnaligned<Vector<float>>(p);
+            a0 = Vector.FusedMultiplyAdd(new Vector<float>(v[0]), u, a0);
+            a1 = Vector.FusedMultiplyAdd(new Vector<float>(v[1]), u, a1);
+            a2 = Vector.FusedMultiplyAdd(new Vector<float>(v[2]), u, a2);
+            a3 = Vector.FusedMultiplyAdd(new Vector<float>(v[3]), u, a3);
         }
 
-        *r0 = a;
-        if (r1 != null)
-        {
-            *r1 = b;
-        }
+        Unsafe.WriteUnaligned(w, a0);
+        Unsafe.WriteUnaligned(w + stride, a1);
+        Unsafe.WriteUnaligned(w + (2L * stride), a2);
+        Unsafe.WriteUnaligned(w + (3L * stride), a3);
     }
 }
