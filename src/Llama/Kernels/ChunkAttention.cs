@@ -139,14 +139,8 @@ internal static unsafe class ChunkAttention
             b3 = Vector.FusedMultiplyAdd(e, v, b3);
         }
 
-        Unsafe.WriteUnaligned(s, a0);
-        Unsafe.WriteUnaligned(s + Lanes, b0);
-        Unsafe.WriteUnaligned(s + stride, a1);
-        Unsafe.WriteUnaligned(s + stride + Lanes, b1);
-        Unsafe.WriteUnaligned(s + (2L * stride), a2);
-        Unsafe.WriteUnaligned(s + (2L * stride) + Lanes, b2);
-        Unsafe.WriteUnaligned(s + (3L * stride), a3);
-        Unsafe.WriteUnaligned(s + (3L * stride) + Lanes, b3);
+        StoreFourRows(s, stride, a0, a1, a2, a3);
+        StoreFourRows(s + Lanes, stride, b0, b1, b2, b3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -162,10 +156,7 @@ internal static unsafe class ChunkAttention
             a3 = Vector.FusedMultiplyAdd(new Vector<float>(k3[c]), u, a3);
         }
 
-        Unsafe.WriteUnaligned(s, a0);
-        Unsafe.WriteUnaligned(s + stride, a1);
-        Unsafe.WriteUnaligned(s + (2L * stride), a2);
-        Unsafe.WriteUnaligned(s + (3L * stride), a3);
+        StoreFourRows(s, stride, a0, a1, a2, a3);
     }
 
     /// <summary>Each query's scores become exp(score − max), and <paramref name="sum"/> gets each query's total: vectors of queries at a time.</summary>
@@ -244,12 +235,12 @@ internal static unsafe class ChunkAttention
     private static void FourFeaturesTwoVectors(float* p, int stride, int rows, float* v, int rowStride, float* w)
     {
         var a0 = Unsafe.ReadUnaligned<Vector<float>>(w);
-        var b0 = Unsafe.ReadUnaligned<Vector<float>>(w + Lanes);
         var a1 = Unsafe.ReadUnaligned<Vector<float>>(w + stride);
-        var b1 = Unsafe.ReadUnaligned<Vector<float>>(w + stride + Lanes);
         var a2 = Unsafe.ReadUnaligned<Vector<float>>(w + (2L * stride));
-        var b2 = Unsafe.ReadUnaligned<Vector<float>>(w + (2L * stride) + Lanes);
         var a3 = Unsafe.ReadUnaligned<Vector<float>>(w + (3L * stride));
+        var b0 = Unsafe.ReadUnaligned<Vector<float>>(w + Lanes);
+        var b1 = Unsafe.ReadUnaligned<Vector<float>>(w + stride + Lanes);
+        var b2 = Unsafe.ReadUnaligned<Vector<float>>(w + (2L * stride) + Lanes);
         var b3 = Unsafe.ReadUnaligned<Vector<float>>(w + (3L * stride) + Lanes);
         for (var i = 0; i < rows; i++, v += rowStride, p += stride)
         {
@@ -269,14 +260,8 @@ internal static unsafe class ChunkAttention
             b3 = Vector.FusedMultiplyAdd(e, x, b3);
         }
 
-        Unsafe.WriteUnaligned(w, a0);
-        Unsafe.WriteUnaligned(w + Lanes, b0);
-        Unsafe.WriteUnaligned(w + stride, a1);
-        Unsafe.WriteUnaligned(w + stride + Lanes, b1);
-        Unsafe.WriteUnaligned(w + (2L * stride), a2);
-        Unsafe.WriteUnaligned(w + (2L * stride) + Lanes, b2);
-        Unsafe.WriteUnaligned(w + (3L * stride), a3);
-        Unsafe.WriteUnaligned(w + (3L * stride) + Lanes, b3);
+        StoreFourRows(w, stride, a0, a1, a2, a3);
+        StoreFourRows(w + Lanes, stride, b0, b1, b2, b3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -295,9 +280,16 @@ internal static unsafe class ChunkAttention
             a3 = Vector.FusedMultiplyAdd(new Vector<float>(v[3]), u, a3);
         }
 
-        Unsafe.WriteUnaligned(w, a0);
-        Unsafe.WriteUnaligned(w + stride, a1);
-        Unsafe.WriteUnaligned(w + (2L * stride), a2);
-        Unsafe.WriteUnaligned(w + (3L * stride), a3);
+        StoreFourRows(w, stride, a0, a1, a2, a3);
+    }
+
+    /// <summary>One vector into each of four consecutive rows of a transposed matrix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFourRows(float* at, int stride, Vector<float> r0, Vector<float> r1, Vector<float> r2, Vector<float> r3)
+    {
+        Unsafe.WriteUnaligned(at, r0);
+        Unsafe.WriteUnaligned(at + stride, r1);
+        Unsafe.WriteUnaligned(at + (2L * stride), r2);
+        Unsafe.WriteUnaligned(at + (3L * stride), r3);
     }
 }
