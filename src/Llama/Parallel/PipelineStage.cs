@@ -18,8 +18,7 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
     private readonly RmsNorm? _norm;
     private readonly Tensor? _output;
     private readonly RotaryEmbedding _rope;
-    private readonly int _maxBatchSize;
-    private Guid _coordinator;
+    private readonly CoordinatedPool _coordinated;
 
     private PipelineStage(ModelArgs args, int stage, int stages, int firstLayer, TransformerBlock[] layers, Tensor? embeddings, RmsNorm? norm, Tensor? output,
         int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, Device device)
@@ -33,11 +32,11 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
         _norm = norm;
         _output = output;
         MaxSeqLen = maxSeqLen;
-        _maxBatchSize = maxBatchSize;
         DType = type;
         Device = device;
         _rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
         Pool = new KvBlockPool(layers.Length, args.KvHeads, args.HeadDim, kvBlocks, kvBlockSize, type, device);
+        _coordinated = new CoordinatedPool(Pool, _rope, maxBatchSize, maxSeqLen, args.VocabSize);
     }
 
     public ModelArgs Args { get; }
@@ -58,11 +57,8 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
 
     public KvBlockPool Pool { get; }
 
-    /// <summary>
-    /// Changes when the pool is created and when another coordinator starts driving it: a coordinator that sees a new
-    /// identity knows its caches are gone (or were overwritten).
-    /// </summary>
-    public Guid PoolId { get; private set; } = Guid.NewGuid();
+    /// <inheritdoc cref="CoordinatedPool.Id"/>
+    public Guid PoolId => _coordinated.Id;
 
     private bool First => Stage == 0;
 
@@ -151,19 +147,9 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
 
         lock (_lock)
         {
-            BatchValidation.Check(step.Batch, _maxBatchSize, MaxSeqLen, Pool, Args.VocabSize);
             using var _ = no_grad();
             using var scope = NewDisposeScope();
-            if (step.Coordinator != _coordinator)
-            {
-                PoolId = _coordinator == Guid.Empty ? PoolId : Guid.NewGuid();
-                _coordinator = step.Coordinator;
-            }
-
-            foreach (var operation in step.Operations)
-            {
-                operation.Apply(Pool, _rope);
-            }
+            _coordinated.Begin(step);
 
             using var layout = new BatchLayout(step.Batch, Pool, Device);
             var h = hidden is null ? _embeddings!.index_select(0, layout.Tokens) : Activations.ToTensor(hidden, layout.Rows, Args.Dim, DType, Device);

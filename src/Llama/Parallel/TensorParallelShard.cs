@@ -19,8 +19,7 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     private readonly RmsNorm _norm;
     private readonly Tensor _output;
     private readonly RotaryEmbedding _rope;
-    private readonly int _maxBatchSize;
-    private Guid _coordinator;
+    private readonly CoordinatedPool _coordinated;
     private BatchLayout? _layout;
     private long _step = -1;
 
@@ -35,11 +34,11 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         _norm = norm;
         _output = output;
         MaxSeqLen = maxSeqLen;
-        _maxBatchSize = maxBatchSize;
         DType = type;
         Device = device;
         _rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
         Pool = new KvBlockPool(args.NLayers, args.KvHeads / ranks, args.HeadDim, kvBlocks, kvBlockSize, type, device);
+        _coordinated = new CoordinatedPool(Pool, _rope, maxBatchSize, maxSeqLen, args.VocabSize);
     }
 
     /// <summary>The whole model's architecture.</summary>
@@ -59,11 +58,8 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     /// <summary>Keys and values of this rank's KV heads.</summary>
     public KvBlockPool Pool { get; }
 
-    /// <summary>
-    /// Changes when the pool is created and when another coordinator starts driving it: a coordinator that sees a new
-    /// identity knows its caches are gone (or were overwritten).
-    /// </summary>
-    public Guid PoolId { get; private set; } = Guid.NewGuid();
+    /// <inheritdoc cref="CoordinatedPool.Id"/>
+    public Guid PoolId => _coordinated.Id;
 
     /// <summary>
     /// Loads rank <paramref name="rank"/> of the Meta checkpoint in <paramref name="path"/> without reading the other
@@ -156,18 +152,8 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         ArgumentNullException.ThrowIfNull(step);
         lock (_lock)
         {
-            BatchValidation.Check(step.Batch, _maxBatchSize, MaxSeqLen, Pool, Args.VocabSize);
             using var _ = no_grad();
-            if (step.Coordinator != _coordinator)
-            {
-                PoolId = _coordinator == Guid.Empty ? PoolId : Guid.NewGuid();
-                _coordinator = step.Coordinator;
-            }
-
-            foreach (var operation in step.Operations)
-            {
-                operation.Apply(Pool, _rope);
-            }
+            _coordinated.Begin(step);
 
             _layout?.Dispose();
             _layout = new BatchLayout(step.Batch, Pool, Device);
