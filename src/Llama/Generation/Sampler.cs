@@ -80,15 +80,23 @@ public static class Sampler
     }
 
     /// <summary>log softmax(logits)[token], accumulated in double: Meta's -cross_entropy(logits, token).</summary>
-    public static float LogProbability(ReadOnlySpan<float> logits, int token)
+    public static float LogProbability(ReadOnlySpan<float> logits, int token) => LogNormalizer.Of(logits).LogProbability(logits[token]);
+
+    /// <summary>What log_softmax subtracts from a logit: the largest logit and the log of Σ exp(logit − largest), in double.</summary>
+    public readonly record struct LogNormalizer(float Max, double LogSum)
     {
-        var max = TensorPrimitives.Max(logits);
-        var sum = 0.0;
-        foreach (var value in logits)
+        public static LogNormalizer Of(ReadOnlySpan<float> logits)
         {
-            sum += Math.Exp(value - max);
+            var max = TensorPrimitives.Max(logits);
+            var sum = 0.0;
+            foreach (var value in logits)
+            {
+                sum += Math.Exp(value - max);
+            }
+
+            return new LogNormalizer(max, Math.Log(sum));
         }
 
-        return (float)(logits[token] - max - Math.Log(sum));
+        public float LogProbability(float logit) => (float)(logit - Max - LogSum);
     }
 }

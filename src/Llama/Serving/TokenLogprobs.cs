@@ -1,3 +1,5 @@
+using Llama.Generation;
+
 namespace Llama.Serving;
 
 /// <summary>A vocabulary entry and its log-probability at one step.</summary>
@@ -11,7 +13,7 @@ public sealed record TokenLogprobs(int Token, float Logprob, IReadOnlyList<Token
 {
     /// <summary>
     /// log_softmax(<paramref name="logits"/>) at <paramref name="token"/>, and the <paramref name="top"/> most likely
-    /// tokens, most likely first (equal logits: lower id first). The log-sum-exp is accumulated in double.
+    /// tokens, most likely first (equal logits: lower id first), normalized as <see cref="Sampler.LogProbability"/> is.
     /// </summary>
     public static TokenLogprobs Of(ReadOnlySpan<float> logits, int token, int top)
     {
@@ -22,27 +24,15 @@ public sealed record TokenLogprobs(int Token, float Logprob, IReadOnlyList<Token
             throw new ArgumentOutOfRangeException(nameof(token), token, $"The token must be in [0, {logits.Length}).");
         }
 
-        var max = float.NegativeInfinity;
-        foreach (var value in logits)
-        {
-            max = Math.Max(max, value);
-        }
-
-        var sum = 0.0;
-        foreach (var value in logits)
-        {
-            sum += Math.Exp(value - max);
-        }
-
-        var logSum = max + Math.Log(sum);
+        var normalizer = Sampler.LogNormalizer.Of(logits);
         var best = Best(logits, top);
         var alternatives = new TokenLogprob[best.Length];
         for (var i = 0; i < best.Length; i++)
         {
-            alternatives[i] = new TokenLogprob(best[i], (float)(logits[best[i]] - logSum));
+            alternatives[i] = new TokenLogprob(best[i], normalizer.LogProbability(logits[best[i]]));
         }
 
-        return new TokenLogprobs(token, (float)(logits[token] - logSum), alternatives);
+        return new TokenLogprobs(token, normalizer.LogProbability(logits[token]), alternatives);
     }
 
     /// <summary>The ids of the <paramref name="count"/> largest logits, largest first, by insertion into a short sorted list.</summary>
