@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Llama.Checkpoints;
+using Llama.Generation;
 using Llama.Model;
 using Llama.Parallel;
+using Llama.Serving;
 using static TorchSharp.torch;
 
 namespace Llama.Tests.Parallel;
@@ -41,6 +43,18 @@ internal static class ParallelModels
             BlockSize, ScalarType.Float32, new FixedShards<IPipelineStage>(stages));
 
     /// <summary>The fixture's greedy case: prompt ids and the 120 tokens a correct loader generates.</summary>
+    /// <summary>A serving engine over <paramref name="model"/> generates the fixture's greedy tokens for its prompt.</summary>
+    public static async Task AssertServesGreedyAsync(IPagedModel model)
+    {
+        using var engine = new ServingEngine(model, new HashSet<int> { 2 });
+        var (prompt, generated) = Greedy();
+
+        var outcome = await engine.RunAsync(new TurnRequest("story", prompt, new GenerationOptions { Temperature = 0, MaxGenLen = generated.Length }))
+            .WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(generated, outcome.Tokens);
+    }
+
     public static (int[] Prompt, int[] Generated) Greedy()
     {
         using var json = JsonDocument.Parse(File.ReadAllText(TestData.Path("fixtures/expected.json")));

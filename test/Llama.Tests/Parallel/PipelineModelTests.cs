@@ -58,13 +58,7 @@ public sealed class PipelineModelTests : IDisposable
     public async Task The_serving_engine_over_two_stages_generates_the_fixtures_greedy_tokens()
     {
         using var model = ParallelModels.Pipeline(_stages, _merged.Args);
-        using var engine = new ServingEngine(model, new HashSet<int> { 2 });
-        var (prompt, generated) = ParallelModels.Greedy();
-
-        var outcome = await engine.RunAsync(new TurnRequest("story", prompt, new GenerationOptions { Temperature = 0, MaxGenLen = generated.Length }))
-            .WaitAsync(TimeSpan.FromMinutes(1));
-
-        Assert.Equal(generated, outcome.Tokens);
+        await ParallelModels.AssertServesGreedyAsync(model);
     }
 
     [Fact]

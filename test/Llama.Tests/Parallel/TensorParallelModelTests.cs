@@ -64,13 +64,7 @@ public sealed class TensorParallelModelTests : IDisposable
     public async Task The_serving_engine_over_two_ranks_generates_the_fixtures_greedy_tokens()
     {
         using var model = ParallelModels.Tensor(_ranks, _merged.Args);
-        using var engine = new ServingEngine(model, new HashSet<int> { 2 });
-        var (prompt, generated) = ParallelModels.Greedy();
-
-        var outcome = await engine.RunAsync(new TurnRequest("story", prompt, new GenerationOptions { Temperature = 0, MaxGenLen = generated.Length }))
-            .WaitAsync(TimeSpan.FromMinutes(1));
-
-        Assert.Equal(generated, outcome.Tokens);
+        await ParallelModels.AssertServesGreedyAsync(model);
     }
 
     [Fact]
