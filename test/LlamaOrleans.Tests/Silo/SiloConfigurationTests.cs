@@ -124,7 +124,12 @@ public sealed class SiloConfigurationTests
     [InlineData("--Orleans:GatewayPort=11111", "Orleans:SiloPort and GatewayPort are both 11111; they must differ.")]
     [InlineData("--Orleans:ServiceId= ", "Orleans:ServiceId is empty.")]
     [InlineData("--Storage:DataSource=", "Storage:DataSource is empty.")]
-    public void Invalid_orleans_or_storage_settings_stop_the_silo_before_it_is_built(string argument, string message)
+    [InlineData("--Orleans:ClusteringMode=Redis", "ConnectionStrings:Redis is not set, but Orleans:ClusteringMode Redis needs it (e.g. environment variable LLAMA_ConnectionStrings__Redis).")]
+    [InlineData("--Storage:Provider=PostgreSql", "ConnectionStrings:PostgreSql is not set, but Storage:Provider PostgreSql needs it (e.g. environment variable LLAMA_ConnectionStrings__PostgreSql).")]
+    [InlineData("--Orleans:AdvertisedIPAddress=silo-0", "Orleans:AdvertisedIPAddress 'silo-0' is not an IP address.")]
+    [InlineData("--Orleans:ShutdownTimeout=00:00:00", "Orleans:ShutdownTimeout is 00:00:00; it must be positive (e.g. 00:00:30).")]
+    [InlineData("--Orleans:Kubernetes=true", "Orleans:Kubernetes needs a shared membership: set Orleans:ClusteringMode to Redis or PostgreSql.")]
+    public void Invalid_orleans_or_storage_settings_and_missing_connection_strings_stop_the_silo_before_it_is_built(string argument, string message)
     {
         var error = Assert.Throws<SiloConfigurationException>(() => LlamaSiloHost.CreateBuilder([argument]));
 

@@ -56,19 +56,6 @@ public sealed class SiloProviderConfigurationTests
         Assert.IsType<OrleansGrainStorageSerializer>(storage.GrainStorageSerializer);
     }
 
-    [Theory]
-    [InlineData("--Orleans:ClusteringMode=Redis", "ConnectionStrings:Redis is not set, but Orleans:ClusteringMode Redis needs it (e.g. environment variable LLAMA_ConnectionStrings__Redis).")]
-    [InlineData("--Storage:Provider=PostgreSql", "ConnectionStrings:PostgreSql is not set, but Storage:Provider PostgreSql needs it (e.g. environment variable LLAMA_ConnectionStrings__PostgreSql).")]
-    [InlineData("--Orleans:AdvertisedIPAddress=silo-0", "Orleans:AdvertisedIPAddress 'silo-0' is not an IP address.")]
-    [InlineData("--Orleans:ShutdownTimeout=00:00:00", "Orleans:ShutdownTimeout is 00:00:00; it must be positive (e.g. 00:00:30).")]
-    [InlineData("--Orleans:Kubernetes=true", "Orleans:Kubernetes needs a shared membership: set Orleans:ClusteringMode to Redis or PostgreSql.")]
-    public void Missing_connection_strings_and_invalid_cluster_settings_stop_the_silo_before_it_is_built(string argument, string message)
-    {
-        var error = Assert.Throws<SiloConfigurationException>(() => LlamaSiloHost.CreateBuilder([argument]));
-
-        Assert.Equal(message, error.Message);
-    }
-
     [Fact]
     public void The_drain_budget_sets_the_hosts_shutdown_timeout_with_room_for_Orleans_to_stop()
     {
