@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace LlamaOrleans.Grains;
 
 /// <summary>
@@ -29,7 +31,7 @@ public sealed class ConversationOptions
 
         if (!(ShrinkToFraction > 0 && ShrinkToFraction <= 1))
         {
-            yield return $"{section}:ShrinkToFraction must be in (0, 1], got {ShrinkToFraction}.";
+            yield return string.Create(CultureInfo.InvariantCulture, $"{section}:ShrinkToFraction must be in (0, 1], got {ShrinkToFraction}.");
         }
     }
 }
