@@ -18,8 +18,6 @@ namespace Llama.Bench.Serving;
 /// </summary>
 internal sealed class BenchCluster : IAsyncDisposable
 {
-    public const string ModelName = "bench-110m";
-
     private const string ClusterId = "bench";
     private const string ServiceId = "llama-bench-serving";
 
@@ -30,14 +28,18 @@ internal sealed class BenchCluster : IAsyncDisposable
     private readonly IHost _client;
     private readonly string _folder;
 
-    private BenchCluster(IHost silo, IHost client, string folder)
+    private BenchCluster(IHost silo, IHost client, string folder, string modelName)
     {
+        ModelName = modelName;
         _silo = silo;
         _client = client;
         _folder = folder;
         Conversations = client.Services.GetRequiredService<LlamaOrleansClient>();
         Grains = client.Services.GetRequiredService<IClusterClient>();
     }
+
+    /// <summary>The name the silo hosts the bench model under: "bench-" and the model's (bench-110m, bench-260k).</summary>
+    public string ModelName { get; }
 
     public LlamaOrleansClient Conversations { get; }
 
@@ -55,6 +57,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("llama-bench-serving-").FullName;
+        var modelName = $"bench-{model.Name}";
         var ports = FreePorts.Take(2);
         var settings = new Dictionary<string, string?>
         {
@@ -65,7 +68,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             ["Orleans:GatewayPort"] = Invariant(ports[1]),
             ["Storage:Provider"] = StorageProviders.Sqlite,
             ["Storage:DataSource"] = Path.Combine(folder, "conversations.db"),
-            ["Llama:Models:0:Name"] = ModelName,
+            ["Llama:Models:0:Name"] = modelName,
             ["Llama:Models:0:Path"] = model.Path,
             ["Llama:Models:0:Tokenizer"] = model.EngineTokenizer,
             ["Llama:Models:0:Host"] = "true",
@@ -103,7 +106,7 @@ internal sealed class BenchCluster : IAsyncDisposable
             clientBuilder.Services.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = CallTimeout);
             client = clientBuilder.Build();
             await client.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new BenchCluster(silo, client, folder);
+            return new BenchCluster(silo, client, folder, modelName);
         }
         catch
         {

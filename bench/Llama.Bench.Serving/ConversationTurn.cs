@@ -38,7 +38,7 @@ internal static class ConversationTurn
     {
         var conversation = cluster.Conversations.Conversation(id);
         await conversation.ConfigureAsync(
-            new ConversationSettings { Model = BenchCluster.ModelName, Temperature = 0, MaxReplyTokens = maxReplyTokens, KeepReplyTokens = keepReplyTokens },
+            new ConversationSettings { Model = cluster.ModelName, Temperature = 0, MaxReplyTokens = maxReplyTokens, KeepReplyTokens = keepReplyTokens },
             cancellationToken).ConfigureAwait(false);
         return conversation;
     }

@@ -12,4 +12,11 @@ internal static class Prompts
     /// <summary>Turn <paramref name="turn"/> of conversation <paramref name="conversation"/> (both from 0).</summary>
     public static string Turn(int conversation, int turn) =>
         string.Create(CultureInfo.InvariantCulture, $"Conversation {conversation + 1}, question {turn + 1}: and then?");
+
+    /// <summary>
+    /// Turn <paramref name="turn"/> of long chat <paramref name="conversation"/> (both from 0): a short follow-up as chat
+    /// users send, numbered so that no two conversations' dialogs share blocks (the demo model's greedy replies repeat).
+    /// </summary>
+    public static string LongChat(int conversation, int turn) =>
+        string.Create(CultureInfo.InvariantCulture, $"{conversation + 1}.{turn + 1}: and then?");
 }

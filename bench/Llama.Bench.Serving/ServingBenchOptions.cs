@@ -13,7 +13,8 @@ internal sealed record ServingBenchOptions(
     IReadOnlyList<string> Sections,
     long? KvBudget,
     string Device = "cpu",
-    int? PrefillChunk = null)
+    int? PrefillChunk = null,
+    int LongTurns = 60)
 {
     public const string EngineSection = "engine";
 
@@ -25,7 +26,9 @@ internal sealed record ServingBenchOptions(
 
     public const string MemorySection = "memory";
 
-    public static IReadOnlyList<string> KnownSections { get; } = [EngineSection, OrleansSection, MultiTurnSection, BaselineSection, MemorySection];
+    public const string LongChatSection = "longchat";
+
+    public static IReadOnlyList<string> KnownSections { get; } = [EngineSection, OrleansSection, MultiTurnSection, BaselineSection, MemorySection, LongChatSection];
 
     public static ServingBenchOptions Defaults { get; } =
         new(Environment.ProcessorCount, 32, 128, 20, 32, 16, KnownSections, null);
@@ -37,8 +40,10 @@ internal sealed record ServingBenchOptions(
           --streams S         concurrent streams of the engine and orleans sections (default: {Defaults.Streams})
           --tokens N          tokens generated per stream in the engine and orleans sections (default: {Defaults.Tokens})
           --turns T           turns per conversation in the multiturn, baseline and memory sections (default: {Defaults.Turns})
-          --conversations C   conversations in the multiturn, baseline and memory sections (default: {Defaults.Conversations})
-          --reply-tokens R    reply budget of each turn in the multiturn, baseline and memory sections (default: {Defaults.ReplyTokens})
+          --conversations C   conversations in the multiturn, baseline, memory and longchat sections (default: {Defaults.Conversations})
+          --reply-tokens R    reply budget of each turn in the multiturn, baseline, memory and longchat sections (default: {Defaults.ReplyTokens})
+          --long-turns T      turns per conversation in the longchat section, on the demo model past its 512-token context
+                              (default: {Defaults.LongTurns}; it measures from turn {Serving.LongChatSection.FromTurn} on)
           --sections LIST     comma-separated, from {string.Join(',', KnownSections)} (default: all, in that order)
           --device D          cpu, cuda or cuda:N for the engine in every section (default: cpu; a GPU computes in bfloat16)
           --prefill-chunk N   most prompt tokens a worker computes per step in the orleans, multiturn and baseline
@@ -77,6 +82,7 @@ internal sealed record ServingBenchOptions(
                 "--sections" => options with { Sections = SectionList(name, value) },
                 "--device" => options with { Device = value },
                 "--prefill-chunk" => options with { PrefillChunk = AtLeast(1, name, value) },
+                "--long-turns" => options with { LongTurns = AtLeast(1, name, value) },
                 _ => options with { KvBudget = ByteSize(name, value) },
             };
         }
@@ -85,7 +91,7 @@ internal sealed record ServingBenchOptions(
     }
 
     private static bool KnownOption(string name) =>
-        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget" or "--device" or "--prefill-chunk";
+        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget" or "--device" or "--prefill-chunk" or "--long-turns";
 
     private static int AtLeast(int minimum, string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum

@@ -8,14 +8,16 @@ internal static class ServingBenchRunner
     public static async Task<ServingBenchReport> RunAsync(ServingBenchOptions options, CancellationToken cancellationToken)
     {
         var host = HostDescription.Read();
-        var model = BenchModels.Resolve("110m", BenchPaths.Locate(runCOverride: null), cancellationToken);
-        var figures = new List<Figure>();
+        var paths = BenchPaths.Locate(runCOverride: null);
         var sections = options.Sections;
+        // The random 110M model (written on first use) serves every section but the long chats, which use the demo model.
+        var model = sections.Any(s => s != ServingBenchOptions.LongChatSection) ? BenchModels.Resolve("110m", paths, cancellationToken) : null;
+        var figures = new List<Figure>();
 
         EngineFigures? engine = null;
         if (sections.Contains(ServingBenchOptions.EngineSection))
         {
-            var (engineFigures, reference) = await EngineSection.RunAsync(model, options, cancellationToken).ConfigureAwait(false);
+            var (engineFigures, reference) = await EngineSection.RunAsync(model!, options, cancellationToken).ConfigureAwait(false);
             figures.AddRange(engineFigures);
             engine = reference;
         }
@@ -27,7 +29,7 @@ internal static class ServingBenchRunner
             var conversations = Math.Max(options.Streams, options.Conversations);
             double? reuseLastTtft = null;
             Task<BenchCluster> Start(bool prefixCaching) =>
-                BenchCluster.StartAsync(model, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, options.PrefillChunk, cancellationToken);
+                BenchCluster.StartAsync(model!, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, options.PrefillChunk, cancellationToken);
             if (sections.Contains(ServingBenchOptions.OrleansSection) || sections.Contains(ServingBenchOptions.MultiTurnSection))
             {
                 await using var cluster = await Start(prefixCaching: true).ConfigureAwait(false);
@@ -55,14 +57,23 @@ internal static class ServingBenchRunner
 
         if (sections.Contains(ServingBenchOptions.MemorySection))
         {
-            figures.AddRange(await MemorySection.RunAsync(model, options, cancellationToken).ConfigureAwait(false));
+            figures.AddRange(await MemorySection.RunAsync(model!, options, cancellationToken).ConfigureAwait(false));
+        }
+
+        BenchModel? demo = null;
+        if (sections.Contains(ServingBenchOptions.LongChatSection))
+        {
+            demo = BenchModels.Resolve("260k", paths, cancellationToken);
+            figures.AddRange(await LongChatSection.RunAsync(demo, options, cancellationToken).ConfigureAwait(false));
         }
 
         var invariant = CultureInfo.InvariantCulture;
+        var dtype = options.Device == "cpu" ? "float32 on the CPU" : $"default dtype on {options.Device}";
         string[] preamble =
         [
             $"host: {host}",
-            $"model: {model.Name}, {model.Description}, context {BenchEngine.MaxSeqLen.ToString(invariant)}, {(options.Device == "cpu" ? "float32 on the CPU" : $"default dtype on {options.Device}")}",
+            .. model is null ? [] : new[] { $"model: {model.Name}, {model.Description}, context {BenchEngine.MaxSeqLen.ToString(invariant)}, {dtype}" },
+            .. demo is null ? [] : new[] { $"longchat model: {demo.Name}, {demo.Description}, context {LongChatSection.MaxSeqLen.ToString(invariant)}, {dtype}, {options.LongTurns.ToString(invariant)} turns" },
             string.Create(invariant,
                 $"threads {options.Threads}; {options.Streams} streams × {options.Tokens} tokens; {options.Conversations} conversations × {options.Turns} turns of {options.ReplyTokens}-token replies; greedy"),
         ];

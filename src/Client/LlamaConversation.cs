@@ -140,7 +140,7 @@ public sealed class LlamaConversation
 
         if (settings.MaxReplyTokens is < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxReplyTokens, "MaxReplyTokens must be at least 1 (or null for no limit).");
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxReplyTokens, "MaxReplyTokens must be at least 1 (or null for the silo's default reply cap).");
         }
     }
 }

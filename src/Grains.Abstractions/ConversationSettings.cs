@@ -19,7 +19,10 @@ public sealed record ConversationSettings
     [Id(3)]
     public float TopP { get; init; } = 0.9f;
 
-    /// <summary>Most tokens per reply; null = up to the model's context.</summary>
+    /// <summary>
+    /// Most tokens per reply (a turn's <see cref="UserMessage.MaxReplyTokens"/> overrides it); null = the silo's default
+    /// cap, <c>Llama:Conversations:DefaultMaxReplyTokens</c> (256) but at most an eighth of the model's context.
+    /// </summary>
     [Id(4)]
     public int? MaxReplyTokens { get; init; }
 

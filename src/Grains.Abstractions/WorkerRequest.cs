@@ -52,4 +52,11 @@ public sealed record WorkerRequest
     /// <summary>With <see cref="Logprobs"/>: how many of the most likely tokens to return at each step (0 to 20).</summary>
     [Id(11)]
     public int TopLogprobs { get; init; }
+
+    /// <summary>
+    /// Stop sequences: the turn ends (stops generating) at the token whose text completes one of them; the result's
+    /// text still contains it, for the caller to cut. Null or empty: none.
+    /// </summary>
+    [Id(12)]
+    public string[]? Stop { get; init; }
 }

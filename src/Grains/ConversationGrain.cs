@@ -172,8 +172,9 @@ public sealed partial class ConversationGrain(
                     return;
                 }
 
+                RequireTurnOptions(message);
                 await StorePending(message);
-                var plan = await Plan(message.Content, cancellationToken);
+                var plan = await Plan(message, cancellationToken);
                 if (plan.Prompt.HasSpecialTags)
                 {
                     // Meta answers such dialogs with a fixed error text; neither message joins the model's view.
@@ -185,7 +186,7 @@ public sealed partial class ConversationGrain(
 
                 WorkerResult? completed = null;
                 string? worker = null;
-                await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), cancellationToken))
+                await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), message, cancellationToken))
                 {
                     worker = w;
                     if (e.Completed is { } done)
@@ -208,7 +209,8 @@ public sealed partial class ConversationGrain(
                     PromptTokens = plan.Prompt.Ids.Count,
                     CompletionTokens = result.Tokens.Length,
                     PrefilledTokens = result.PrefilledTokens,
-                    CacheHit = result.PrefilledTokens < plan.Prompt.Ids.Count,
+                    // A hit only when most of the prompt came from the cache, not when a shared first block did.
+                    CacheHit = 2 * (plan.Prompt.Ids.Count - result.PrefilledTokens) > plan.Prompt.Ids.Count,
                 };
                 var cached = plan.Prompt.Ids.Concat(result.Tokens).Take(result.CachedTokens).ToArray();
                 await Commit(plan, message, turn, inContext: true, new KvHandle(worker!, Id, cached, result.CachedHash), result.Tokens);
@@ -288,62 +290,28 @@ public sealed partial class ConversationGrain(
     }
 
     /// <summary>
-    /// The turn's prompt: the in-context dialog plus the new message, with the oldest pairs trimmed (or
-    /// summarized) until it leaves room for the reply. Works on copies; nothing is stored here.
+    /// The turn's prompt: the in-context dialog plus the new message, fitted by <see cref="ContextPlanner"/> (with
+    /// hysteresis: a shrink goes down to the low-water mark), and any trimmed turns folded into the summary.
+    /// Works on copies; nothing is stored here.
     /// </summary>
-    private async Task<TurnPlan> Plan(string content, CancellationToken cancellationToken)
+    private async Task<TurnPlan> Plan(UserMessage message, CancellationToken cancellationToken)
     {
         var settings = State.Settings;
-        var format = catalog.ChatFormat(settings.Model);
         var limit = catalog.ContextLimit(settings.Model);
-        var reserve = ContextWindow.ReplyReserve(settings, limit);
-        var alone = format.Encode(ContextWindow.Dialog(ContextWindow.SystemText(settings.SystemPrompt, State.Summary), [], content)).Ids.Count;
-        if (alone + reserve > limit)
+        var options = catalog.Options.Conversations;
+        var reserve = ContextWindow.ReplyReserve(message.MaxReplyTokens ?? settings.MaxReplyTokens, limit, options.DefaultMaxReplyTokens);
+        var planner = new ContextPlanner(catalog.ChatFormat(settings.Model), limit, reserve, options.ShrinkToFraction);
+        var plan = planner.Plan(settings.SystemPrompt, State.Summary, State.Transcript, message.Content, settings.ContextPolicy);
+        var trims = plan.Trims;
+        while (plan.Dropped.Count > 0)
         {
-            throw new ConversationException(ConversationErrorCode.MessageTooLong,
-                $"The message does not fit the context: with the system prompt it takes {alone} tokens, and the model's " +
-                $"{limit}-token context keeps {reserve} for the reply, leaving {limit - reserve}.");
+            var summary = await Summarize(plan.Summary, plan.Dropped, cancellationToken);
+            plan = planner.Plan(settings.SystemPrompt, summary, plan.Transcript, message.Content, settings.ContextPolicy);
+            trims += plan.Trims;
         }
 
-        var transcript = State.Transcript.ToList();
-        var summary = State.Summary;
-        var trims = 0;
-        var dropped = new List<TranscriptEntry>();
-        while (true)
-        {
-            var prompt = format.Encode(ContextWindow.Dialog(ContextWindow.SystemText(settings.SystemPrompt, summary), transcript, content));
-            if (prompt.Ids.Count + reserve <= limit)
-            {
-                if (dropped.Count > 0 && settings.ContextPolicy == ContextPolicy.Summarize)
-                {
-                    summary = await Summarize(summary, dropped, cancellationToken);
-                    dropped.Clear();
-                    continue;
-                }
-
-                return new TurnPlan(Continued(prompt, content, trims, summary, limit - reserve), transcript, summary, trims, summary != State.Summary, limit, reserve);
-            }
-
-            if (settings.ContextPolicy == ContextPolicy.Fail)
-            {
-                throw new ConversationException(ConversationErrorCode.ContextFull,
-                    $"The conversation is full: its prompt takes {prompt.Ids.Count} tokens and the reply {reserve} more, " +
-                    $"beyond the model's {limit}-token context. Reset it, or configure the Trim or Summarize policy.");
-            }
-
-            var oldest = ContextWindow.OldestPair(transcript);
-            if (oldest < 0)
-            {
-                // Only a summary can be left to shed.
-                summary = null;
-                continue;
-            }
-
-            dropped.AddRange(transcript.Skip(oldest).Take(2));
-            transcript[oldest] = transcript[oldest] with { InContext = false };
-            transcript[oldest + 1] = transcript[oldest + 1] with { InContext = false };
-            trims++;
-        }
+        return new TurnPlan(Continued(plan.Prompt, message.Content, trims, plan.Summary, limit - reserve), plan.Transcript, plan.Summary, trims,
+            plan.Summary != State.Summary, limit, reserve);
     }
 
     /// <summary>
@@ -363,7 +331,7 @@ public sealed partial class ConversationGrain(
     }
 
     /// <summary>Asks the model to fold <paramref name="dropped"/> turns (and the previous summary) into a short summary.</summary>
-    private async Task<string> Summarize(string? previous, List<TranscriptEntry> dropped, CancellationToken cancellationToken)
+    private async Task<string> Summarize(string? previous, IReadOnlyList<TranscriptEntry> dropped, CancellationToken cancellationToken)
     {
         var settings = State.Settings;
         var format = catalog.ChatFormat(settings.Model);
@@ -408,10 +376,11 @@ public sealed partial class ConversationGrain(
     /// Streams the reply from a worker: the cached one with only the tokens its cache lacks, or the whole prompt
     /// after a cache miss; a worker that cannot be reached before the reply starts is replaced by another.
     /// </summary>
-    private async IAsyncEnumerable<(string Worker, WorkerEvent Event)> RunOnWorker(IReadOnlyList<int> prompt, int maxNewTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<(string Worker, WorkerEvent Event)> RunOnWorker(
+        IReadOnlyList<int> prompt, int maxNewTokens, UserMessage message, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var settings = State.Settings;
-        var seed = settings.Seed is { } s ? s + (ulong)State.Turns : (ulong)Random.Shared.NextInt64();
+        var seed = message.Seed ?? (settings.Seed is { } s ? s + (ulong)State.Turns : (ulong)Random.Shared.NextInt64());
         string? failed = null;
         string? key = null;
         var recompute = false;
@@ -438,8 +407,8 @@ public sealed partial class ConversationGrain(
                 ReuseTokens = reuse,
                 ReuseHash = TokenHash.Of(prompt.Take(reuse)),
                 Tokens = [.. prompt.Skip(reuse)],
-                Temperature = settings.Temperature,
-                TopP = settings.TopP,
+                Temperature = message.Temperature ?? settings.Temperature,
+                TopP = message.TopP ?? settings.TopP,
                 MaxNewTokens = maxNewTokens,
                 Seed = seed,
             };
@@ -654,6 +623,16 @@ public sealed partial class ConversationGrain(
         {
             throw new ConversationException(ConversationErrorCode.NotFound, $"Conversation '{Id}' does not exist; create it with Configure first.");
         }
+    }
+
+    /// <summary>Checks a turn's own sampling settings against the conversation's model, as <see cref="Configure"/> checks the settings.</summary>
+    private void RequireTurnOptions(UserMessage message)
+    {
+        var limit = catalog.ContextLimit(State.Settings.Model);
+        Require(message.Temperature is null || (message.Temperature >= 0 && float.IsFinite(message.Temperature.Value)), $"temperature must be 0 or more, got {message.Temperature}.");
+        Require(message.TopP is null || (message.TopP > 0 && message.TopP <= 1), $"top_p must be in (0, 1], got {message.TopP}.");
+        Require(message.MaxReplyTokens is null || (message.MaxReplyTokens > 0 && message.MaxReplyTokens < limit),
+            $"max reply tokens must be between 1 and {limit - 1} for model '{State.Settings.Model}', got {message.MaxReplyTokens}.");
     }
 
     private static void Require(bool condition, string message)

@@ -9,4 +9,7 @@ public sealed class LlamaHostingOptions
 
     /// <summary>Context limit for every conversation, whatever the model allows (Llama 2's 4096).</summary>
     public int MaxContextTokens { get; set; } = 4096;
+
+    /// <summary>Reply cap and context shrinking of conversations (<c>Llama:Conversations</c>).</summary>
+    public ConversationOptions Conversations { get; set; } = new();
 }

@@ -82,6 +82,7 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
             ShiftFrom = request.ShiftFrom,
             ShiftCount = request.ShiftCount,
             TopLogprobs = request.TopLogprobs,
+            Stop = request.Stop is { Length: > 0 } stop ? new StopSequences(tokenizer, stop) : null,
         };
         var pacer = new ReplyPacer(model.StreamInterval, TimeProvider.System);
         try

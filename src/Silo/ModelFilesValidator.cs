@@ -43,6 +43,7 @@ internal sealed class ModelFilesValidator : IValidateOptions<LlamaHostingOptions
             }
         }
 
+        failures.AddRange(options.Conversations.Problems($"{LlamaHostingOptions.SectionName}:Conversations"));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

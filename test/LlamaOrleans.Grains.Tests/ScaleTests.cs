@@ -34,12 +34,16 @@ public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
             var text = $"Tell me part {turn} of the story about Tom.";
             var result = await conversation.Send(new UserMessage($"t{turn}", text));
 
-            // Independently: drop the oldest pairs until Meta's prompt leaves room for the reply.
+            // Independently: when Meta's prompt leaves no room for the reply, drop the oldest pairs until it takes at
+            // most half the context (the default low-water mark).
             List<Message> Dialog() => [new(Role.System, System), .. pairs.Skip(firstInContext).SelectMany(p =>
                 new[] { new Message(Role.User, p.User), new Message(Role.Assistant, p.Assistant) }), new(Role.User, text)];
-            while (_engine.ChatFormat.Encode(Dialog()).Ids.Count + Reserve > Limit)
+            if (_engine.ChatFormat.Encode(Dialog()).Ids.Count + Reserve > Limit)
             {
-                firstInContext++;
+                while (_engine.ChatFormat.Encode(Dialog()).Ids.Count > Limit / 2)
+                {
+                    firstInContext++;
+                }
             }
 
             Assert.Equal(_engine.ChatFormat.Encode(Dialog()).Ids.Count, result.PromptTokens);
@@ -53,6 +57,44 @@ public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
         Assert.Equal(200, history.Count);
         Assert.Equal(firstInContext * 2, history.Count(e => !e.InContext));
         Assert.True(firstInContext > 10);
+    }
+
+    [Fact]
+    public async Task After_a_shrink_to_the_low_water_mark_the_following_turns_reuse_the_cache()
+    {
+        var conversation = await Create(new ConversationSettings
+        {
+            Model = ClusterFixture.Model,
+            SystemPrompt = "You tell short stories.",
+            Temperature = 0,
+            MaxReplyTokens = 24,
+        });
+        var (shrinks, reusedBetween, trims, previousPrompt) = (0, 0, 0, 0);
+
+        for (var turn = 0; shrinks < 2 && turn < 60; turn++)
+        {
+            var result = await conversation.Send(new UserMessage($"t{turn}", $"Tell me part {turn} of the story about Tom."));
+            var status = await conversation.GetStatus();
+            if (status.Trims > trims)
+            {
+                // The shrink goes down to half the context; its start changed, so most of it is computed, and said so.
+                Assert.InRange(result.PromptTokens, 1, Limit / 2);
+                Assert.False(result.CacheHit, $"turn {turn}: {result.PrefilledTokens} of {result.PromptTokens} computed");
+                shrinks++;
+            }
+            else if (turn > 0)
+            {
+                // The whole previous prompt comes from the cache; only the reply (re-encoded) and the message are computed.
+                Assert.True(result.CacheHit);
+                Assert.True(result.PrefilledTokens <= result.PromptTokens - previousPrompt, $"turn {turn} computed {result.PrefilledTokens} of {result.PromptTokens}");
+                reusedBetween += shrinks == 1 ? 1 : 0;
+            }
+
+            (trims, previousPrompt) = (status.Trims, result.PromptTokens);
+        }
+
+        Assert.Equal(2, shrinks);
+        Assert.True(reusedBetween >= 3, $"{reusedBetween} turns reused the cache between the shrinks");
     }
 
     [Fact]
@@ -71,7 +113,7 @@ public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
         var compared = 0;
         var (trims, exactTrims) = (0, 0);
 
-        for (var turn = 0; turn < 30; turn++)
+        for (var turn = 0; turn < 45; turn++)
         {
             var message = new UserMessage($"t{turn}", $"Tell me part {turn} of the story about Tom.");
             var withShift = await shifted.Send(message);
@@ -91,7 +133,8 @@ public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
             (trims, exactTrims) = (status.Trims, exactStatus.Trims);
         }
 
-        Assert.True(compared > 3);
+        // Shrinks come every few turns (down to the low-water mark), so fewer turns trim than when each trimmed just enough.
+        Assert.True(compared >= 3, $"{compared} turns compared");
         var worker = await fixture.Grains.GetGrain<IModelWorkerGrain>((await shifted.GetStatus()).CacheWorker!).GetStats();
         Assert.True(worker.ContextShifts >= compared);
     }

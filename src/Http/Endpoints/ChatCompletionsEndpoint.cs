@@ -13,7 +13,8 @@ namespace LlamaOrleans.Http.Endpoints;
 /// <summary>
 /// <c>POST /v1/chat/completions</c>: OpenAI's chat completion over Meta's chat format. Stateless by default; with
 /// <c>X-Conversation-Id</c> the last (user) message continues that conversation, whose history and KV cache the
-/// server keeps, and whose settings govern sampling.
+/// server keeps, and whose settings govern sampling unless the request sets <c>max_tokens</c>, <c>temperature</c>,
+/// <c>top_p</c> or <c>seed</c>, which then hold for that turn.
 /// </summary>
 public sealed class ChatCompletionsEndpoint(
     ModelCatalog catalog,
@@ -37,7 +38,7 @@ public sealed class ChatCompletionsEndpoint(
         var dialog = ChatDialog.From(request.Messages);
         var conversationId = context.Request.Headers[HttpApiRoutes.ConversationIdHeader].ToString();
         var turn = conversationId.Length > 0
-            ? await ContinueConversation(caller, conversationId, model, dialog, sampling, context)
+            ? await ContinueConversation(caller, conversationId, model, dialog, request, sampling, context)
             : Stateless(model, dialog, sampling, context.RequestAborted);
         await quotas.EnsureAvailableAsync(caller);
 
@@ -92,7 +93,7 @@ public sealed class ChatCompletionsEndpoint(
     }
 
     private async Task<IAsyncEnumerable<TurnPiece>> ContinueConversation(
-        Caller caller, string conversationId, string model, IReadOnlyList<Message> dialog, Sampling sampling, HttpContext context)
+        Caller caller, string conversationId, string model, IReadOnlyList<Message> dialog, ChatCompletionRequest request, Sampling sampling, HttpContext context)
     {
         var status = await conversations.StatusAsync(caller, conversationId);
         if (status.Settings.Model != model)
@@ -116,7 +117,22 @@ public sealed class ChatCompletionsEndpoint(
             throw new ChatFormatException($"Last message must be from user, got {dialog[^1].Role.ToRoleName()}");
         }
 
+        var limit = catalog.ContextLimit(model);
+        if (sampling.MaxTokens >= limit)
+        {
+            throw ApiException.BadRequest(
+                $"max_tokens must be less than this model's maximum context length of {limit} tokens, got {sampling.MaxTokens}.", "max_tokens", "invalid_value");
+        }
+
+        // The request's sampling holds for this turn; what it leaves out comes from the conversation's settings.
         var messageId = MessageIds.From(context);
-        return conversations.Send(caller, conversationId, new UserMessage(messageId, dialog[^1].Content), context.RequestAborted);
+        var message = new UserMessage(messageId, dialog[^1].Content)
+        {
+            MaxReplyTokens = sampling.MaxTokens,
+            Temperature = request.Temperature is null ? null : sampling.Temperature,
+            TopP = request.TopP is null ? null : sampling.TopP,
+            Seed = sampling.Seed,
+        };
+        return conversations.Send(caller, conversationId, message, context.RequestAborted);
     }
 }

@@ -65,6 +65,8 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
                 Seed = sampling.Seed ?? (ulong)Random.Shared.NextInt64(),
                 Logprobs = logprobs is not null,
                 TopLogprobs = sampling.TopLogprobs ?? 0,
+                // The worker stops generating at a stop sequence; the filter cuts the text exactly there.
+                Stop = [.. sampling.Stop],
             }, cancellationToken))
             {
                 logprobs?.Add(e.Logprobs);

@@ -217,6 +217,7 @@ public sealed class ServingEngine : IDisposable
                 $"TopLogprobs must be 0 to {TurnRequest.MaxTopLogprobs}, and above 0 only with Logprobs, got {request.TopLogprobs}.", nameof(request));
         }
 
+        request.Stop?.Validate();
         if (request.ShiftFrom < 0 || request.ShiftCount < 0)
         {
             throw new ArgumentException($"A context shift needs a position and count of 0 or more, got {request.ShiftFrom} and {request.ShiftCount}.", nameof(request));
@@ -615,6 +616,12 @@ public sealed class ServingEngine : IDisposable
             if (_stopTokens.Contains(token))
             {
                 turn.Finish = FinishReason.Stop;
+            }
+            else if (turn.StopText?.Add(token) == true)
+            {
+                // A stop sequence ends the turn here: no token after it is generated, and its place in the batch frees.
+                turn.Finish = FinishReason.Stop;
+                turn.StoppedOnText = true;
             }
             else if (turn.Generated >= turn.Budget)
             {

@@ -42,6 +42,12 @@ internal sealed class TurnState(TurnRequest request, Action<int, TokenLogprobs?>
 
     public FinishReason? Finish { get; set; }
 
+    /// <summary>Watches the reply's text for the request's stop sequences; null when it has none.</summary>
+    public StopSequenceMatcher? StopText { get; } = request.Stop is { } stop ? new StopSequenceMatcher(stop) : null;
+
+    /// <summary>It ended on a stop sequence: its last token is part of the reply, unlike a stop token.</summary>
+    public bool StoppedOnText { get; set; }
+
     /// <summary>Log-probabilities of the generated tokens so far, when the request asks for them.</summary>
     public List<TokenLogprobs>? Logprobs { get; } = request.Options.Logprobs ? [] : null;
 
@@ -53,7 +59,7 @@ internal sealed class TurnState(TurnRequest request, Action<int, TokenLogprobs?>
     public TurnOutcome Outcome(int cachedTokens, ulong cachedHash)
     {
         // The stop token itself is not returned, as Meta cuts the output before it.
-        var keep = Generated - (Finish == FinishReason.Stop ? 1 : 0);
+        var keep = Generated - (Finish == FinishReason.Stop && !StoppedOnText ? 1 : 0);
         return new TurnOutcome(Tokens.GetRange(PromptLength, keep), Finish ?? FinishReason.Length, PrefilledTokens, cachedTokens, cachedHash)
         {
             Logprobs = Logprobs?.GetRange(0, keep),

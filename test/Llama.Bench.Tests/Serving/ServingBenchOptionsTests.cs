@@ -11,7 +11,8 @@ public class ServingBenchOptionsTests
 
         Assert.Equal(Environment.ProcessorCount, options.Threads);
         Assert.Equal((32, 128, 20, 32, 16), (options.Streams, options.Tokens, options.Turns, options.Conversations, options.ReplyTokens));
-        Assert.Equal(["engine", "orleans", "multiturn", "baseline", "memory"], options.Sections);
+        Assert.Equal(["engine", "orleans", "multiturn", "baseline", "memory", "longchat"], options.Sections);
+        Assert.Equal(60, options.LongTurns);
         Assert.Null(options.KvBudget);
     }
 
@@ -21,12 +22,13 @@ public class ServingBenchOptionsTests
         var options = ServingBenchOptions.Parse(
         [
             "--threads", "4", "--streams", "8", "--tokens", "64", "--turns", "5", "--conversations", "12",
-            "--reply-tokens", "10", "--sections", "memory,engine", "--kv-budget", "3M",
+            "--reply-tokens", "10", "--sections", "longchat,memory,engine", "--kv-budget", "3M", "--long-turns", "25",
         ]);
 
         Assert.Equal((4, 8, 64, 5, 12, 10), (options.Threads, options.Streams, options.Tokens, options.Turns, options.Conversations, options.ReplyTokens));
         // Sections run in the bench's own order, whatever order they are named in.
-        Assert.Equal(["engine", "memory"], options.Sections);
+        Assert.Equal(["engine", "memory", "longchat"], options.Sections);
+        Assert.Equal(25, options.LongTurns);
         Assert.Equal(3L << 20, options.KvBudget);
     }
 
@@ -47,8 +49,9 @@ public class ServingBenchOptionsTests
     [InlineData("--turns", "many", "at least 1")]
     [InlineData("--conversations", "1.5", "at least 1")]
     [InlineData("--reply-tokens", "", "at least 1")]
-    [InlineData("--sections", "engine,gpu", "engine,orleans,multiturn,baseline,memory")]
-    [InlineData("--sections", ",", "engine,orleans,multiturn,baseline,memory")]
+    [InlineData("--long-turns", "0", "at least 1")]
+    [InlineData("--sections", "engine,gpu", "engine,orleans,multiturn,baseline,memory,longchat")]
+    [InlineData("--sections", ",", "engine,orleans,multiturn,baseline,memory,longchat")]
     [InlineData("--kv-budget", "0", "positive size")]
     [InlineData("--kv-budget", "12T", "positive size")]
     [InlineData("--kv-budget", "M", "positive size")]

@@ -193,4 +193,21 @@ public sealed class SiloConfigurationTests
             ],
             error.Failures);
     }
+
+    [Fact]
+    public void Conversation_settings_are_read_from_configuration_and_out_of_range_ones_are_reported_with_their_keys()
+    {
+        using var configured = Build("--Llama:Conversations:DefaultMaxReplyTokens=100", "--Llama:Conversations:ShrinkToFraction=0.75");
+        var conversations = configured.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value.Conversations;
+        Assert.Equal((100, 0.75), (conversations.DefaultMaxReplyTokens, conversations.ShrinkToFraction));
+
+        using var bad = Build("--Llama:Conversations:DefaultMaxReplyTokens=0", "--Llama:Conversations:ShrinkToFraction=1.5");
+        var error = Assert.Throws<OptionsValidationException>(() => bad.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value);
+        Assert.Equal(
+            [
+                "Llama:Conversations:DefaultMaxReplyTokens must be at least 1, got 0.",
+                "Llama:Conversations:ShrinkToFraction must be in (0, 1], got 1.5.",
+            ],
+            error.Failures);
+    }
 }
