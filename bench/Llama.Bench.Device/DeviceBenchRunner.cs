@@ -86,7 +86,7 @@ internal static class DeviceBenchRunner
         var cudaDevice = device.type == DeviceType.CUDA;
         Progress.Report($"creating the random {options.Shape} model on {options.Device}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var model = Transformer.Random(args, maxSeqLen, options.Streams, ModelOptions(options, device, options.Streams), Seed);
+        using var model = CreateModel(options, device, report);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model {options.Shape}: dim {args.Dim}, {args.NLayers} layers, {args.NHeads} heads, hidden {args.HiddenDim}, vocab {args.VocabSize}, " +
             $"max_seq_len {maxSeqLen}, {model.Cache.BlockCount} KV blocks of {model.Cache.BlockSize}, created in {clock.Elapsed.TotalSeconds:F1} s; " +
@@ -162,6 +162,28 @@ internal static class DeviceBenchRunner
             options.PeakTflops is { } p && cudaDevice ? DeviceFigure.Against(achieved / (p * 1e12), 0.40) : "info"));
         report.Add(new DeviceFigure($"{options.Shape} prefill FLOP rate against this run's GEMM", achieved / gemm * 100, "%",
             string.Create(CultureInfo.InvariantCulture, $"of {gemm / 1e12:G3} TFLOP/s measured above"), "info"));
+    }
+
+    /// <summary>
+    /// The random model with its KV budget from the device's free memory; if that cannot be read, a fixed budget, so the
+    /// figures still come (the failure shows as a FAIL line).
+    /// </summary>
+    private static Transformer CreateModel(DeviceBenchOptions options, torch.Device device, DeviceBenchReport report)
+    {
+        var (args, maxSeqLen) = options.ModelShape;
+        var engineOptions = ModelOptions(options, device, options.Streams);
+        try
+        {
+            return Transformer.Random(args, maxSeqLen, options.Streams, engineOptions, Seed);
+        }
+        catch (ArgumentException e) when (engineOptions.KvCacheMemoryFraction is not null)
+        {
+            report.Add(new DeviceFigure("KV budget from the device's free memory", 0, "", e.Message, "FAIL"));
+            // The first attempt's weights are unreachable: let their finalizers free the device memory before retrying.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return Transformer.Random(args, maxSeqLen, options.Streams, engineOptions with { KvCacheMemoryFraction = null, KvCacheBytes = 16L << 30 }, Seed);
+        }
     }
 
     /// <summary>The 110M shape on the device against the CPU with every core, one stream and many.</summary>

@@ -41,9 +41,8 @@ internal static class DeviceTimings
     public static double GemmRate(torch.Device device, int n, ScalarType type)
     {
         using var _ = no_grad();
-        using var generator = new Generator(1, device);
-        using var a = randn([n, n], type, device, generator: generator);
-        using var b = randn([n, n], type, device, generator: generator);
+        using var a = randn([n, n], type, device);
+        using var b = randn([n, n], type, device);
         var best = double.MaxValue;
         for (var i = 0; i < 8; i++)
         {

@@ -136,7 +136,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
     }
 
     /// <summary>
-    /// A model of shape <paramref name="args"/> whose weights are drawn on its device from a generator seeded by
+    /// A model of shape <paramref name="args"/> whose weights are drawn on its device from its generator seeded with
     /// <paramref name="seed"/> (normal, std <see cref="RandomWeightStd"/>; norms 1): a 7B-shape model to time on a GPU
     /// without a 13 GB file to move. The same seed, shape, device and precision give the same weights.
     /// </summary>
@@ -155,7 +155,13 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         }
 
         using var _ = no_grad();
-        using var generator = new Generator(seed, device);
+        // The device's own default generator, seeded (CPU and every CUDA device): TorchSharp's explicit generators are CPU ones.
+        torch.random.manual_seed((long)seed);
+        if (device.type == DeviceType.CUDA)
+        {
+            torch.cuda.manual_seed_all((long)seed);
+        }
+
         // Drawn in float32 and rounded once, in bounded slices, so a 7B shape never holds a float32 copy of a whole matrix.
         Tensor Normal(long rows, long columns)
         {
@@ -166,7 +172,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
             {
                 var count = Math.Min(step, rows - row);
                 using var slice = weight.narrow(0, row, count);
-                using var drawn = randn([count, columns], ScalarType.Float32, device, generator: generator);
+                using var drawn = randn([count, columns], ScalarType.Float32, device);
                 slice.copy_(drawn.mul_(RandomWeightStd));
             }
 
