@@ -70,7 +70,8 @@ __attribute__((visibility("default"))) int llama_graph_capture_begin(void* handl
     g->previous_stream->synchronize();
     c10::cuda::setCurrentCUDAStream(*g->capture_stream);
     try {
-      g->graph.capture_begin({static_cast<at::cuda::CaptureId_t>(pool_first), static_cast<at::cuda::CaptureId_t>(pool_second)});
+      // The pool id is a pair of capture ids (unsigned long long); its type's namespace moved between releases.
+      g->graph.capture_begin({pool_first, pool_second});
     } catch (...) {
       c10::cuda::setCurrentCUDAStream(*g->previous_stream);
       throw;
