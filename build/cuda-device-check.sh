@@ -6,8 +6,15 @@
 # Steps: unpack; point the loader at PyTorch's torch/lib; report libLibTorchSharp.so's unresolved symbols;
 # smoke-test each device and run greedy stories260K against test/data/reference/greedy.json (float32 must
 # match), and if either fails, again with libLibTorchSharp.so rebuilt against this PyTorch (when the bundle has
-# its source); report bfloat16 greedy; time decode on the bench's random 110M model, CUDA against CPU.
-# Overrides for trying it on a host without CUDA or PyTorch: CHECK_DEVICES="cpu", TORCH_LIB=DIR.
+# its source); report bfloat16 greedy; time decode on the bench's random 110M model, CUDA against CPU; build the
+# CUDA graphs library (native/cuda-graphs) against this PyTorch; run Llama.Bench.Device: a Llama-2-7B-shape random
+# model created on the GPU, served by the engine (decode at two contexts as a fraction of the copy bandwidth measured
+# in the same run, 32 streams, a 2,000-token prefill against the GPU's bf16 peak, graphs off and on), the 110M shape
+# against the CPU, bf16 against f32 logits, and 32 batched greedy streams against the same streams alone.
+# Overrides for trying it on a host without CUDA or PyTorch: CHECK_DEVICES="cpu", TORCH_LIB=DIR (default there, when
+# python3 has no torch: the NuGet cache's libtorch-cpu package); CHECK_WORK=DIR unpacks elsewhere; with cpu alone the
+# device bench runs a small shape, so the whole script runs on a CPU host (CI does, with CHECK_QUICK=1, which also
+# skips the 110M model file and its CLI timings).
 # REBUILD_LIBTORCHSHARP=1 rebuilds libLibTorchSharp.so even when the shipped one passes the smoke test.
 # PINNED_SECTIONS=LIST skips the checks and timings above and instead runs those serving bench sections on the CPU,
 # pinned to two cores (an idle stand-in for the 2-core development host); PINNED_ARGS adds bench options.
@@ -20,7 +27,7 @@ mkdir -p "$out"
 exec > >(tee "$out/cuda-check.log") 2>&1
 tee_pid=$!
 devices=${CHECK_DEVICES:-cuda cpu}
-work=/tmp/llama-bundle-check
+work=${CHECK_WORK:-/tmp/llama-bundle-check}
 verdicts=()
 started=$SECONDS
 
@@ -55,6 +62,12 @@ cli="$app/dotnet/dotnet $app/cli/llama-orleans.dll"
 bench="$app/dotnet/dotnet $app/bench/Llama.Bench.dll"
 
 step "PyTorch"
+if [ -z "${TORCH_LIB:-}" ] && [ "$devices" = cpu ] && ! python3 -c 'import torch' 2>/dev/null; then
+  # A CPU host without PyTorch (CI): the libtorch of TorchSharp's CPU package in the NuGet cache.
+  libtorch_version=$(sed -n 's/.*PackageVersion Include="libtorch-cpu-linux-x64" Version="\([^"]*\)".*/\1/p' Directory.Packages.props)
+  TORCH_LIB=${NUGET_PACKAGES:-$HOME/.nuget/packages}/libtorch-cpu-linux-x64/$libtorch_version/runtimes/linux-x64/native
+  echo "no PyTorch here: libtorch $libtorch_version from the NuGet cache"
+fi
 if [ -z "${TORCH_LIB:-}" ]; then
   # One import (it takes seconds): the facts on stderr, torch's folder on stdout.
   torch_dir=$(timeout 120 python3 -c 'import os, sys, torch
@@ -159,36 +172,64 @@ case " $devices " in *" cuda "*)
   verdict "info greedy cuda/bfloat16 reported above ($lib libLibTorchSharp.so)" ;;
 esac
 
-step "random 110M model (Llama.Bench models)"
-line=$(timeout 180 $bench models --models 110m | tail -n1)
-model=$(printf '%s' "$line" | cut -f2)
-tokenizer=$(printf '%s' "$line" | cut -f3)
-if [ -f "$model" ]; then
-  ls -l "$model"
-  configs=()
-  for device in $devices; do
-    case $device in
-      cuda*) configs+=(--config "$device:bfloat16" --config "$device:float32") ;;
-      *) configs+=(--config "$device:float32:$(nproc)") ;;
-    esac
-  done
-  step "decode rates, 110M"
-  if timeout 420 python3 build/cuda-check.py decode --cli "$cli" --model "$model" --tokenizer "$tokenizer" "${configs[@]}" --tokens 256 --runs 2; then
-    verdict "ok   decode 110M timed on: $devices"
-  else
-    verdict "FAIL decode 110M"
-  fi
-  # Continuous batching: the serving bench's engine section, one stream against 32 at once, on each device.
-  serving="$app/dotnet/dotnet $app/serving/Llama.Bench.Serving.dll"
-  for device in $devices; do
-    step "serving engine, 1 and 32 streams, $device"
-    if timeout "${SERVING_TIMEOUT:-240}" $serving --device "$device" --threads "$(nproc)" --sections engine --tokens 128; then
-      verdict "ok   serving engine timed on $device"
+if [ -z "${CHECK_QUICK:-}" ]; then
+  step "random 110M model (Llama.Bench models)"
+  line=$(timeout 180 $bench models --models 110m | tail -n1)
+  model=$(printf '%s' "$line" | cut -f2)
+  tokenizer=$(printf '%s' "$line" | cut -f3)
+  if [ -f "$model" ]; then
+    ls -l "$model"
+    configs=()
+    for device in $devices; do
+      case $device in
+        cuda*) configs+=(--config "$device:bfloat16" --config "$device:float32") ;;
+        *) configs+=(--config "$device:float32:$(nproc)") ;;
+      esac
+    done
+    step "decode rates, 110M"
+    if timeout 420 python3 build/cuda-check.py decode --cli "$cli" --model "$model" --tokenizer "$tokenizer" "${configs[@]}" --tokens 256 --runs 2; then
+      verdict "ok   decode 110M timed on: $devices"
     else
-      verdict "info serving engine on $device: targets missed or it failed (see above)"
+      verdict "FAIL decode 110M"
     fi
-  done
-else
-  verdict "FAIL writing the random 110M model: $line"
+  else
+    verdict "FAIL writing the random 110M model: $line"
+  fi
 fi
+
+case " $devices " in *" cuda "*)
+  step "CUDA graphs library against this PyTorch"
+  if timeout 300 bash build/cuda-graphs-build.sh "$torch_dir" "$work/libllama_cuda_graphs.so"; then
+    export LLAMA_CUDA_GRAPHS=$work/libllama_cuda_graphs.so
+    verdict "ok   CUDA graphs library built"
+  else
+    verdict "FAIL CUDA graphs library did not build: the device bench decodes eagerly"
+  fi ;;
+esac
+
+# The device bench: on CUDA the 7B shape (its figures, every one a ratio to a baseline of the same run); with cpu
+# alone a small shape, which tries the same code and this script on a CPU host.
+device_bench="$app/dotnet/dotnet $app/device/Llama.Bench.Device.dll"
+case " $devices " in
+  *" cuda "*)
+    gpu=$(timeout 20 nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)
+    # Nominal dense bf16 peaks (no sparsity), TFLOP/s, from the vendors' data sheets.
+    case $gpu in
+      *H200*) peak=989 ;; *H100*PCIe*) peak=756 ;; *H100*NVL*) peak=835 ;; *H100*) peak=989 ;;
+      *A100*) peak=312 ;; *L40S*) peak=362 ;; *) peak= ;;
+    esac
+    bench_args=(--device cuda --compare-cpu --batch-check test/data/models/stories260K.bin ${peak:+--peak-tflops $peak}) ;;
+  *) bench_args=(--device cpu --shape small --contexts 32,160 --streams 4 --tokens 8 --prefill 160 --compare-cpu
+    --batch-check test/data/models/stories260K.bin) ;;
+esac
+step "device bench: ${bench_args[*]}"
+timeout "${DEVICE_BENCH_TIMEOUT:-360}" $device_bench "${bench_args[@]}" --tsv "$out/device-bench.tsv"
+code=$?
+# One verdict per figure: ok or miss against its target, FAIL for a broken check, info otherwise.
+while IFS= read -r line; do verdicts+=("$line"); done < <(awk -F'\t' 'NR > 1 { printf "%-4s %s: %s %s %s\n", $1, $2, $3, $4, $5 }' "$out/device-bench.tsv" 2>/dev/null)
+case $code in
+  0) verdict "ok   device bench ran" ;;
+  3) verdict "FAIL device bench: a correctness check failed (above)" ;;
+  *) verdict "FAIL device bench exited $code" ;;
+esac
 finish

@@ -37,29 +37,31 @@ public sealed class Attention(ModelArgs args, Tensor wq, Tensor wk, Tensor wv, T
         foreach (var group in layout.Groups)
         {
             long b = group.Batch, t = group.Time, keyLength = group.KeyLength;
-            var q = xq.index_select(0, group.QueryRows).view(b, t, heads, headDim).transpose(1, 2);
-            var k = RepeatKv(keysFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
-            var v = RepeatKv(valuesFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
-            var scores = (matmul(q, k.transpose(2, 3)) / Math.Sqrt(headDim)).to_type(ScalarType.Float32) + group.Mask;
-            var probabilities = F.softmax(scores, -1).to_type(q.dtype);
-            var attended = matmul(probabilities, v).transpose(1, 2).reshape(b * t, heads, headDim);
-            output.index_copy_(0, group.QueryRows, attended);
+            var q = xq.index_select(0, group.QueryRows).view(b, t, heads, headDim);
+            var k = keysFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim).transpose(1, 2);
+            var v = valuesFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim).transpose(1, 2);
+            // A whole prompt at once without grouped heads is plain causal attention: the fused kernel needs no mask.
+            var attended = group.Causal && heads == kvHeads
+                ? F.scaled_dot_product_attention(q.transpose(1, 2), k, v, is_casual: true).transpose(1, 2)
+                : Grouped(q, k, v, group.Mask, heads / kvHeads);
+            output.index_copy_(0, group.QueryRows, attended.reshape(b * t, heads, headDim));
         }
 
         return F.linear(output.view(n, heads * headDim), Wo).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Meta's repeat_kv: each KV head serves n_heads / n_kv_heads consecutive query heads.</summary>
-    private Tensor RepeatKv(Tensor x)
+    /// <summary>
+    /// Fused attention of queries [b, t, heads, headDim] over keys and values [b, kvHeads, keyLength, headDim] under an
+    /// additive mask [b, 1, t, keyLength], returning [b, t, heads, headDim]. Grouped-query attention without copying
+    /// key heads: the <paramref name="groups"/> query heads that share a key head ride as extra query rows of it.
+    /// </summary>
+    private static Tensor Grouped(Tensor q, Tensor k, Tensor v, Tensor mask, long groups)
     {
-        var repeats = args.NHeads / args.KvHeads;
-        if (repeats == 1)
-        {
-            return x;
-        }
-
-        var s = x.shape;
-        return x.unsqueeze(3).expand(s[0], s[1], s[2], repeats, s[3]).reshape(s[0], s[1], s[2] * repeats, s[3]);
+        long b = q.shape[0], t = q.shape[1], heads = q.shape[2], headDim = q.shape[3], kvHeads = k.shape[1], keyLength = k.shape[2];
+        var rows = q.view(b, t, kvHeads, groups, headDim).permute(0, 2, 3, 1, 4).reshape(b, kvHeads, groups * t, headDim);
+        var rowMask = mask.to_type(q.dtype).view(b, 1, 1, t, keyLength).expand(b, 1, groups, t, keyLength).reshape(b, 1, groups * t, keyLength);
+        var attended = F.scaled_dot_product_attention(rows, k, v, rowMask);
+        return attended.view(b, kvHeads, groups, t, headDim).permute(0, 3, 1, 2, 4).reshape(b, t, heads, headDim);
     }
 
     public void Dispose()

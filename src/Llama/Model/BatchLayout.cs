@@ -49,6 +49,21 @@ internal sealed class BatchLayout : IDisposable
         Groups = groups;
     }
 
+    /// <summary>
+    /// A fixed-size decode step over device buffers its <see cref="StaticDecode"/> owns and updates in place: one row
+    /// per sequence, one attention group. Not disposed: the buffers outlive it.
+    /// </summary>
+    public BatchLayout(Tensor tokens, Tensor positions, Tensor writeRows, Tensor rows, AttentionGroup group)
+    {
+        Rows = (int)tokens.shape[0];
+        Lengths = Enumerable.Repeat(1, Rows).ToArray();
+        Tokens = tokens;
+        Positions = positions;
+        WriteRows = writeRows;
+        LastRows = rows;
+        Groups = [group];
+    }
+
     public int Rows { get; }
 
     public int[] Lengths { get; }
@@ -91,18 +106,15 @@ internal sealed class AttentionGroup : IDisposable
         Batch = sequences.Count;
         Time = sequences[0].Tokens.Count;
         KeyLength = sequences.Max(s => s.EndPos);
+        Causal = Batch == 1 && sequences[0].StartPos == 0;
         var queryRows = new long[Batch * Time];
         var keyRows = new long[Batch * KeyLength];
-        var mask = new float[Batch * Time * KeyLength];
         for (var b = 0; b < Batch; b++)
         {
             var seq = sequences[b];
             for (var t = 0; t < Time; t++)
             {
                 queryRows[(b * Time) + t] = firstRows[b] + t;
-                // A query at position p sees keys 0..p of its own sequence.
-                var visible = seq.StartPos + t + 1;
-                mask.AsSpan((((b * Time) + t) * KeyLength) + visible, KeyLength - visible).Fill(float.NegativeInfinity);
             }
 
             for (var j = 0; j < KeyLength; j++)
@@ -114,8 +126,42 @@ internal sealed class AttentionGroup : IDisposable
 
         QueryRows = tensor(queryRows, device: device);
         KeyRows = tensor(keyRows, device: device);
-        Mask = tensor(mask, [Batch, 1, Time, KeyLength], device: device);
+        // Built on first use: a causal group's fused attention needs none, and a long prompt's mask is megabytes.
+        _mask = new Lazy<Tensor>(() => MaskOf(sequences, device));
     }
+
+    /// <summary>A group of one-token rows whose query rows, key rows and mask are given device tensors.</summary>
+    public AttentionGroup(int batch, int keyLength, Tensor queryRows, Tensor keyRows, Tensor mask)
+    {
+        Batch = batch;
+        Time = 1;
+        KeyLength = keyLength;
+        QueryRows = queryRows;
+        KeyRows = keyRows;
+        _mask = new Lazy<Tensor>(mask);
+    }
+
+    private readonly Lazy<Tensor> _mask;
+
+    /// <summary>A query at position p sees keys 0..p of its own sequence.</summary>
+    private Tensor MaskOf(IReadOnlyList<SequenceInput> sequences, Device device)
+    {
+        var mask = new float[Batch * Time * KeyLength];
+        for (var b = 0; b < Batch; b++)
+        {
+            for (var t = 0; t < Time; t++)
+            {
+                var visible = sequences[b].StartPos + t + 1;
+                mask.AsSpan((((b * Time) + t) * KeyLength) + visible, KeyLength - visible).Fill(float.NegativeInfinity);
+            }
+        }
+
+        // Owned by the layout, not by the dispose scope of the layer that first asks for it.
+        return tensor(mask, [Batch, 1, Time, KeyLength], device: device).DetachFromDisposeScope();
+    }
+
+    /// <summary>One sequence's chunk from position 0: each query sees exactly the keys up to its own (plain causal attention).</summary>
+    public bool Causal { get; }
 
     public int Batch { get; }
 
@@ -128,12 +174,15 @@ internal sealed class AttentionGroup : IDisposable
     public Tensor KeyRows { get; }
 
     /// <summary>Additive mask [batch, 1, time, keyLength], float32.</summary>
-    public Tensor Mask { get; }
+    public Tensor Mask => _mask.Value;
 
     public void Dispose()
     {
         QueryRows.Dispose();
         KeyRows.Dispose();
-        Mask.Dispose();
+        if (_mask.IsValueCreated)
+        {
+            _mask.Value.Dispose();
+        }
     }
 }

@@ -27,6 +27,12 @@ public sealed record EngineOptions
     /// </summary>
     public int CpuGemvMaxRows { get; init; } = 256;
 
+    /// <summary>
+    /// On CUDA, replay decode steps as CUDA graphs when the graph library (native/cuda-graphs) is present; false, or
+    /// without it, decode runs eagerly.
+    /// </summary>
+    public bool CudaGraphs { get; init; } = true;
+
     /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
     public int KvBlockSize { get; init; } = 16;
 
@@ -36,7 +42,10 @@ public sealed record EngineOptions
     /// </summary>
     public long? KvCacheBytes { get; init; }
 
-    /// <summary>Memory for the KV cache as a fraction of the memory available to this process (CPU only).</summary>
+    /// <summary>
+    /// Memory for the KV cache as a fraction of the memory available to this process on the CPU, or of the device's
+    /// free memory once the weights are loaded on CUDA.
+    /// </summary>
     public double? KvCacheMemoryFraction { get; init; }
 
     /// <summary>Memory for the KV cache as this many sequences of max_seq_len positions.</summary>
@@ -70,12 +79,10 @@ public sealed record EngineOptions
                 throw new ArgumentException($"KV cache memory fraction must be in (0, 1], got {fraction}.");
             }
 
-            if (device.type != DeviceType.CPU)
-            {
-                throw new ArgumentException("A KV cache memory fraction is supported on the CPU only: give KV cache bytes for a GPU.");
-            }
-
-            budget = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * fraction);
+            // On a GPU, of the memory still free once the weights are in place (the model resolves its blocks after loading them).
+            budget = device.type == DeviceType.CUDA
+                ? (long)(CudaMemory.Info(device.index < 0 ? 0 : device.index).Free * fraction)
+                : (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * fraction);
         }
 
         if (budget is null)

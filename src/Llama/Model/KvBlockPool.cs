@@ -5,7 +5,7 @@ namespace Llama.Model;
 /// <summary>
 /// Keys and values of every layer in fixed-size blocks, shared by all sequences: a sequence's block table
 /// says which block holds each run of <see cref="BlockSize"/> positions, so memory follows the tokens held
-/// instead of max_seq_len × batch. Per layer [blocks, blockSize, kvHeads, headDim], zero-filled so unused
+/// instead of max_seq_len × batch. Per layer [blocks + 1 scratch, blockSize, kvHeads, headDim], zero-filled so unused
 /// rows are finite.
 /// </summary>
 public sealed class KvBlockPool : IKvBlockStore, IDisposable
@@ -26,10 +26,11 @@ public sealed class KvBlockPool : IKvBlockStore, IDisposable
         BlockSize = blockSize;
         Keys = new Tensor[layers];
         Values = new Tensor[layers];
+        // One block more than the tables can name: the padding rows of a fixed-size decode step write there.
         for (var layer = 0; layer < layers; layer++)
         {
-            Keys[layer] = zeros([blockCount, blockSize, kvHeads, headDim], type, device);
-            Values[layer] = zeros([blockCount, blockSize, kvHeads, headDim], type, device);
+            Keys[layer] = zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
+            Values[layer] = zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
         }
 
         BytesPerToken = 2L * layers * kvHeads * headDim * ElementSize(type);
@@ -38,6 +39,9 @@ public sealed class KvBlockPool : IKvBlockStore, IDisposable
     public int BlockCount { get; }
 
     public int BlockSize { get; }
+
+    /// <summary>Flat row no block table names, for the keys and values of padding rows.</summary>
+    public long ScratchRow => (long)BlockCount * BlockSize;
 
     public Tensor[] Keys { get; }
 

@@ -11,7 +11,7 @@ namespace Llama.Model;
 /// the output projection, with logits in float32. Runs ragged batches: every sequence brings its own
 /// cache slot, start position and number of new tokens.
 /// </summary>
-public sealed class Transformer : IPagedModel, IDisposable
+public sealed class Transformer : IDeviceSampledModel, IDisposable
 {
     private readonly CpuForward? _cpuForward;
 
@@ -33,6 +33,23 @@ public sealed class Transformer : IPagedModel, IDisposable
         if (device.type == DeviceType.CPU && type == ScalarType.Float32 && options.CpuKernels)
         {
             _cpuForward = new CpuForward(this, threads, options.CpuGemvMaxRows);
+        }
+
+        if (device.type == DeviceType.CUDA)
+        {
+            if (!options.CudaGraphs)
+            {
+                DecodeGraphsStatus = "off: EngineOptions.CudaGraphs is false";
+            }
+            else if (NativeCudaGraphs.TryLoad(out var reason) is { } graphs)
+            {
+                UseDecodeGraphs(graphs);
+                DecodeGraphsStatus = $"on: {reason}";
+            }
+            else
+            {
+                DecodeGraphsStatus = $"off: {reason}";
+            }
         }
     }
 
@@ -119,6 +136,73 @@ public sealed class Transformer : IPagedModel, IDisposable
     }
 
     /// <summary>
+    /// A model of shape <paramref name="args"/> whose weights are drawn on its device from its generator seeded with
+    /// <paramref name="seed"/> (normal, std <see cref="RandomWeightStd"/>; norms 1): a 7B-shape model to time on a GPU
+    /// without a 13 GB file to move. The same seed, shape, device and precision give the same weights.
+    /// </summary>
+    public static Transformer Random(ModelArgs args, int maxSeqLen, int maxBatchSize, EngineOptions options, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSeqLen, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        args.Validate();
+        var device = options.ResolveDevice();
+        var type = options.ResolveDType(device);
+        var threads = options.Threads ?? Environment.ProcessorCount;
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        if (device.type == DeviceType.CPU)
+        {
+            set_num_threads(threads);
+        }
+
+        using var _ = no_grad();
+        // The device's own default generator, seeded (CPU and every CUDA device): TorchSharp's explicit generators are CPU ones.
+        torch.random.manual_seed((long)seed);
+        if (device.type == DeviceType.CUDA)
+        {
+            torch.cuda.manual_seed_all((long)seed);
+        }
+
+        // Drawn in float32 and rounded once, in bounded slices, so a 7B shape never holds a float32 copy of a whole matrix.
+        Tensor Normal(long rows, long columns)
+        {
+            var weight = empty([rows, columns], type, device);
+            const long sliceElements = 1L << 26;
+            var step = Math.Max(1, sliceElements / columns);
+            for (long row = 0; row < rows; row += step)
+            {
+                var count = Math.Min(step, rows - row);
+                using var slice = weight.narrow(0, row, count);
+                using var drawn = randn([count, columns], ScalarType.Float32, device);
+                slice.copy_(drawn.mul_(RandomWeightStd));
+            }
+
+            return weight;
+        }
+
+        Tensor Ones(long length) => ones([length], type, device);
+
+        int dim = args.Dim, kvDim = args.KvHeads * args.HeadDim, hidden = args.HiddenDim, vocab = args.VocabSize;
+        var layers = new TransformerBlock[args.NLayers];
+        for (var i = 0; i < args.NLayers; i++)
+        {
+            layers[i] = new TransformerBlock(
+                new Attention(args, Normal(dim, dim), Normal(kvDim, dim), Normal(kvDim, dim), Normal(dim, dim)),
+                new FeedForward(Normal(hidden, dim), Normal(dim, hidden), Normal(hidden, dim)),
+                new RmsNorm(Ones(dim), args.NormEps),
+                new RmsNorm(Ones(dim), args.NormEps));
+        }
+
+        var embeddings = Normal(vocab, dim);
+        var output = Normal(vocab, dim);
+        var kvBlocks = options.ResolveKvBlocks(args, type, device, maxSeqLen, maxBatchSize);
+        return new Transformer(args, embeddings, layers, new RmsNorm(Ones(dim), args.NormEps), output,
+            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options);
+    }
+
+    /// <summary>Standard deviation of <see cref="Random"/>'s weights, as the bench's random llama2.c models.</summary>
+    public const float RandomWeightStd = 0.02f;
+
+    /// <summary>
     /// The fixed blocks of cache slot <paramref name="slot"/> when the pool is used as Meta's static cache:
     /// slot i owns <see cref="BlocksPerSequence"/> consecutive blocks.
     /// </summary>
@@ -150,6 +234,129 @@ public sealed class Transformer : IPagedModel, IDisposable
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         using var layout = new BatchLayout(batch, Cache, Device);
+        var flat = DeviceLogits(layout, allPositions).cpu().contiguous().data<float>().ToArray();
+        var vocab = Args.VocabSize;
+        var result = new float[batch.Count][];
+        for (int b = 0, row = 0; b < batch.Count; b++)
+        {
+            var rows = allPositions ? layout.Lengths[b] : 1;
+            result[b] = flat.AsSpan(row * vocab, rows * vocab).ToArray();
+            row += rows;
+        }
+
+        return result;
+    }
+
+    /// <summary>On a GPU: sampling there brings back token ids instead of [sequences × vocab] logits.</summary>
+    public bool SamplesOnDevice => Device.type != DeviceType.CPU;
+
+    public SampledStep ForwardSampled(IReadOnlyList<SequenceInput> batch, IReadOnlyList<RowSampling> sampling)
+    {
+        if (sampling.Count != batch.Count)
+        {
+            throw new ArgumentException($"A step of {batch.Count} sequences needs {batch.Count} sampling rows, got {sampling.Count}.");
+        }
+
+        if (_cpuForward is not null)
+        {
+            // The engine's own CPU kernels return host logits: sample them where they are.
+            return SampleOnHost(Forward(batch), sampling);
+        }
+
+        Validate(batch);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        if (batch.All(s => s.Tokens.Count == 1) && (SamplesOnDevice || DecodeGraphs is not null))
+        {
+            return Decode(batch, sampling);
+        }
+
+        using var layout = new BatchLayout(batch, Cache, Device);
+        var logits = DeviceLogits(layout, allPositions: false);
+        var tokens = DeviceSampler.Sample(logits, sampling).cpu().data<long>().ToArray().Select(t => (int)t).ToArray();
+        var kept = new float[]?[batch.Count];
+        var keep = Enumerable.Range(0, batch.Count).Where(b => sampling[b].KeepLogits).ToArray();
+        if (keep.Length > 0)
+        {
+            // Only the rows that asked for log-probabilities cross to the host.
+            var rows = logits.index_select(0, tensor(keep.Select(b => (long)b).ToArray(), device: Device)).cpu().contiguous().data<float>().ToArray();
+            for (var i = 0; i < keep.Length; i++)
+            {
+                kept[keep[i]] = rows.AsSpan(i * Args.VocabSize, Args.VocabSize).ToArray();
+            }
+        }
+
+        return new SampledStep(tokens, kept);
+    }
+
+    /// <summary>
+    /// A decode step through its bucket's fixed buffers, replayed as a CUDA graph when <see cref="DecodeGraphs"/> is
+    /// set: one transfer of inputs in, token ids (and the asked-for logits rows) out.
+    /// </summary>
+    private SampledStep Decode(IReadOnlyList<SequenceInput> batch, IReadOnlyList<RowSampling> sampling)
+    {
+        var bucket = DecodeBucket.For(batch.Count, batch.Max(s => s.EndPos), sampling.All(s => s.Temperature == 0),
+            MaxBatchSize, Cache.BlockSize, BlocksPerSequence);
+        if (!_decodes.TryGetValue(bucket, out var decode))
+        {
+            decode = new StaticDecode(this, bucket);
+            _decodes[bucket] = decode;
+        }
+
+        decode.Load(batch, sampling);
+        if (DecodeGraphs is { } graphs && ReplayGraphs)
+        {
+            graphs.Run(bucket, decode.Step);
+        }
+        else
+        {
+            decode.Step();
+        }
+
+        var tokens = decode.OutTokens.narrow(0, 0, batch.Count).cpu().data<long>().ToArray().Select(t => (int)t).ToArray();
+        var kept = new float[]?[batch.Count];
+        for (var b = 0; b < batch.Count; b++)
+        {
+            if (sampling[b].KeepLogits)
+            {
+                kept[b] = decode.OutLogits[b].cpu().data<float>().ToArray();
+            }
+        }
+
+        return new SampledStep(tokens, kept);
+    }
+
+    private readonly Dictionary<DecodeBucket, StaticDecode> _decodes = [];
+
+    /// <summary>The decode step's CUDA graphs, or null where decode runs eagerly.</summary>
+    public DecodeGraphs? DecodeGraphs { get; private set; }
+
+    /// <summary>With <see cref="DecodeGraphs"/>, whether decode steps replay them (false runs the same fixed steps eagerly, to compare).</summary>
+    public bool ReplayGraphs { get; set; } = true;
+
+    /// <summary>Why <see cref="DecodeGraphs"/> is on or off, for logs and benches.</summary>
+    public string DecodeGraphsStatus { get; private set; } = "off: not a CUDA device";
+
+    /// <summary>Replays decode steps through <paramref name="api"/> from now on (tests give a recording fake).</summary>
+    public void UseDecodeGraphs(ICudaGraphApi api)
+    {
+        DecodeGraphs?.Dispose();
+        DecodeGraphs = new DecodeGraphs(api, Device.index < 0 ? 0 : Device.index);
+        DecodeGraphsStatus = $"on: {api.GetType().Name}";
+    }
+
+    private static SampledStep SampleOnHost(float[][] logits, IReadOnlyList<RowSampling> sampling)
+    {
+        using var _ = no_grad();
+        using var rows = tensor(logits.SelectMany(l => l).ToArray(), [logits.Length, logits[0].Length]);
+        using var tokens = DeviceSampler.Sample(rows, sampling);
+        return new SampledStep(tokens.data<long>().ToArray().Select(t => (int)t).ToArray(),
+            logits.Select((l, b) => sampling[b].KeepLogits ? l : null).ToArray());
+    }
+
+    /// <summary>Float32 logits on the device: of each sequence's last row, or of every row.</summary>
+    internal Tensor DeviceLogits(BatchLayout layout, bool allPositions)
+    {
         var h = Embeddings.index_select(0, layout.Tokens);
         for (var i = 0; i < Layers.Count; i++)
         {
@@ -162,18 +369,7 @@ public sealed class Transformer : IPagedModel, IDisposable
             h = h.index_select(0, layout.LastRows);
         }
 
-        var logits = F.linear(Norm.Forward(h), Output).to_type(ScalarType.Float32).cpu().contiguous();
-        var flat = logits.data<float>().ToArray();
-        var vocab = Args.VocabSize;
-        var result = new float[batch.Count][];
-        for (int b = 0, row = 0; b < batch.Count; b++)
-        {
-            var rows = allPositions ? layout.Lengths[b] : 1;
-            result[b] = flat.AsSpan(row * vocab, rows * vocab).ToArray();
-            row += rows;
-        }
-
-        return result;
+        return F.linear(Norm.Forward(h), Output).to_type(ScalarType.Float32);
     }
 
     float[][] IPagedModel.Forward(IReadOnlyList<SequenceInput> batch) => Forward(batch);
@@ -194,6 +390,12 @@ public sealed class Transformer : IPagedModel, IDisposable
             Output.Dispose();
         }
         Rope.Dispose();
+        DecodeGraphs?.Dispose();
+        foreach (var decode in _decodes.Values)
+        {
+            decode.Dispose();
+        }
+
         Cache.Dispose();
         _cpuForward?.Dispose();
     }

@@ -330,16 +330,28 @@ public sealed class ServingEngine : IDisposable
     private List<(TurnState Turn, int Token)> Execute(List<(TurnState Turn, int Count)> plan)
     {
         SequenceInput[] inputs;
+        var onDevice = _model as IDeviceSampledModel is { SamplesOnDevice: true } ? (IDeviceSampledModel)_model : null;
+        RowSampling[]? sampling = null;
         lock (_lock)
         {
             inputs = plan.Select(p => new SequenceInput(
                 p.Turn.Entry!.Blocks.ToArray(), p.Turn.Entry.Tokens.Count, p.Turn.Tokens.GetRange(p.Turn.Entry.Tokens.Count, p.Count))).ToArray();
+            sampling = onDevice is null ? null : plan.Select(p => DeviceRow(p.Turn, p.Count)).ToArray();
         }
 
-        float[][] logits;
+        float[]?[] logits;
+        int[]? tokens = null;
         try
         {
-            logits = _model.Forward(inputs);
+            if (onDevice is not null)
+            {
+                var step = onDevice.ForwardSampled(inputs, sampling!);
+                (tokens, logits) = (step.Tokens, step.Logits);
+            }
+            else
+            {
+                logits = _model.Forward(inputs);
+            }
         }
         catch (KvCacheLostException e)
         {
@@ -374,7 +386,7 @@ public sealed class ServingEngine : IDisposable
         List<(TurnState Turn, int Token)> sampled = [];
         lock (_lock)
         {
-            Guarded(() => sampled = Apply(plan, logits));
+            Guarded(() => sampled = Apply(plan, logits, tokens));
         }
 
         return sampled;
@@ -586,8 +598,23 @@ public sealed class ServingEngine : IDisposable
         _logger.LogDebug("Preempted the turn on cache {CacheId} after {Tokens} tokens: KV blocks ran out", turn.Request.CacheId, turn.Tokens.Count);
     }
 
-    /// <summary>Records what the step computed and samples every turn whose tokens have all been through the model.</summary>
-    private List<(TurnState Turn, int Token)> Apply(List<(TurnState Turn, int Count)> plan, float[][] logits)
+    /// <summary>
+    /// How the device samples a turn this step: a turn that will sample draws from its seeded generator exactly as the CPU
+    /// sampler would, so a seed gives the same tokens on either side.
+    /// </summary>
+    private static RowSampling DeviceRow(TurnState turn, int count)
+    {
+        var options = turn.Request.Options;
+        var samples = turn.Pending == count && turn.Generated < turn.Budget;
+        var draw = samples && options.Temperature != 0 ? turn.Random.NextDouble() : 0;
+        return new RowSampling(options.Temperature, options.TopP, draw, samples && turn.Logprobs is not null);
+    }
+
+    /// <summary>
+    /// Records what the step computed and samples every turn whose tokens have all been through the model, from its
+    /// logits or, when the model sampled on its device, taking its token from <paramref name="deviceTokens"/>.
+    /// </summary>
+    private List<(TurnState Turn, int Token)> Apply(List<(TurnState Turn, int Count)> plan, float[]?[] logits, int[]? deviceTokens)
     {
         var prefilled = 0;
         var sampled = new List<(TurnState Turn, int Token)>();
@@ -608,7 +635,7 @@ public sealed class ServingEngine : IDisposable
             }
 
             var options = turn.Request.Options;
-            var token = Sampler.Sample(logits[i], options.Temperature, options.TopP, turn.Random);
+            var token = deviceTokens?[i] ?? Sampler.Sample(logits[i]!, options.Temperature, options.TopP, turn.Random);
             turn.Sampled(logits[i], token);
             turn.Tokens.Add(token);
             sampled.Add((turn, token));

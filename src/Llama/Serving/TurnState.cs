@@ -67,8 +67,13 @@ internal sealed class TurnState(TurnRequest request, Action<int, TokenLogprobs?>
     }
 
     /// <summary>Records the log-probabilities of a token just sampled from <paramref name="logits"/>, when asked for.</summary>
-    public void Sampled(ReadOnlySpan<float> logits, int token) =>
-        Logprobs?.Add(TokenLogprobs.Of(logits, token, Request.TopLogprobs));
+    public void Sampled(float[]? logits, int token)
+    {
+        if (Logprobs is not null)
+        {
+            Logprobs.Add(TokenLogprobs.Of(logits ?? throw new InvalidOperationException("The step returned no logits for a turn that asked for log-probabilities."), token, Request.TopLogprobs));
+        }
+    }
 
     /// <summary>Hands a sampled token, and its log-probabilities when asked for, to the caller's callback.</summary>
     public void Notify(int token) => OnToken?.Invoke(token, Logprobs is [.., var last] ? last : null);
