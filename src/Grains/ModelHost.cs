@@ -96,6 +96,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
     {
         Device = settings.Device,
         DType = string.IsNullOrEmpty(settings.DType) ? null : EngineOptions.ParseDType(settings.DType),
+        KvCacheDType = string.IsNullOrEmpty(settings.KvCacheDType) ? null : EngineOptions.ParseKvCacheDType(settings.KvCacheDType),
         Threads = settings.Threads,
         KvBlockSize = settings.KvBlockSize,
         KvCacheBytes = settings.KvCacheBytes,

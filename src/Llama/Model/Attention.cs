@@ -30,16 +30,17 @@ public sealed class Attention(ModelArgs args, Tensor wq, Tensor wk, Tensor wv, T
         // Every row's key and value go into its block before any row attends: later rows of a chunk read earlier ones.
         var keysFlat = cacheK.view(-1, kvHeads, headDim);
         var valuesFlat = cacheV.view(-1, kvHeads, headDim);
-        keysFlat.index_copy_(0, layout.WriteRows, xk);
-        valuesFlat.index_copy_(0, layout.WriteRows, xv);
+        // The cache may hold another type than the compute's (a 16-bit KV cache): round on write, widen on read.
+        keysFlat.index_copy_(0, layout.WriteRows, xk.to_type(cacheK.dtype));
+        valuesFlat.index_copy_(0, layout.WriteRows, xv.to_type(cacheV.dtype));
 
         var output = zeros([n, heads, headDim], xq.dtype, xq.device);
         foreach (var group in layout.Groups)
         {
             long b = group.Batch, t = group.Time, keyLength = group.KeyLength;
             var q = xq.index_select(0, group.QueryRows).view(b, t, heads, headDim).transpose(1, 2);
-            var k = RepeatKv(keysFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
-            var v = RepeatKv(valuesFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
+            var k = RepeatKv(keysFlat.index_select(0, group.KeyRows).to_type(xq.dtype).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
+            var v = RepeatKv(valuesFlat.index_select(0, group.KeyRows).to_type(xq.dtype).view(b, keyLength, kvHeads, headDim)).transpose(1, 2);
             var scores = (matmul(q, k.transpose(2, 3)) / Math.Sqrt(headDim)).to_type(ScalarType.Float32) + group.Mask;
             var probabilities = F.softmax(scores, -1).to_type(q.dtype);
             var attended = matmul(probabilities, v).transpose(1, 2).reshape(b * t, heads, headDim);

@@ -24,6 +24,7 @@ public sealed class KvBlockPool : IKvBlockStore, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         BlockCount = blockCount;
         BlockSize = blockSize;
+        DType = type;
         Keys = new Tensor[layers];
         Values = new Tensor[layers];
         for (var layer = 0; layer < layers; layer++)
@@ -38,6 +39,9 @@ public sealed class KvBlockPool : IKvBlockStore, IDisposable
     public int BlockCount { get; }
 
     public int BlockSize { get; }
+
+    /// <summary>Element type of the keys and values: float32, bfloat16 or float16, whatever the model computes in.</summary>
+    public ScalarType DType { get; }
 
     public Tensor[] Keys { get; }
 

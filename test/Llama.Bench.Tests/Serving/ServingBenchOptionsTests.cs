@@ -13,6 +13,7 @@ public class ServingBenchOptionsTests
         Assert.Equal((32, 128, 20, 32, 16), (options.Streams, options.Tokens, options.Turns, options.Conversations, options.ReplyTokens));
         Assert.Equal(["engine", "orleans", "multiturn", "baseline", "memory"], options.Sections);
         Assert.Null(options.KvBudget);
+        Assert.Null(options.KvDType);
     }
 
     [Fact]
@@ -21,13 +22,14 @@ public class ServingBenchOptionsTests
         var options = ServingBenchOptions.Parse(
         [
             "--threads", "4", "--streams", "8", "--tokens", "64", "--turns", "5", "--conversations", "12",
-            "--reply-tokens", "10", "--sections", "memory,engine", "--kv-budget", "3M",
+            "--reply-tokens", "10", "--sections", "memory,engine", "--kv-budget", "3M", "--kv-dtype", "float16",
         ]);
 
         Assert.Equal((4, 8, 64, 5, 12, 10), (options.Threads, options.Streams, options.Tokens, options.Turns, options.Conversations, options.ReplyTokens));
         // Sections run in the bench's own order, whatever order they are named in.
         Assert.Equal(["engine", "memory"], options.Sections);
         Assert.Equal(3L << 20, options.KvBudget);
+        Assert.Equal("float16", options.KvDType);
     }
 
     [Theory]
@@ -53,6 +55,7 @@ public class ServingBenchOptionsTests
     [InlineData("--kv-budget", "12T", "positive size")]
     [InlineData("--kv-budget", "M", "positive size")]
     [InlineData("--kv-budget", "99999999999G", "positive size")]
+    [InlineData("--kv-dtype", "int8", "Unknown KV cache dtype 'int8'")]
     public void Rejects_a_bad_value_naming_the_option(string name, string value, string hint)
     {
         var error = Assert.Throws<BenchException>(() => ServingBenchOptions.Parse([name, value]));
