@@ -52,9 +52,10 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <param name="threads">CPU threads of the engine.</param>
     /// <param name="prefixCaching">Whether the worker shares KV blocks between prompts that start alike.</param>
     /// <param name="prefillChunk">Most prompt tokens per step; null keeps the silo's default.</param>
+    /// <param name="kvDType">The model's <c>KvCacheDType</c>; null keeps the silo's default.</param>
     public static async Task<BenchCluster> StartAsync(
         BenchModel model, string device, int maxSeqLen, int conversations, int threads, bool prefixCaching, int? prefillChunk,
-        CancellationToken cancellationToken)
+        string? kvDType, CancellationToken cancellationToken)
     {
         var folder = Directory.CreateTempSubdirectory("llama-bench-serving-").FullName;
         var modelName = $"bench-{model.Name}";
@@ -84,6 +85,11 @@ internal sealed class BenchCluster : IAsyncDisposable
         if (prefillChunk is { } chunk)
         {
             settings["Llama:Models:0:PrefillChunkTokens"] = Invariant(chunk);
+        }
+
+        if (kvDType is not null)
+        {
+            settings["Llama:Models:0:KvCacheDType"] = kvDType;
         }
 
         var builder = LlamaSiloHost.CreateBuilder([], configuration => configuration.AddInMemoryCollection(settings));

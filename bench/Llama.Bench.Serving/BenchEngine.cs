@@ -24,9 +24,16 @@ internal sealed class BenchEngine : IDisposable
     /// <param name="maxSeqLen">Positions per sequence, at most the model's context <see cref="MaxSeqLen"/>.</param>
     /// <param name="kvCacheBytes">KV cache budget; null for the static cache of every sequence at full length.</param>
     /// <param name="device">cpu, cuda or cuda:N.</param>
-    public static BenchEngine Load(BenchModel model, string device, int threads, int sequences, int maxSeqLen, long? kvCacheBytes)
+    /// <param name="kvDType">KV cache element type (float32, bfloat16, float16); null for the compute precision.</param>
+    public static BenchEngine Load(BenchModel model, string device, int threads, int sequences, int maxSeqLen, long? kvCacheBytes, string? kvDType)
     {
-        var options = new EngineOptions { Device = device, Threads = threads, KvCacheBytes = kvCacheBytes };
+        var options = new EngineOptions
+        {
+            Device = device,
+            Threads = threads,
+            KvCacheBytes = kvCacheBytes,
+            KvCacheDType = kvDType is null ? null : EngineOptions.ParseKvCacheDType(kvDType),
+        };
         var llama = LlamaGenerator.Build(model.Path, model.EngineTokenizer, maxSeqLen, sequences, options);
         try
         {

@@ -21,6 +21,9 @@ internal sealed class EngineConversation(string id)
     /// <summary>Each turn's reply tokens, stop token excluded.</summary>
     public List<IReadOnlyList<int>> Replies { get; } = [];
 
+    /// <summary>Each turn's token timing (of the last try, after a miss).</summary>
+    public List<StreamTiming> Timings { get; } = [];
+
     /// <summary>Turns that found their cache gone and recomputed the whole history.</summary>
     public int Misses { get; private set; }
 
@@ -40,18 +43,21 @@ internal sealed class EngineConversation(string id)
         _history.AddRange(userTokens);
         var options = BenchEngine.Greedy(replyTokens);
         TurnOutcome outcome;
+        var clock = new TokenClock();
         try
         {
             outcome = await engine.RunAsync(
                 new TurnRequest(Id, _history.Skip(_cachedTokens).ToArray(), options) { ReuseTokens = _cachedTokens, ReuseHash = _cachedHash },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+                _ => clock.Token(), cancellationToken).ConfigureAwait(false);
         }
         catch (CacheMissException)
         {
             Misses++;
-            outcome = await engine.RunAsync(new TurnRequest(Id, _history.ToArray(), options), cancellationToken: cancellationToken).ConfigureAwait(false);
+            clock = new TokenClock();
+            outcome = await engine.RunAsync(new TurnRequest(Id, _history.ToArray(), options), _ => clock.Token(), cancellationToken).ConfigureAwait(false);
         }
 
+        Timings.Add(clock.Finish());
         Replies.Add(outcome.Tokens);
         _history.AddRange(outcome.Tokens);
         // The cache holds a prefix of the history: the prompt and the reply but the last token sampled.

@@ -16,7 +16,7 @@ internal static class EngineSection
         BenchModel model, ServingBenchOptions options, CancellationToken cancellationToken)
     {
         Progress.Report($"engine: loading the model, {options.Threads} threads, {options.Streams} sequences per batch");
-        using var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Streams, BenchEngine.MaxSeqLen, kvCacheBytes: null);
+        using var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Streams, BenchEngine.MaxSeqLen, kvCacheBytes: null, options.KvDType);
         // The prompts a conversation grain sends for the same messages, so the Orleans section runs the same tokens.
         IReadOnlyList<int> Prompt(int story) => bench.Llama.ChatFormat.Encode([new Message(Role.User, Prompts.Story(story))]).Ids;
         var plan = new StoryPlan(options.Streams);

@@ -11,7 +11,9 @@ namespace Llama.Bench.Serving;
 /// with the others; after each round, the engine's statistics give the KV bytes used per token held. Then the same
 /// conversations on an engine whose KV budget is smaller than all their caches (half of what the first run held,
 /// or <c>--kv-budget</c>): the engine must evict, conversations recompute after a miss, and every reply must still
-/// equal the first run's greedy reply.
+/// equal the first run's greedy reply. The unconstrained run also times decode steps at turn 1 and turn T: every
+/// conversation decodes together, each step one row per conversation reading its whole K/V history, so the step time
+/// grows with the history, less with a 16-bit cache (<c>--kv-dtype</c>).
 /// </summary>
 internal static class MemorySection
 {
@@ -24,9 +26,11 @@ internal static class MemorySection
         Run unconstrained;
         long kvBytesPerToken;
         long sequenceBytes;
-        using (var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Conversations, workload.MaxSeqLen, kvCacheBytes: null))
+        string kvType;
+        using (var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Conversations, workload.MaxSeqLen, kvCacheBytes: null, options.KvDType))
         {
             kvBytesPerToken = bench.Llama.Model.Cache.BytesPerToken;
+            kvType = bench.Llama.Model.Cache.DType.ToString().ToLowerInvariant();
             sequenceBytes = bench.Llama.Model.BlocksPerSequence * bench.Llama.Model.Cache.BytesPerBlock;
             unconstrained = await RunAsync(bench, workload, options, "unconstrained", cancellationToken).ConfigureAwait(false);
         }
@@ -42,7 +46,7 @@ internal static class MemorySection
         }
 
         Run constrained;
-        using (var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Conversations, workload.MaxSeqLen, budget))
+        using (var bench = BenchEngine.Load(model, options.Device, options.Threads, options.Conversations, workload.MaxSeqLen, budget, options.KvDType))
         {
             constrained = await RunAsync(bench, workload, options, "constrained", cancellationToken).ConfigureAwait(false);
         }
@@ -54,7 +58,10 @@ internal static class MemorySection
         var staticBytesPerToken = (double)options.Conversations * BenchEngine.MaxSeqLen * kvBytesPerToken / held.TokensHeld;
         return
         [
-            new Figure(Section, "K+V bytes per token (model)", kvBytesPerToken, "B"),
+            new Figure(Section, $"decode step, turn 1, {kvType} KV ({first.HistoryTokens:F0} tokens of history)", first.DecodeStepMs, "ms"),
+            new Figure(Section, $"decode step, turn {turns}, {kvType} KV ({held.HistoryTokens:F0} tokens of history)", held.DecodeStepMs, "ms",
+                Target.Versus(held.DecodeStepMs, "turn 1", first.DecodeStepMs)),
+            new Figure(Section, $"K+V bytes per token ({kvType})", kvBytesPerToken, "B"),
             new Figure(Section, "KV bytes used per token held, turn 1", first.BytesPerToken, "B", OneBlockPerSequence(first, kvBytesPerToken)),
             new Figure(Section, $"KV bytes used per token held, turn {turns}", held.BytesPerToken, "B", OneBlockPerSequence(held, kvBytesPerToken)),
             new Figure(Section, $"static cache (full context) bytes per token held, turn {turns}", staticBytesPerToken, "B",
@@ -96,13 +103,21 @@ internal static class MemorySection
                 }
             })).ConfigureAwait(false);
 
-            var snapshot = new Snapshot(bench.Engine.Statistics(), blockBytes);
+            // All conversations decode together: one step per token of each, so a conversation's time per token is the step's.
+            var stepMs = Median(conversations.Where((_, c) => !failed[c]).Select(c => 1000 / c.Timings[^1].DecodeRate).Where(double.IsFinite));
+            var snapshot = new Snapshot(bench.Engine.Statistics(), blockBytes, stepMs, (double)bench.Engine.Statistics().TokensHeld / conversations.Length);
             rounds.Add(snapshot);
             Progress.Report(string.Create(CultureInfo.InvariantCulture,
-                $"memory ({run}): turn {turn + 1}: {snapshot.TokensHeld} tokens held in {snapshot.KvBlocksUsed} blocks, {snapshot.BytesPerToken:F0} B/token, {snapshot.Evictions} evictions, {snapshot.Preemptions} preemptions"));
+                $"memory ({run}): turn {turn + 1}: {snapshot.TokensHeld} tokens held in {snapshot.KvBlocksUsed} blocks, {snapshot.BytesPerToken:F0} B/token, {snapshot.Evictions} evictions, {snapshot.Preemptions} preemptions, decode step {snapshot.DecodeStepMs:F1} ms"));
         }
 
         return new Run(conversations, rounds, failed.Count(f => f));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : Percentiles.Of(sorted, 50);
     }
 
     /// <summary>Replies that differ, a missing reply (its conversation failed) counting as different.</summary>
@@ -142,10 +157,15 @@ internal static class MemorySection
     }
 
     /// <summary>The engine's KV figures after a round of turns.</summary>
-    private sealed record Snapshot(long TokensHeld, long KvBlocksUsed, int KvBlockSize, long BytesPerBlock, long CachedSequences, long Evictions, long Preemptions)
+    /// <param name="DecodeStepMs">Median time per token of the round's replies (the time of a step decoding them all).</param>
+    /// <param name="HistoryTokens">Tokens each conversation holds after the round, on average.</param>
+    private sealed record Snapshot(
+        long TokensHeld, long KvBlocksUsed, int KvBlockSize, long BytesPerBlock, long CachedSequences, long Evictions, long Preemptions,
+        double DecodeStepMs, double HistoryTokens)
     {
-        public Snapshot(ServingStatistics statistics, long bytesPerBlock)
-            : this(statistics.TokensHeld, statistics.KvBlocksUsed, statistics.KvBlockSize, bytesPerBlock, statistics.CachedSequences, statistics.Evictions, statistics.Preemptions)
+        public Snapshot(ServingStatistics statistics, long bytesPerBlock, double decodeStepMs, double historyTokens)
+            : this(statistics.TokensHeld, statistics.KvBlocksUsed, statistics.KvBlockSize, bytesPerBlock, statistics.CachedSequences, statistics.Evictions,
+                statistics.Preemptions, decodeStepMs, historyTokens)
         {
         }
 

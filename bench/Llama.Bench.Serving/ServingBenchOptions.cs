@@ -1,4 +1,5 @@
 using System.Globalization;
+using Llama.Model;
 
 namespace Llama.Bench.Serving;
 
@@ -14,7 +15,8 @@ internal sealed record ServingBenchOptions(
     long? KvBudget,
     string Device = "cpu",
     int? PrefillChunk = null,
-    int LongTurns = 60)
+    int LongTurns = 60,
+    string? KvDType = null)
 {
     public const string EngineSection = "engine";
 
@@ -48,6 +50,8 @@ internal sealed record ServingBenchOptions(
           --device D          cpu, cuda or cuda:N for the engine in every section (default: cpu; a GPU computes in bfloat16)
           --prefill-chunk N   most prompt tokens a worker computes per step in the orleans, multiturn and baseline
                               sections (default: the silo's, PrefillChunkTokens)
+          --kv-dtype T        KV cache element type in every section: float32, bfloat16 or float16 (default: the
+                              engine's, the compute precision)
           --kv-budget SIZE    KV cache budget of the memory section's constrained run, in bytes with an optional
                               K, M or G suffix (powers of 1024); default: half of what the unconstrained run held
         """;
@@ -83,6 +87,7 @@ internal sealed record ServingBenchOptions(
                 "--device" => options with { Device = value },
                 "--prefill-chunk" => options with { PrefillChunk = AtLeast(1, name, value) },
                 "--long-turns" => options with { LongTurns = AtLeast(1, name, value) },
+                "--kv-dtype" => options with { KvDType = KvCacheDType(name, value) },
                 _ => options with { KvBudget = ByteSize(name, value) },
             };
         }
@@ -91,12 +96,25 @@ internal sealed record ServingBenchOptions(
     }
 
     private static bool KnownOption(string name) =>
-        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget" or "--device" or "--prefill-chunk" or "--long-turns";
+        name is "--threads" or "--streams" or "--tokens" or "--turns" or "--conversations" or "--reply-tokens" or "--sections" or "--kv-budget" or "--device" or "--prefill-chunk" or "--long-turns" or "--kv-dtype";
 
     private static int AtLeast(int minimum, string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= minimum
             ? number
             : throw new BenchException($"{name} needs an integer of at least {minimum}, not '{value}'.");
+
+    private static string KvCacheDType(string name, string value)
+    {
+        try
+        {
+            EngineOptions.ParseKvCacheDType(value);
+            return value;
+        }
+        catch (ArgumentException e)
+        {
+            throw new BenchException($"{name}: {e.Message}");
+        }
+    }
 
     /// <summary>The sections named, in the bench's own order (later sections compare against earlier ones).</summary>
     private static string[] SectionList(string name, string value)

@@ -29,7 +29,7 @@ internal static class ServingBenchRunner
             var conversations = Math.Max(options.Streams, options.Conversations);
             double? reuseLastTtft = null;
             Task<BenchCluster> Start(bool prefixCaching) =>
-                BenchCluster.StartAsync(model!, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, options.PrefillChunk, cancellationToken);
+                BenchCluster.StartAsync(model!, options.Device, BenchEngine.MaxSeqLen, conversations, options.Threads, prefixCaching, options.PrefillChunk, options.KvDType, cancellationToken);
             if (sections.Contains(ServingBenchOptions.OrleansSection) || sections.Contains(ServingBenchOptions.MultiTurnSection))
             {
                 await using var cluster = await Start(prefixCaching: true).ConfigureAwait(false);

@@ -36,6 +36,12 @@ public sealed class LlamaModelOptions
     /// <summary>float32, bfloat16 or float16; empty picks the device's default.</summary>
     public string? DType { get; set; }
 
+    /// <summary>
+    /// Element type of the KV cache: float32, bfloat16 or float16; empty stores it in the compute precision. A
+    /// 16-bit cache halves KV memory per token and what each decode step reads of long histories.
+    /// </summary>
+    public string? KvCacheDType { get; set; }
+
     public int MaxSeqLen { get; set; } = 512;
 
     /// <summary>

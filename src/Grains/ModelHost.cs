@@ -96,6 +96,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
     {
         Device = settings.Device,
         DType = string.IsNullOrEmpty(settings.DType) ? null : EngineOptions.ParseDType(settings.DType),
+        KvCacheDType = string.IsNullOrEmpty(settings.KvCacheDType) ? null : EngineOptions.ParseKvCacheDType(settings.KvCacheDType),
         Threads = settings.Threads,
         KvBlockSize = settings.KvBlockSize,
         KvCacheBytes = settings.KvCacheBytes,
@@ -128,7 +129,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
     {
         var options = EngineOptionsOf(settings);
         var device = options.ResolveDevice();
-        var type = options.ResolveDType(device);
+        var kvType = options.ResolveKvCacheDType(options.ResolveDType(device));
         var tokenizer = TokenizerLoader.Load(settings.Tokenizer);
         var args = ArgsOf(settings, tokenizer.VocabSize);
         var (maxSeqLen, maxBatch) = (settings.MaxSeqLen, settings.MaxBatchSequences);
@@ -137,14 +138,14 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
         if (settings.Parallel == ModelParallelism.Tensor)
         {
             var ranks = TensorRanks(settings);
-            model = new TensorParallelModel(args, ranks, maxSeqLen, maxBatch, TensorParallelShard.KvBlocks(options, args, ranks, type, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, type, new GrainShardDirectory<ITensorParallelRank>(grains, settings.Name, g => new ShardWorkerRank(g), logger));
+            model = new TensorParallelModel(args, ranks, maxSeqLen, maxBatch, TensorParallelShard.KvBlocks(options, args, ranks, kvType, device, maxSeqLen, maxBatch),
+                options.KvBlockSize, kvType, new GrainShardDirectory<ITensorParallelRank>(grains, settings.Name, g => new ShardWorkerRank(g), logger));
         }
         else
         {
             var stages = StageCount(settings);
-            model = new PipelineModel(args, stages, maxSeqLen, maxBatch, PipelineStage.KvBlocks(options, args, stages, type, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, type, new GrainShardDirectory<IPipelineStage>(grains, settings.Name, g => new ShardWorkerStage(g), logger));
+            model = new PipelineModel(args, stages, maxSeqLen, maxBatch, PipelineStage.KvBlocks(options, args, stages, kvType, device, maxSeqLen, maxBatch),
+                options.KvBlockSize, kvType, new GrainShardDirectory<IPipelineStage>(grains, settings.Name, g => new ShardWorkerStage(g), logger));
         }
 
         var stops = new HashSet<int> { tokenizer.EosId };

@@ -8,23 +8,26 @@ namespace Llama.Kernels;
 /// <c>startPos</c> over their sequence's paged keys and values. The chunk's queries go across vector lanes
 /// (scores are held transposed, one row of queries per key), so every key and value is loaded once for the
 /// whole chunk and the arithmetic is broadcast-and-FMA with no horizontal sums: with hundreds of cached
-/// positions behind a chunk, this is most of a prefill step's attention time.
+/// positions behind a chunk, this is most of a prefill step's attention time. A 16-bit cache is widened a block
+/// at a time into a float tile that stays in L1 while the chunk's queries go over it.
 /// </summary>
-internal static unsafe class ChunkAttention
+internal static unsafe class ChunkAttention<T>
+    where T : unmanaged, IKvElement
 {
     private static readonly int Lanes = Vector<float>.Count;
 
     /// <summary>Floats of scratch <see cref="Attend"/> needs.</summary>
-    public static long ScratchLength(int count, int startPos, int headDim) => (long)Stride(count) * (headDim + startPos + count + 1);
+    public static long ScratchLength(int count, int startPos, int headDim, int blockSize) =>
+        ((long)Stride(count) * (headDim + startPos + count + 1)) + ((long)blockSize * headDim);
 
     /// <param name="queries">Row t of the chunk's queries at <c>queries + t · queryStride</c>.</param>
-    /// <param name="keys">The cache's keys offset to this head's features; position j in row blocks[j / blockSize] × blockSize + j % blockSize.</param>
+    /// <param name="keys">The cache's keys offset to this head's features; position j in row blocks[j / blockSize] × blockSize + j % blockSize, rows <paramref name="rowStride"/> elements apart.</param>
     /// <param name="values">The cache's values, laid out as the keys.</param>
     /// <param name="scratch">At least <see cref="ScratchLength"/> floats.</param>
     /// <param name="results">Row t of the output at <c>results + t · resultStride</c>.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(
-        float* queries, int queryStride, int count, int startPos, float* keys, float* values, int rowStride, int headDim,
+        float* queries, int queryStride, int count, int startPos, byte* keys, byte* values, int rowStride, int headDim,
         int[] blocks, int blockSize, float scale, float* scratch, float* results, int resultStride)
     {
         var stride = Stride(count);
@@ -32,9 +35,10 @@ internal static unsafe class ChunkAttention
         var transposed = scratch;
         var scores = transposed + ((long)headDim * stride);
         var sum = scores + ((long)length * stride);
+        var tile = sum + stride;
 
         Transpose(queries, queryStride, count, headDim, stride, scale, transposed);
-        Scores(transposed, stride, keys, rowStride, headDim, blocks, blockSize, length, scores);
+        Scores(transposed, stride, keys, rowStride, headDim, blocks, blockSize, length, tile, scores);
         // Query t sees keys 0..startPos + t: the chunk's later keys are hidden from its earlier queries.
         for (var j = startPos + 1; j < length; j++)
         {
@@ -43,7 +47,7 @@ internal static unsafe class ChunkAttention
 
         Softmax(scores, length, stride, sum);
         // The transposed queries are spent: their room takes the transposed weighted sums.
-        Weighted(scores, stride, length, values, rowStride, headDim, blocks, blockSize, transposed);
+        Weighted(scores, stride, length, values, rowStride, headDim, blocks, blockSize, tile, transposed);
         for (var t = 0; t < count; t++)
         {
             var result = results + ((long)t * resultStride);
@@ -57,6 +61,29 @@ internal static unsafe class ChunkAttention
 
     /// <summary>Queries per key row, rounded up to whole vectors; the padding lanes hold zero queries and are never read back.</summary>
     private static int Stride(int count) => (count + Lanes - 1) / Lanes * Lanes;
+
+    /// <summary>
+    /// The first <paramref name="rows"/> positions of a cache block as floats, <paramref name="floatStride"/> apart: the
+    /// cache itself for float32, else this head's features of the block widened into <paramref name="tile"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Block(byte* cache, int block, int blockSize, int rowStride, int headDim, int rows, float* tile, out int floatStride)
+    {
+        var first = cache + ((long)block * blockSize * rowStride * T.Size);
+        if (typeof(T) == typeof(KvFloat32))
+        {
+            floatStride = rowStride;
+            return (float*)first;
+        }
+
+        for (var i = 0; i < rows; i++)
+        {
+            T.ToFloat(first + ((long)i * rowStride * T.Size), tile + ((long)i * headDim), headDim);
+        }
+
+        floatStride = headDim;
+        return tile;
+    }
 
     /// <summary>transposed[c · stride + t] = scale · q_t[c], padding lanes zero.</summary>
     private static void Transpose(float* queries, int queryStride, int count, int headDim, int stride, float scale, float* transposed)
@@ -74,12 +101,12 @@ internal static unsafe class ChunkAttention
 
     /// <summary>scores[j · stride + t] = q_t · k_j, four keys at a time against one or two vectors of queries.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores(float* transposed, int stride, float* keys, int rowStride, int headDim, int[] blocks, int blockSize, int length, float* scores)
+    private static void Scores(float* transposed, int stride, byte* keys, int cacheStride, int headDim, int[] blocks, int blockSize, int length, float* tile, float* scores)
     {
         for (var start = 0; start < length; start += blockSize)
         {
-            var block = keys + ((long)blocks[start / blockSize] * blockSize * rowStride);
             var inBlock = Math.Min(blockSize, length - start);
+            var block = Block(keys, blocks[start / blockSize], blockSize, cacheStride, headDim, inBlock, tile, out var rowStride);
             var i = 0;
             for (; i + 4 <= inBlock; i += 4)
             {
@@ -190,14 +217,14 @@ internal static unsafe class ChunkAttention
     /// of queries, each value element loaded once for both.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Weighted(float* p, int stride, int length, float* values, int rowStride, int headDim, int[] blocks, int blockSize, float* weighted)
+    private static void Weighted(float* p, int stride, int length, byte* values, int cacheStride, int headDim, int[] blocks, int blockSize, float* tile, float* weighted)
     {
         new Span<float>(weighted, headDim * stride).Clear();
         for (var start = 0; start < length; start += blockSize)
         {
-            var block = values + ((long)blocks[start / blockSize] * blockSize * rowStride);
-            var pj = p + ((long)start * stride);
             var rows = Math.Min(blockSize, length - start);
+            var block = Block(values, blocks[start / blockSize], blockSize, cacheStride, headDim, rows, tile, out var rowStride);
+            var pj = p + ((long)start * stride);
             var feature = 0;
             for (; feature + 4 <= headDim; feature += 4)
             {

@@ -13,7 +13,8 @@ namespace Llama.Kernels;
 /// The forward pass for float32 models on the CPU, written as llama2.c's: every new token of every sequence
 /// is a row; attention reads the paged KV cache in place, one task per (row, head). Matrix products of a few
 /// rows run on the engine's own vectorized GEMV split across threads (at batch 1 a step is bound by memory
-/// bandwidth, and libtorch's matrix-vector product uses one core); larger ones go to libtorch's GEMM.
+/// bandwidth, and libtorch's matrix-vector product uses one core); larger ones go to libtorch's GEMM. The KV cache
+/// may hold float16 or bfloat16: keys and values are rounded as they are written and widened as attention reads them.
 /// </summary>
 /// <remarks>
 /// Hot methods skip tiered compilation: a short generation would otherwise run mostly in unoptimized code.
@@ -38,6 +39,7 @@ internal sealed unsafe class CpuForward : IDisposable
     private readonly Weight _output;
     private readonly float* _norm;
     private readonly LayerPointers[] _layers;
+    private readonly ScalarType _kvType;
 
     public CpuForward(Transformer model, int threads, int gemvMaxRows)
     {
@@ -48,6 +50,7 @@ internal sealed unsafe class CpuForward : IDisposable
         _embeddings = new Weight(model.Embeddings);
         _output = new Weight(model.Output);
         _norm = Pointer(model.Norm.Weight);
+        _kvType = model.Cache.DType;
         _layers = new LayerPointers[_args.NLayers];
         for (var i = 0; i < _args.NLayers; i++)
         {
@@ -56,7 +59,7 @@ internal sealed unsafe class CpuForward : IDisposable
                 new Weight(layer.Attention.Wq), new Weight(layer.Attention.Wk), new Weight(layer.Attention.Wv), new Weight(layer.Attention.Wo),
                 new Weight(layer.FeedForward.W1), new Weight(layer.FeedForward.W2), new Weight(layer.FeedForward.W3),
                 Pointer(layer.AttentionNorm.Weight), Pointer(layer.FfnNorm.Weight),
-                Pointer(model.Cache.Keys[i]), Pointer(model.Cache.Values[i]));
+                CachePointer(model.Cache.Keys[i]), CachePointer(model.Cache.Values[i]));
         }
     }
 
@@ -94,8 +97,8 @@ internal sealed unsafe class CpuForward : IDisposable
                 _model.Rope.Apply(q.AsSpan(r * dim, dim), _args.NHeads, pos);
                 _model.Rope.Apply(k.AsSpan(r * kvDim, kvDim), _args.KvHeads, pos);
                 var offset = pool.Row(seq.Blocks, pos) * kvDim;
-                k.AsSpan(r * kvDim, kvDim).CopyTo(new Span<float>(layer.CacheK + offset, kvDim));
-                v.AsSpan(r * kvDim, kvDim).CopyTo(new Span<float>(layer.CacheV + offset, kvDim));
+                Store(k.AsSpan(r * kvDim, kvDim), layer.CacheK, offset);
+                Store(v.AsSpan(r * kvDim, kvDim), layer.CacheV, offset);
             }
 
             Attend(batch, rows, q, attended, layer);
@@ -138,6 +141,23 @@ internal sealed unsafe class CpuForward : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>Writes <paramref name="row"/> at element <paramref name="offset"/> of a cache tensor, in the cache's type.</summary>
+    private void Store(ReadOnlySpan<float> row, byte* cache, long offset)
+    {
+        switch (_kvType)
+        {
+            case ScalarType.Float16:
+                KvFloat16.FromFloat(row, cache + (offset * 2));
+                break;
+            case ScalarType.BFloat16:
+                KvBFloat16.FromFloat(row, cache + (offset * 2));
+                break;
+            default:
+                KvFloat32.FromFloat(row, cache + (offset * 4));
+                break;
+        }
     }
 
     /// <summary>Meta's RMSNorm on each of <paramref name="n"/> vectors.</summary>
@@ -216,13 +236,26 @@ internal sealed unsafe class CpuForward : IDisposable
             {
                 var (b, h) = (task / heads, task % heads);
                 var first = rows.Last[b] - batch[b].Tokens.Count + 1;
-                if (batch[b].Tokens.Count == 1)
+                switch (_kvType, batch[b].Tokens.Count)
                 {
-                    AttendHead(rows.Tables[b], rows.Position[first], first, h, q, output, layer);
-                }
-                else
-                {
-                    AttendChunk(rows.Tables[b], batch[b].StartPos, batch[b].Tokens.Count, first, h, q, output, layer);
+                    case (ScalarType.Float16, 1):
+                        AttendHead<KvFloat16>(rows.Tables[b], rows.Position[first], first, h, q, output, layer);
+                        break;
+                    case (ScalarType.BFloat16, 1):
+                        AttendHead<KvBFloat16>(rows.Tables[b], rows.Position[first], first, h, q, output, layer);
+                        break;
+                    case (_, 1):
+                        AttendHead<KvFloat32>(rows.Tables[b], rows.Position[first], first, h, q, output, layer);
+                        break;
+                    case (ScalarType.Float16, var count):
+                        AttendChunk<KvFloat16>(rows.Tables[b], batch[b].StartPos, count, first, h, q, output, layer);
+                        break;
+                    case (ScalarType.BFloat16, var count):
+                        AttendChunk<KvBFloat16>(rows.Tables[b], batch[b].StartPos, count, first, h, q, output, layer);
+                        break;
+                    case (_, var count):
+                        AttendChunk<KvFloat32>(rows.Tables[b], batch[b].StartPos, count, first, h, q, output, layer);
+                        break;
                 }
             }
         });
@@ -230,28 +263,30 @@ internal sealed unsafe class CpuForward : IDisposable
 
     /// <summary>Attention of one head of a prefill chunk's rows (first row <paramref name="first"/>) over their sequence.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AttendChunk(int[] blocks, int startPos, int count, int first, int h, float[] q, float[] output, LayerPointers layer)
+    private void AttendChunk<T>(int[] blocks, int startPos, int count, int first, int h, float[] q, float[] output, LayerPointers layer)
+        where T : unmanaged, IKvElement
     {
         int headDim = _args.HeadDim, dim = _args.Dim, kvDim = _args.KvHeads * headDim, blockSize = _model.Cache.BlockSize;
         var headOffset = (h / (_args.NHeads / _args.KvHeads)) * headDim;
-        var needed = ChunkAttention.ScratchLength(count, startPos, headDim);
+        var needed = ChunkAttention<T>.ScratchLength(count, startPos, headDim, blockSize);
         if (t_chunkScratch is null || t_chunkScratch.Length < needed)
         {
-            t_chunkScratch = new float[Math.Max(needed, ChunkAttention.ScratchLength(count, _model.MaxSeqLen - count, headDim))];
+            t_chunkScratch = new float[Math.Max(needed, ChunkAttention<T>.ScratchLength(count, _model.MaxSeqLen - count, headDim, blockSize))];
         }
 
         fixed (float* scratch = t_chunkScratch)
         fixed (float* queries = &q[(first * dim) + (h * headDim)])
         fixed (float* results = &output[(first * dim) + (h * headDim)])
         {
-            ChunkAttention.Attend(queries, dim, count, startPos, layer.CacheK + headOffset, layer.CacheV + headOffset, kvDim, headDim,
+            ChunkAttention<T>.Attend(queries, dim, count, startPos, layer.CacheK + (headOffset * T.Size), layer.CacheV + (headOffset * T.Size), kvDim, headDim,
                 blocks, blockSize, 1f / MathF.Sqrt(headDim), scratch, results, dim);
         }
     }
 
     /// <summary>Attention of one head of one row's query over positions 0..pos of its sequence, read block by block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AttendHead(int[] blocks, int pos, int r, int h, float[] q, float[] output, LayerPointers layer)
+    private void AttendHead<T>(int[] blocks, int pos, int r, int h, float[] q, float[] output, LayerPointers layer)
+        where T : unmanaged, IKvElement
     {
         int headDim = _args.HeadDim, dim = _args.Dim, kvDim = _args.KvHeads * headDim, blockSize = _model.Cache.BlockSize;
         var headOffset = (h / (_args.NHeads / _args.KvHeads)) * headDim;
@@ -265,10 +300,10 @@ internal sealed unsafe class CpuForward : IDisposable
         fixed (float* query = &q[(r * dim) + (h * headDim)])
         fixed (float* result = &output[(r * dim) + (h * headDim)])
         {
-            HeadAttention.Scores(query, layer.CacheK + headOffset, kvDim, headDim, blocks, blockSize, length, 1f / MathF.Sqrt(headDim), scores);
+            HeadAttention<T>.Scores(query, layer.CacheK + (headOffset * T.Size), kvDim, headDim, blocks, blockSize, length, 1f / MathF.Sqrt(headDim), scores);
             var span = new Span<float>(scores, length);
             TensorPrimitives.SoftMax(span, span);
-            HeadAttention.Weighted(scores, layer.CacheV + headOffset, kvDim, headDim, blocks, blockSize, length, result);
+            HeadAttention<T>.Weighted(scores, layer.CacheV + (headOffset * T.Size), kvDim, headDim, blocks, blockSize, length, result);
         }
     }
 
@@ -283,6 +318,21 @@ internal sealed unsafe class CpuForward : IDisposable
         {
             // libtorch owns this memory and never moves it while the tensor lives.
             return (float*)data;
+        }
+    }
+
+    /// <summary>A KV cache tensor's memory: float32, float16 or bfloat16.</summary>
+    private static byte* CachePointer(Tensor tensor)
+    {
+        if (!tensor.is_contiguous() || tensor.device_type != DeviceType.CPU ||
+            tensor.dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
+        {
+            throw new InvalidOperationException("CPU kernels need a contiguous float32, float16 or bfloat16 CPU KV cache.");
+        }
+
+        fixed (byte* data = tensor.bytes)
+        {
+            return data;
         }
     }
 
@@ -356,7 +406,7 @@ internal sealed unsafe class CpuForward : IDisposable
 
     private readonly struct LayerPointers(
         Weight wq, Weight wk, Weight wv, Weight wo, Weight w1, Weight w2, Weight w3,
-        float* attentionNorm, float* ffnNorm, float* cacheK, float* cacheV)
+        float* attentionNorm, float* ffnNorm, byte* cacheK, byte* cacheV)
     {
         public Weight Wq { get; } = wq;
 
@@ -376,8 +426,9 @@ internal sealed unsafe class CpuForward : IDisposable
 
         public float* FfnNorm { get; } = ffnNorm;
 
-        public float* CacheK { get; } = cacheK;
+        /// <summary>The layer's keys, in the cache's element type.</summary>
+        public byte* CacheK { get; } = cacheK;
 
-        public float* CacheV { get; } = cacheV;
+        public byte* CacheV { get; } = cacheV;
     }
 }

@@ -6,34 +6,38 @@ namespace Llama.Kernels;
 /// <summary>
 /// One query head against its keys and values in the paged KV cache: scores = scale · q·K_j, then the
 /// probability-weighted sum of V_j. Position j lives at row blocks[j / blockSize] × blockSize + j % blockSize,
-/// rows <paramref name="rowStride"/> floats apart. Keys go four positions at a time (four independent FMA chains
-/// sharing each query load); values accumulate in registers across all positions, 64 features at a time.
+/// rows <paramref name="rowStride"/> elements apart, each element a <typeparamref name="T"/> widened to float as it is
+/// loaded. Keys go four positions at a time (four independent FMA chains sharing each query load); values accumulate
+/// in registers across all positions, 64 features at a time.
 /// </summary>
-internal static unsafe class HeadAttention
+internal static unsafe class HeadAttention<T>
+    where T : unmanaged, IKvElement
 {
     private const int Tile = 64;
 
     /// <param name="keys">The cache's keys offset to this head's features.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scores(float* query, float* keys, int rowStride, int headDim, int[] blocks, int blockSize, int length, float scale, float* scores)
+    public static void Scores(float* query, byte* keys, int rowStride, int headDim, int[] blocks, int blockSize, int length, float scale, float* scores)
     {
         var vectorized = Vector256.IsHardwareAccelerated && headDim % Vector256<float>.Count == 0;
+        long row = (long)rowStride * T.Size;
         for (var start = 0; start < length; start += blockSize)
         {
-            var block = keys + ((long)blocks[start / blockSize] * blockSize * rowStride);
+            var block = keys + ((long)blocks[start / blockSize] * blockSize * row);
             var count = Math.Min(blockSize, length - start);
             var i = 0;
             for (; vectorized && i + 4 <= count; i += 4)
             {
-                float* k0 = block + ((long)i * rowStride), k1 = k0 + rowStride, k2 = k1 + rowStride, k3 = k2 + rowStride;
+                byte* k0 = block + (i * row), k1 = k0 + row, k2 = k1 + row, k3 = k2 + row;
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
                 for (var c = 0; c < headDim; c += Vector256<float>.Count)
                 {
                     var q = Vector256.Load(query + c);
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(k0 + c), q, a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(k1 + c), q, a1);
-                    a2 = Vector256.FusedMultiplyAdd(Vector256.Load(k2 + c), q, a2);
-                    a3 = Vector256.FusedMultiplyAdd(Vector256.Load(k3 + c), q, a3);
+                    var at = c * T.Size;
+                    a0 = Vector256.FusedMultiplyAdd(T.Load8(k0 + at), q, a0);
+                    a1 = Vector256.FusedMultiplyAdd(T.Load8(k1 + at), q, a1);
+                    a2 = Vector256.FusedMultiplyAdd(T.Load8(k2 + at), q, a2);
+                    a3 = Vector256.FusedMultiplyAdd(T.Load8(k3 + at), q, a3);
                 }
 
                 var s = scores + start + i;
@@ -45,22 +49,33 @@ internal static unsafe class HeadAttention
 
             for (; i < count; i++)
             {
-                scores[start + i] = SmallVectors.Dot(query, block + ((long)i * rowStride), headDim) * scale;
+                var k = block + (i * row);
+                var sum = 0f;
+                for (var c = 0; c < headDim; c++)
+                {
+                    sum += query[c] * T.Load(k + (c * T.Size));
+                }
+
+                scores[start + i] = sum * scale;
             }
         }
     }
 
     /// <param name="values">The cache's values offset to this head's features.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Weighted(float* probabilities, float* values, int rowStride, int headDim, int[] blocks, int blockSize, int length, float* result)
+    public static void Weighted(float* probabilities, byte* values, int rowStride, int headDim, int[] blocks, int blockSize, int length, float* result)
     {
+        long row = (long)rowStride * T.Size;
         if (!Vector256.IsHardwareAccelerated || headDim % Vector256<float>.Count != 0)
         {
             new Span<float>(result, headDim).Clear();
             for (var j = 0; j < length; j++)
             {
-                var row = ((long)blocks[j / blockSize] * blockSize) + (j % blockSize);
-                SmallVectors.MultiplyAdd(result, values + (row * rowStride), probabilities[j], headDim);
+                var v = values + ((((long)blocks[j / blockSize] * blockSize) + (j % blockSize)) * row);
+                for (var c = 0; c < headDim; c++)
+                {
+                    result[c] += probabilities[j] * T.Load(v + (c * T.Size));
+                }
             }
 
             return;
@@ -69,7 +84,7 @@ internal static unsafe class HeadAttention
         var feature = 0;
         for (; feature + Tile <= headDim; feature += Tile)
         {
-            WeightedTile(probabilities, values + feature, rowStride, blocks, blockSize, length, result + feature);
+            WeightedTile(probabilities, values + (feature * T.Size), row, blocks, blockSize, length, result + feature);
         }
 
         for (; feature < headDim; feature += Vector256<float>.Count)
@@ -77,11 +92,11 @@ internal static unsafe class HeadAttention
             var acc = Vector256<float>.Zero;
             for (var start = 0; start < length; start += blockSize)
             {
-                var block = values + feature + ((long)blocks[start / blockSize] * blockSize * rowStride);
+                var block = values + (feature * T.Size) + ((long)blocks[start / blockSize] * blockSize * row);
                 var count = Math.Min(blockSize, length - start);
                 for (var i = 0; i < count; i++)
                 {
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Load(block + ((long)i * rowStride)), Vector256.Create(probabilities[start + i]), acc);
+                    acc = Vector256.FusedMultiplyAdd(T.Load8(block + (i * row)), Vector256.Create(probabilities[start + i]), acc);
                 }
             }
 
@@ -91,25 +106,26 @@ internal static unsafe class HeadAttention
 
     /// <summary>64 features of the weighted sum, held in eight registers across every position.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WeightedTile(float* probabilities, float* values, int rowStride, int[] blocks, int blockSize, int length, float* result)
+    private static void WeightedTile(float* probabilities, byte* values, long row, int[] blocks, int blockSize, int length, float* result)
     {
+        const int step = 8;
         Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
         for (var start = 0; start < length; start += blockSize)
         {
-            var block = values + ((long)blocks[start / blockSize] * blockSize * rowStride);
+            var block = values + ((long)blocks[start / blockSize] * blockSize * row);
             var count = Math.Min(blockSize, length - start);
             for (var i = 0; i < count; i++)
             {
-                var v = block + ((long)i * rowStride);
+                var v = block + (i * row);
                 var p = Vector256.Create(probabilities[start + i]);
-                o0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), p, o0);
-                o1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), p, o1);
-                o2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), p, o2);
-                o3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), p, o3);
-                o4 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), p, o4);
-                o5 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), p, o5);
-                o6 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 48), p, o6);
-                o7 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 56), p, o7);
+                o0 = Vector256.FusedMultiplyAdd(T.Load8(v), p, o0);
+                o1 = Vector256.FusedMultiplyAdd(T.Load8(v + (step * T.Size)), p, o1);
+                o2 = Vector256.FusedMultiplyAdd(T.Load8(v + (2 * step * T.Size)), p, o2);
+                o3 = Vector256.FusedMultiplyAdd(T.Load8(v + (3 * step * T.Size)), p, o3);
+                o4 = Vector256.FusedMultiplyAdd(T.Load8(v + (4 * step * T.Size)), p, o4);
+                o5 = Vector256.FusedMultiplyAdd(T.Load8(v + (5 * step * T.Size)), p, o5);
+                o6 = Vector256.FusedMultiplyAdd(T.Load8(v + (6 * step * T.Size)), p, o6);
+                o7 = Vector256.FusedMultiplyAdd(T.Load8(v + (7 * step * T.Size)), p, o7);
             }
         }
 

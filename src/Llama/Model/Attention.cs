@@ -30,16 +30,17 @@ public sealed class Attention(ModelArgs args, Tensor wq, Tensor wk, Tensor wv, T
         // Every row's key and value go into its block before any row attends: later rows of a chunk read earlier ones.
         var keysFlat = cacheK.view(-1, kvHeads, headDim);
         var valuesFlat = cacheV.view(-1, kvHeads, headDim);
-        keysFlat.index_copy_(0, layout.WriteRows, xk);
-        valuesFlat.index_copy_(0, layout.WriteRows, xv);
+        // The cache may hold another type than the compute's (a 16-bit KV cache): round on write, widen on read.
+        keysFlat.index_copy_(0, layout.WriteRows, xk.to_type(cacheK.dtype));
+        valuesFlat.index_copy_(0, layout.WriteRows, xv.to_type(cacheV.dtype));
 
         var output = zeros([n, heads, headDim], xq.dtype, xq.device);
         foreach (var group in layout.Groups)
         {
             long b = group.Batch, t = group.Time, keyLength = group.KeyLength;
             var q = xq.index_select(0, group.QueryRows).view(b, t, heads, headDim);
-            var k = keysFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim).transpose(1, 2);
-            var v = valuesFlat.index_select(0, group.KeyRows).view(b, keyLength, kvHeads, headDim).transpose(1, 2);
+            var k = keysFlat.index_select(0, group.KeyRows).to_type(xq.dtype).view(b, keyLength, kvHeads, headDim).transpose(1, 2);
+            var v = valuesFlat.index_select(0, group.KeyRows).to_type(xq.dtype).view(b, keyLength, kvHeads, headDim).transpose(1, 2);
             // A whole prompt at once without grouped heads is plain causal attention: the fused kernel needs no mask.
             var attended = group.Causal && heads == kvHeads
                 ? F.scaled_dot_product_attention(q.transpose(1, 2), k, v, is_casual: true).transpose(1, 2)

@@ -33,6 +33,13 @@ public sealed record EngineOptions
     /// </summary>
     public bool CudaGraphs { get; init; } = true;
 
+    /// <summary>
+    /// Element type of the KV cache: float32, bfloat16 or float16; null stores keys and values in the compute
+    /// precision. On the CPU a 16-bit cache halves the bytes a decode row reads from its history (and the memory a
+    /// token holds); attention still computes in float32, widening each element as it reads it.
+    /// </summary>
+    public ScalarType? KvCacheDType { get; init; }
+
     /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
     public int KvBlockSize { get; init; } = 16;
 
@@ -133,6 +140,9 @@ public sealed record EngineOptions
     public ScalarType ResolveDType(Device device) =>
         DType ?? (device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
 
+    /// <summary>The KV cache's element type for a model computing in <paramref name="compute"/>.</summary>
+    public ScalarType ResolveKvCacheDType(ScalarType compute) => KvCacheDType ?? compute;
+
     /// <summary>Parses "float32", "bfloat16", "float16" (and their short forms).</summary>
     public static ScalarType ParseDType(string text) => text.Trim().ToLowerInvariant() switch
     {
@@ -141,4 +151,17 @@ public sealed record EngineOptions
         "float16" or "fp16" or "f16" or "half" => ScalarType.Float16,
         _ => throw new ArgumentException($"Unknown dtype '{text}': expected float32, bfloat16 or float16."),
     };
+
+    /// <summary>Parses a KV cache type as <see cref="ParseDType"/> does, naming the setting in its error.</summary>
+    public static ScalarType ParseKvCacheDType(string text)
+    {
+        try
+        {
+            return ParseDType(text);
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException($"Unknown KV cache dtype '{text}': expected float32, bfloat16 or float16.");
+        }
+    }
 }

@@ -24,6 +24,7 @@ public sealed class KvBlockPool : IKvBlockStore, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         BlockCount = blockCount;
         BlockSize = blockSize;
+        DType = type;
         Keys = new Tensor[layers];
         Values = new Tensor[layers];
         // One block more than the tables can name: the padding rows of a fixed-size decode step write there.
@@ -42,6 +43,9 @@ public sealed class KvBlockPool : IKvBlockStore, IDisposable
 
     /// <summary>Flat row no block table names, for the keys and values of padding rows.</summary>
     public long ScratchRow => (long)BlockCount * BlockSize;
+
+    /// <summary>Element type of the keys and values: float32, bfloat16 or float16, whatever the model computes in.</summary>
+    public ScalarType DType { get; }
 
     public Tensor[] Keys { get; }
 

@@ -29,7 +29,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         Rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
         MaxSeqLen = maxSeqLen;
         MaxBatchSize = maxBatchSize;
-        Cache = new KvBlockPool(args, kvBlocks, options.KvBlockSize, type, device);
+        Cache = new KvBlockPool(args, kvBlocks, options.KvBlockSize, options.ResolveKvCacheDType(type), device);
         if (device.type == DeviceType.CPU && type == ScalarType.Float32 && options.CpuKernels)
         {
             _cpuForward = new CpuForward(this, threads, options.CpuGemvMaxRows);
@@ -130,7 +130,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         var embeddings = Weight(TensorNames.TokEmbeddings, vocab, dim);
         // A tied classifier is the same table: one copy in memory serves both.
         var output = checkpoint.TiedEmbeddings ? embeddings : Weight(TensorNames.Output, vocab, dim);
-        var kvBlocks = options.ResolveKvBlocks(args, type, device, maxSeqLen, maxBatchSize);
+        var kvBlocks = options.ResolveKvBlocks(args, options.ResolveKvCacheDType(type), device, maxSeqLen, maxBatchSize);
         return new Transformer(args, embeddings, layers, new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps), output,
             maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options);
     }

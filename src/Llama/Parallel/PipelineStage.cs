@@ -21,7 +21,7 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
     private readonly CoordinatedPool _coordinated;
 
     private PipelineStage(ModelArgs args, int stage, int stages, int firstLayer, TransformerBlock[] layers, Tensor? embeddings, RmsNorm? norm, Tensor? output,
-        int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, Device device)
+        int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, ScalarType kvType, Device device)
     {
         Args = args;
         Stage = stage;
@@ -35,7 +35,7 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
         DType = type;
         Device = device;
         _rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
-        Pool = new KvBlockPool(layers.Length, args.KvHeads, args.HeadDim, kvBlocks, kvBlockSize, type, device);
+        Pool = new KvBlockPool(layers.Length, args.KvHeads, args.HeadDim, kvBlocks, kvBlockSize, kvType, device);
         _coordinated = new CoordinatedPool(Pool, _rope, maxBatchSize, maxSeqLen, args.VocabSize);
     }
 
@@ -90,6 +90,7 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
         var (first, end) = Layers(args.NLayers, stages, stage);
         var device = options.ResolveDevice();
         var type = options.ResolveDType(device);
+        var kvType = options.ResolveKvCacheDType(type);
         using var _ = no_grad();
         Tensor Weight(string name, params long[] shape)
         {
@@ -122,19 +123,19 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
             : Weight(TensorNames.Output, vocab, dim);
         var norm = last ? new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps) : null;
         return new PipelineStage(args, stage, stages, first, layers, embeddings, norm, output, maxSeqLen, maxBatchSize,
-            KvBlocks(options, args, stages, type, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, device);
+            KvBlocks(options, args, stages, kvType, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, kvType, device);
     }
 
     /// <summary>
     /// KV blocks every stage's pool gets: the budget of <paramref name="options"/> applies to each stage, and all take the
     /// count of the stage with the most layers, so every block table fits every pool.
     /// </summary>
-    public static int KvBlocks(EngineOptions options, ModelArgs args, int stages, ScalarType type, Device device, int maxSeqLen, int maxBatchSize)
+    public static int KvBlocks(EngineOptions options, ModelArgs args, int stages, ScalarType kvType, Device device, int maxSeqLen, int maxBatchSize)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(args);
         var most = Enumerable.Range(0, stages).Max(s => Layers(args.NLayers, stages, s) is var (f, e) ? e - f : 0);
-        return options.ResolveKvBlocks(args with { NLayers = most }, type, device, maxSeqLen, maxBatchSize);
+        return options.ResolveKvBlocks(args with { NLayers = most }, kvType, device, maxSeqLen, maxBatchSize);
     }
 
     public Task<ShardOutput> ForwardAsync(ShardStep step, float[]? hidden)

@@ -24,7 +24,7 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     private long _step = -1;
 
     private TensorParallelShard(ModelArgs args, int rank, int ranks, Tensor embeddings, TransformerBlock[] layers, RmsNorm norm, Tensor output,
-        int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, Device device)
+        int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, ScalarType kvType, Device device)
     {
         Args = args;
         Rank = rank;
@@ -37,7 +37,7 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         DType = type;
         Device = device;
         _rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
-        Pool = new KvBlockPool(args.NLayers, args.KvHeads / ranks, args.HeadDim, kvBlocks, kvBlockSize, type, device);
+        Pool = new KvBlockPool(args.NLayers, args.KvHeads / ranks, args.HeadDim, kvBlocks, kvBlockSize, kvType, device);
         _coordinated = new CoordinatedPool(Pool, _rope, maxBatchSize, maxSeqLen, args.VocabSize);
     }
 
@@ -124,6 +124,7 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         CheckDivisible(args, ranks, path);
         var device = options.ResolveDevice();
         var type = options.ResolveDType(device);
+        var kvType = options.ResolveKvCacheDType(type);
         using var _ = no_grad();
         var layers = new TransformerBlock[args.NLayers];
         for (var i = 0; i < args.NLayers; i++)
@@ -136,15 +137,15 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         }
 
         return new TensorParallelShard(args, rank, ranks, load(TensorNames.TokEmbeddings), layers, new RmsNorm(load(TensorNames.Norm), args.NormEps),
-            load(TensorNames.Output), maxSeqLen, maxBatchSize, KvBlocks(options, args, ranks, type, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, device);
+            load(TensorNames.Output), maxSeqLen, maxBatchSize, KvBlocks(options, args, ranks, kvType, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, kvType, device);
     }
 
     /// <summary>KV blocks each rank's pool gets: the budget of <paramref name="options"/> applies to each rank.</summary>
-    public static int KvBlocks(EngineOptions options, ModelArgs args, int ranks, ScalarType type, Device device, int maxSeqLen, int maxBatchSize)
+    public static int KvBlocks(EngineOptions options, ModelArgs args, int ranks, ScalarType kvType, Device device, int maxSeqLen, int maxBatchSize)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(args);
-        return options.ResolveKvBlocks(args with { NKvHeads = args.KvHeads / ranks }, type, device, maxSeqLen, maxBatchSize);
+        return options.ResolveKvBlocks(args with { NKvHeads = args.KvHeads / ranks }, kvType, device, maxSeqLen, maxBatchSize);
     }
 
     public Task<ShardOutput> BeginAsync(ShardStep step)

@@ -14,6 +14,7 @@ public class ServingBenchOptionsTests
         Assert.Equal(["engine", "orleans", "multiturn", "baseline", "memory", "longchat"], options.Sections);
         Assert.Equal(60, options.LongTurns);
         Assert.Null(options.KvBudget);
+        Assert.Null(options.KvDType);
     }
 
     [Fact]
@@ -23,6 +24,7 @@ public class ServingBenchOptionsTests
         [
             "--threads", "4", "--streams", "8", "--tokens", "64", "--turns", "5", "--conversations", "12",
             "--reply-tokens", "10", "--sections", "longchat,memory,engine", "--kv-budget", "3M", "--long-turns", "25",
+            "--kv-dtype", "float16",
         ]);
 
         Assert.Equal((4, 8, 64, 5, 12, 10), (options.Threads, options.Streams, options.Tokens, options.Turns, options.Conversations, options.ReplyTokens));
@@ -30,6 +32,7 @@ public class ServingBenchOptionsTests
         Assert.Equal(["engine", "memory", "longchat"], options.Sections);
         Assert.Equal(25, options.LongTurns);
         Assert.Equal(3L << 20, options.KvBudget);
+        Assert.Equal("float16", options.KvDType);
     }
 
     [Theory]
@@ -56,6 +59,7 @@ public class ServingBenchOptionsTests
     [InlineData("--kv-budget", "12T", "positive size")]
     [InlineData("--kv-budget", "M", "positive size")]
     [InlineData("--kv-budget", "99999999999G", "positive size")]
+    [InlineData("--kv-dtype", "int8", "Unknown KV cache dtype 'int8'")]
     public void Rejects_a_bad_value_naming_the_option(string name, string value, string hint)
     {
         var error = Assert.Throws<BenchException>(() => ServingBenchOptions.Parse([name, value]));

@@ -34,6 +34,17 @@ public partial class CliTests
     }
 
     [Fact]
+    public void Generate_with_a_16_bit_kv_cache_streams_the_reference_greedy_text()
+    {
+        var c = GreedyReference.Load().Cases[1];
+        var (code, output, _) = Run("generate", "--model", TestData.Model, "--tokenizer", TestData.Tok512, "--prompt", c.Prompt,
+            "--temperature", "0", "--max-tokens", c.MaxNewTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), "--kv-dtype", "float16");
+
+        Assert.Equal(0, code);
+        Assert.Equal(c.Text + Environment.NewLine, output);
+    }
+
+    [Fact]
     public void Generate_with_echo_prints_the_prompt_first_and_a_seed_repeats_a_sample()
     {
         string[] args = ["generate", "--model", TestData.Model, "--tokenizer", TestData.Tok512, "--prompt", "Lily and Tom",
@@ -69,6 +80,7 @@ public partial class CliTests
     [Theory]
     [InlineData("Unknown device 'tpu'", "--device", "tpu")]
     [InlineData("Unknown dtype 'int4'", "--dtype", "int4")]
+    [InlineData("Unknown KV cache dtype 'int8'", "--kv-dtype", "int8")]
     [InlineData("Wrong tokenizer for this model", "--tokenizer", "LLAMA2")]
     [InlineData("top_p must be in (0, 1]", "--top-p", "1.5")]
     public void Bad_engine_settings_are_reported(string message, string option, string value)

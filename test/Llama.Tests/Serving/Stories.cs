@@ -27,14 +27,17 @@ internal static class Stories
 
     public static GenerationOptions Sampled(int maxGenLen, ulong seed) => new() { Temperature = 0.9f, TopP = 0.9f, MaxGenLen = maxGenLen, Seed = seed };
 
-    /// <summary>A model whose KV pool has <paramref name="poolBlocks"/> blocks (null: max_batch_size full sequences).</summary>
-    public static LlamaGenerator Build(int blockSize = 4, int? poolBlocks = null, int maxBatchSize = 8)
+    /// <summary>
+    /// A model whose KV pool has <paramref name="poolBlocks"/> blocks (null: max_batch_size full sequences) of
+    /// <paramref name="kvCacheDType"/> (null: float32, as the model computes).
+    /// </summary>
+    public static LlamaGenerator Build(int blockSize = 4, int? poolBlocks = null, int maxBatchSize = 8, ScalarType? kvCacheDType = null)
     {
-        var options = new EngineOptions { KvBlockSize = blockSize };
+        var options = new EngineOptions { KvBlockSize = blockSize, KvCacheDType = kvCacheDType };
         if (poolBlocks is { } blocks)
         {
             using var checkpoint = Llama2cCheckpoint.Open(TestData.Model);
-            options = options with { KvCacheBytes = blocks * blockSize * KvBlockPool.BytesPerTokenOf(checkpoint.Args, ScalarType.Float32) };
+            options = options with { KvCacheBytes = blocks * blockSize * KvBlockPool.BytesPerTokenOf(checkpoint.Args, kvCacheDType ?? ScalarType.Float32) };
         }
 
         return LlamaGenerator.Build(TestData.Model, TestData.Tok512, MaxSeqLen, maxBatchSize, options);
@@ -80,11 +83,12 @@ internal static class Stories
     public static int[] Held(IReadOnlyList<int> prompt, TurnOutcome outcome) =>
         prompt.Concat(outcome.Tokens).Take(outcome.CachedTokens).ToArray();
 
-    /// <summary>Keys and values of one block in every layer.</summary>
+    /// <summary>Keys and values of one block in every layer, as floats.</summary>
     public static float[] BlockContents(KvBlockPool pool, int block) =>
         pool.Keys.Concat(pool.Values).SelectMany(t =>
         {
             using var slice = t[block];
-            return slice.data<float>().ToArray();
+            using var widened = slice.to_type(ScalarType.Float32);
+            return widened.data<float>().ToArray();
         }).ToArray();
 }
