@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace LlamaOrleans.WebUi.Tests;
 
-/// <summary>Chatting through the page in a real browser against a real silo: streaming, figures, stop, reload, delete.</summary>
+/// <summary>Chatting through the page in a real browser against a real silo: streaming, figures, stop, keyboard, copy, reload, delete.</summary>
 public sealed class ChatTests(WebFixture server)
 {
     [Fact]
@@ -115,15 +115,30 @@ public sealed class ChatTests(WebFixture server)
     }
 
     [Fact]
-    public async Task A_reload_resumes_the_conversation_and_delete_removes_it()
+    public async Task Shift_Enter_breaks_lines_copy_copies_a_reload_resumes_and_delete_removes()
     {
         await using var context = await server.NewContextAsync("resume");
         var chat = new ChatPage(await context.NewPageAsync());
+        await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
         await chat.OpenAsync();
+        await Expect(chat.Page.Locator("#model option")).ToHaveTextAsync(["demo (512 tokens)"]);
         await chat.SettingsAsync(systemPrompt: "You tell short stories.", temperature: 0, maxTokens: 48);
-        await chat.SendAsync("Once upon a time");
+
+        // Shift+Enter starts a new line; Enter sends.
+        await chat.Page.FillAsync("#message", "Once upon a time");
+        await chat.Page.PressAsync("#message", "Shift+Enter");
+        await chat.Page.Keyboard.TypeAsync("there was a fox");
+        await Expect(chat.Page.Locator("#message")).ToHaveValueAsync("Once upon a time\nthere was a fox");
+        await Expect(chat.Messages).ToHaveCountAsync(0);
+        await chat.SendAsync(await chat.Page.InputValueAsync("#message"));
         var id = chat.ConversationId;
         var reply = await chat.Replies.First.EvaluateAsync<string>("e => e.rawText");
+        using var client = server.Client("resume");
+        Assert.Equal("Once upon a time\nthere was a fox", (await Api.MessagesAsync(client, id))[0].GetProperty("content").GetString());
+
+        // The copy button copies the reply's text as written, not as rendered.
+        await chat.Replies.First.GetByRole(AriaRole.Button, new() { Name = "Copy reply" }).ClickAsync();
+        Assert.Equal(reply, await chat.Page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
 
         await chat.Page.ReloadAsync();
         await Expect(chat.Messages).ToHaveCountAsync(2);
@@ -136,7 +151,6 @@ public sealed class ChatTests(WebFixture server)
 
         await chat.SendAsync("The end?");
         await Expect(chat.Messages).ToHaveCountAsync(4);
-        using var client = server.Client("resume");
         Assert.Equal(2, (await Api.ConversationAsync(client, id)).GetProperty("turns").GetInt32());
 
         await chat.Conversations.First.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Delete") }).ClickAsync();
