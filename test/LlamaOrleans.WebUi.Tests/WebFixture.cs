@@ -102,6 +102,11 @@ public sealed class WebFixture : IAsyncLifetime
             settings[$"Http:ApiKeys:{i}:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KeyOf(Tenants[i]))));
         }
 
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's chromium with build/setup-chromium.sh (./build.sh test does).");
+        }
+
         // Turns run side by side on a small shared machine: allow them more than Playwright's default 5 s.
         Assertions.SetDefaultExpectTimeout(30_000);
         var silo = SiloProcess.StartAsync("webui", _directory.FullName, settings, ports[1]);
