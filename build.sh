@@ -30,8 +30,39 @@ setup() {
   dotnet build Llama.Orleans.sln -c Release -nologo -v quiet
 }
 
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# True once the silo on port 8080 answers /readyz with 200 (plain bash: curl may not be installed).
+ready() {
+  (exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && head -n 1 <&3 | grep -q ' 200 ') 2>/dev/null
+}
+
+# Starts llama-orleans-silo (the embedded default configuration, with its HTTP API and chat page) in the background
+# for the demo, unless a silo already runs; waits until it is ready. Prints the silo's process id, or nothing.
+start_web_silo() {
+  listening 30000 && return 0
+  listening 8080 && { log "port 8080 is taken: no chat page this time"; return 0; }
+  dotnet src/Silo/bin/Release/net10.0/llama-orleans-silo.dll --Logging:LogLevel:Default=Warning \
+    --Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning >artifacts/demo-silo.log 2>&1 &
+  local pid=$!
+  for _ in $(seq 120); do
+    if ready; then echo "$pid"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  log "the silo with the chat page did not start (see artifacts/demo-silo.log); chatting without it"
+  kill "$pid" 2>/dev/null || true
+}
+
 demo() {
   setup
+  mkdir -p artifacts
+  demo_silo=$(start_web_silo)
+  if [ -n "$demo_silo" ]; then
+    # SIGTERM: the silo shuts down gracefully when the chat ends.
+    trap 'kill "$demo_silo" 2>/dev/null || true' EXIT
+    log "web chat page: http://127.0.0.1:8080/ (the same silo, while this chat runs)"
+  fi
   log "chatting with the demo model (stories260K) on a local silo; conversations persist in ./data"
   log "(a silo already running on localhost:30000 is used; otherwise one starts in this process)"
   dotnet src/Cli/bin/Release/net10.0/llama-orleans.dll chat "$@"
@@ -41,6 +72,7 @@ run_tests() {
   setup
   build/setup-databases.sh
   build/setup-helm.sh
+  build/setup-chromium.sh
   local results=artifacts/test-results
   rm -rf "$results"
   local status=0

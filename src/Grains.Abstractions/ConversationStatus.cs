@@ -46,4 +46,8 @@ public sealed record ConversationStatus
     /// </summary>
     [Id(10)]
     public string? PendingMessageId { get; init; }
+
+    /// <summary>Tokens each turn keeps free for its reply: the settings' reply cap, else the silo's default cap.</summary>
+    [Id(11)]
+    public int ReplyReserve { get; init; }
 }

@@ -615,6 +615,9 @@ public sealed partial class ConversationGrain(
         CachedTokens = State.Cache?.Tokens.Length ?? 0,
         Summary = State.Summary,
         PendingMessageId = State.Pending?.MessageId,
+        ReplyReserve = State.Created
+            ? ContextWindow.ReplyReserve(State.Settings.MaxReplyTokens, catalog.ContextLimit(State.Settings.Model), catalog.Options.Conversations.DefaultMaxReplyTokens)
+            : 0,
     };
 
     private void EnsureCreated()

@@ -4,6 +4,7 @@ using LlamaOrleans.Http.Errors;
 using LlamaOrleans.Http.Health;
 using LlamaOrleans.Http.Json;
 using LlamaOrleans.Http.Streaming;
+using LlamaOrleans.Http.WebUi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,7 +17,7 @@ public static class HttpApiEndpointExtensions
 {
     /// <summary>
     /// Adds, in order: OpenAI-shaped errors for failures and for bare 4xx answers (unknown paths, wrong methods), the
-    /// API key check on /v1, per-key rate limits; then maps /healthz, /readyz, /metrics, /openapi.json and the /v1 API.
+    /// API key check on /v1, per-key rate limits; then maps /healthz, /readyz, /metrics, /openapi.json, the /v1 API and the chat page at /.
     /// </summary>
     public static WebApplication MapLlamaHttpApi(this WebApplication app)
     {
@@ -38,6 +39,7 @@ public static class HttpApiEndpointExtensions
         MapConversations(v1);
         v1.MapGet("/usage", (HttpContext context, UsageEndpoint usage, string? from, string? to) => usage.GetAsync(context, from, to))
             .WithTags("Usage").WithSummary("The caller's tenant's tokens by day, key and model.").WithErrors();
+        app.MapLlamaWebUi();
         return app;
     }
 

@@ -155,6 +155,7 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
         // Settings hold floats; report them as the decimals the client sent, not their binary expansion.
         return new ConversationResponse(id, s.Model, s.SystemPrompt, Math.Round(s.Temperature, 6), Math.Round(s.TopP, 6), s.MaxReplyTokens,
             s.Seed is { } seed ? unchecked((long)seed) : null, s.ContextPolicy.ToString().ToLowerInvariant(), s.ContextShift,
-            status.Turns, status.ContextTokens, status.ContextLimit, status.Trims, status.Summaries, status.CachedTokens, status.Summary);
+            status.Turns, status.ContextTokens, status.ContextLimit, status.Trims, status.Summaries, status.CachedTokens, status.Summary,
+            status.ReplyReserve, status.CacheWorker);
     }
 }

@@ -17,7 +17,9 @@ public sealed record ConversationResponse(
     int Trims,
     int Summaries,
     int CachedTokens,
-    string? Summary)
+    string? Summary,
+    int ReplyReserve,
+    string? CacheWorker)
 {
     public string Object => "conversation";
 }

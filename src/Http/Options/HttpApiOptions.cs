@@ -1,3 +1,5 @@
+using LlamaOrleans.Http.WebUi;
+
 namespace LlamaOrleans.Http.Options;
 
 /// <summary>The "Http" configuration section: whether and where the silo serves its HTTP API, keys, limits and quotas.</summary>
@@ -24,6 +26,9 @@ public sealed class HttpApiOptions
 
     /// <summary>Token quotas by tenant name.</summary>
     public Dictionary<string, QuotaOptions> Quotas { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The chat page served at <c>/</c>.</summary>
+    public WebUiOptions WebUi { get; set; } = new();
 
     /// <summary>The tenant of requests without a key when keys are not required.</summary>
     public const string AnonymousTenant = "default";
