@@ -58,7 +58,7 @@ internal static class LongChatSection
     {
         Progress.Report($"longchat ({run}): starting an in-process silo serving {model.Name} with a {MaxSeqLen}-token context");
         await using var cluster = await BenchCluster.StartAsync(model, options.Device, MaxSeqLen, options.Conversations, options.Threads, prefixCaching,
-            options.PrefillChunk, cancellationToken).ConfigureAwait(false);
+            options.PrefillChunk, options.KvDType, cancellationToken).ConfigureAwait(false);
 
         // A round of first turns loads the model and runs every path before anything is timed.
         await Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(async c =>
