@@ -5,8 +5,9 @@ using Microsoft.Net.Http.Headers;
 namespace LlamaOrleans.Http.Auth;
 
 /// <summary>
-/// Resolves the caller of every /v1 request from its <c>Authorization: Bearer</c> key. A wrong key is always refused
-/// (401); a missing one only when keys are required, otherwise the request runs as the anonymous tenant.
+/// Resolves the caller of every /v1 request from its <c>Authorization: Bearer</c> key. A wrong key is refused (401)
+/// whenever keys are configured; a missing one only when keys are required, otherwise the request runs as the
+/// anonymous tenant. A server with no keys and none required takes any key as the anonymous caller.
 /// </summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys)
 {
@@ -21,7 +22,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys)
 
         var header = context.Request.Headers.Authorization.ToString();
         Caller? caller;
-        if (header.Length == 0)
+        if (header.Length == 0 || keys.Open)
         {
             caller = keys.RequireApiKey ? null : Caller.Anonymous(keys.Limits);
             if (caller is null)
