@@ -23,6 +23,8 @@ public static class HttpApiEndpointExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(context => ApiErrorWriter.WriteAsync(context.HttpContext, BareStatus(context.HttpContext)));
+        // Routing first, so the key check sees which endpoint a request reached, however its path was spelled.
+        app.UseRouting();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
 
@@ -33,7 +35,7 @@ public static class HttpApiEndpointExtensions
         app.MapPrometheusScrapingEndpoint(HttpApiRoutes.Metrics);
         app.MapOpenApi(HttpApiRoutes.OpenApi);
 
-        var v1 = app.MapGroup(HttpApiRoutes.Prefix);
+        var v1 = app.MapGroup(HttpApiRoutes.Prefix).WithMetadata(CallerRequired.Instance);
         MapOpenAi(v1);
         MapConversations(v1);
         v1.MapGet("/usage", (HttpContext context, UsageEndpoint usage, string? from, string? to) => usage.GetAsync(context, from, to))

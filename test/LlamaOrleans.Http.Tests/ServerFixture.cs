@@ -38,6 +38,7 @@ public sealed class ServerFixture : IAsyncLifetime
         ("streams", "streams", "sk-streams-0123456789", "MaxConcurrentStreams=1"),
         ("quota", "quota", "sk-quota-0123456789", string.Empty),
         ("logprobs", "logprobs", "sk-logprobs-0123456789", string.Empty),
+        ("paths", "paths", "sk-paths-0123456789", $"RequestsPerMinute={LimitedRequestsPerMinute}"),
     ];
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("llama-http-tests-");
