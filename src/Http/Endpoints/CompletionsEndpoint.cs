@@ -80,8 +80,8 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
 
     private static string Prompt(JsonElement? prompt) => prompt?.ValueKind switch
     {
-        JsonValueKind.String => prompt.Value.GetString()!,
-        JsonValueKind.Array when prompt.Value.GetArrayLength() == 1 && prompt.Value[0].ValueKind == JsonValueKind.String => prompt.Value[0].GetString()!,
+        JsonValueKind.String => JsonText.Get(prompt.Value, "prompt"),
+        JsonValueKind.Array when prompt.Value.GetArrayLength() == 1 && prompt.Value[0].ValueKind == JsonValueKind.String => JsonText.Get(prompt.Value[0], "prompt[0]"),
         JsonValueKind.Array when prompt.Value.GetArrayLength() > 1 => throw ApiException.BadRequest("Only one prompt per request is supported.", "prompt", "invalid_value"),
         null or JsonValueKind.Null => throw ApiException.BadRequest("You must provide a prompt parameter.", "prompt", "missing_required_parameter"),
         _ => throw ApiException.BadRequest("prompt must be a string.", "prompt", "invalid_type"),

@@ -42,7 +42,7 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
         if (sampling.MaxTokens is { } requested && requested > room)
         {
             throw ApiException.BadRequest(
-                $"This model's maximum context length is {limit} tokens. However, you requested {prompt.Count + requested} tokens " +
+                $"This model's maximum context length is {limit} tokens. However, you requested {(long)prompt.Count + requested} tokens " +
                 $"({prompt.Count} in the prompt, {requested} for the completion). Reduce the prompt or max_tokens.", "max_tokens", "context_length_exceeded");
         }
 
