@@ -29,6 +29,7 @@ public sealed class ChatCompletionsEndpoint(
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest);
         var model = RequestChecks.Model(request.Model);
         catalog.Get(model);
+        UnsupportedParameters.Check(request);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N) with
         {
             TopLogprobs = RequestChecks.ChatLogprobs(request.Logprobs, request.TopLogprobs),

@@ -25,8 +25,10 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         catalog.Get(model);
         if (request.Suffix is not null)
         {
-            throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", "unsupported_parameter");
+            throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", UnsupportedParameters.Code);
         }
+
+        UnsupportedParameters.Check(request);
 
         var prompt = Prompt(request.Prompt);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N) with
