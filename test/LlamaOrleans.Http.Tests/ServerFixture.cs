@@ -46,6 +46,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
 
+    /// <summary>When the silo process was started: the models it serves were loaded after this.</summary>
+    public DateTimeOffset StartedAt { get; private set; }
+
     public SiloProcess Silo => _silo ?? throw new InvalidOperationException("The server is not started.");
 
     public static string KeyOf(string name) => Keys.Single(k => k.Name == name).Key;
@@ -90,6 +93,7 @@ public sealed class ServerFixture : IAsyncLifetime
             }
         }
 
+        StartedAt = DateTimeOffset.UtcNow;
         _silo = await SiloProcess.StartAsync("http", _directory.FullName, settings, ports[1]);
         await _silo.WaitUntilHttpReadyAsync(BaseAddress, TimeSpan.FromMinutes(1));
     }

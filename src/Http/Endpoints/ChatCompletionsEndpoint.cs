@@ -51,11 +51,17 @@ public sealed class ChatCompletionsEndpoint(
             await responder.StreamAsync(context, model, "chat.completions", turn,
                 async (sse, piece, token) =>
                 {
-                    if (first || piece.Text.Length > 0 || piece.Logprobs is { Count: > 0 })
+                    if (first)
                     {
-                        var delta = new ChatDelta(first ? RoleNames.Assistant : null, piece.Text);
+                        // OpenAI's first chunk announces the role only; strict clients read the reply from the chunks after it.
                         first = false;
-                        var choice = new ChatChunkChoice(0, delta, null, logprobs ? ChatLogprobs.From(piece.Logprobs ?? []) : null);
+                        var role = new ChatChunkChoice(0, new ChatDelta(RoleNames.Assistant, string.Empty), null);
+                        await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [role]), ApiJsonContext.Default.ChatCompletionChunk, token);
+                    }
+
+                    if (piece.Text.Length > 0 || piece.Logprobs is { Count: > 0 })
+                    {
+                        var choice = new ChatChunkChoice(0, new ChatDelta(Content: piece.Text), null, logprobs ? ChatLogprobs.From(piece.Logprobs ?? []) : null);
                         await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [choice]), ApiJsonContext.Default.ChatCompletionChunk, token);
                     }
                 },

@@ -66,10 +66,18 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
                         await sse.WriteAsync(new CompletionResponse(id, created, model, [choice]), ApiJsonContext.Default.CompletionResponse, token);
                     }
                 },
-                (sse, end, token) => sse.WriteAsync(
-                    new CompletionResponse(id, created, model, [new CompletionChoice(string.Empty, 0, end.FinishReason, logprobs ? CompletionLogprobs.From([], offset) : null)],
-                        includeUsage ? new UsageInfo(end.PromptTokens, end.CompletionTokens) : null),
-                    ApiJsonContext.Default.CompletionResponse, token));
+                async (sse, end, token) =>
+                {
+                    await sse.WriteAsync(
+                        new CompletionResponse(id, created, model, [new CompletionChoice(string.Empty, 0, end.FinishReason, logprobs ? CompletionLogprobs.From([], offset) : null)]),
+                        ApiJsonContext.Default.CompletionResponse, token);
+                    if (includeUsage)
+                    {
+                        // As in chat: the usage comes in a chunk of its own, with no choices.
+                        await sse.WriteAsync(new CompletionResponse(id, created, model, [], new UsageInfo(end.PromptTokens, end.CompletionTokens)),
+                            ApiJsonContext.Default.CompletionResponse, token);
+                    }
+                });
             return;
         }
 
