@@ -22,6 +22,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public const int LimitedRequestsPerMinute = 5;
     public const long QuotaDailyTokens = 40;
+    public const long RaceDailyTokens = 100;
 
     /// <summary>Plain keys by name; the server is configured with their SHA-256 only.</summary>
     private static readonly (string Name, string Tenant, string Key, string Extra)[] Keys =
@@ -39,6 +40,8 @@ public sealed class ServerFixture : IAsyncLifetime
         ("quota", "quota", "sk-quota-0123456789", string.Empty),
         ("logprobs", "logprobs", "sk-logprobs-0123456789", string.Empty),
         ("paths", "paths", "sk-paths-0123456789", $"RequestsPerMinute={LimitedRequestsPerMinute}"),
+        ("race", "race", "sk-race-0123456789", string.Empty),
+        ("aborts", "aborts", "sk-aborts-0123456789", string.Empty),
     ];
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("llama-http-tests-");
@@ -79,6 +82,7 @@ public sealed class ServerFixture : IAsyncLifetime
             ["Http:RateLimits:RequestsPerMinute"] = "600",
             ["Http:RateLimits:MaxConcurrentStreams"] = "8",
             ["Http:Quotas:quota:DailyTokens"] = Text(QuotaDailyTokens),
+            ["Http:Quotas:race:DailyTokens"] = Text(RaceDailyTokens),
         };
         for (var i = 0; i < Keys.Length; i++)
         {

@@ -37,10 +37,10 @@ public sealed class ChatCompletionsEndpoint(
         var logprobs = sampling.TopLogprobs is not null;
         var dialog = ChatDialog.From(request.Messages);
         var conversationId = context.Request.Headers[HttpApiRoutes.ConversationIdHeader].ToString();
-        var turn = conversationId.Length > 0
+        var (turn, promptTokens, maxTokens) = conversationId.Length > 0
             ? await ContinueConversation(caller, conversationId, model, dialog, sampling, context)
             : Stateless(model, dialog, sampling, context.RequestAborted);
-        await quotas.EnsureAvailableAsync(caller);
+        using var reservation = await quotas.ReserveAsync(caller, maxTokens);
 
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -48,7 +48,7 @@ public sealed class ChatCompletionsEndpoint(
         {
             var includeUsage = request.StreamOptions?.IncludeUsage == true;
             var first = true;
-            await responder.StreamAsync(context, model, "chat.completions", turn,
+            await responder.StreamAsync(context, model, "chat.completions", turn, promptTokens,
                 async (sse, piece, token) =>
                 {
                     if (first)
@@ -76,19 +76,22 @@ public sealed class ChatCompletionsEndpoint(
             return;
         }
 
-        var (text, tokens, end) = await responder.CollectAsync(context, model, "chat.completions", turn);
+        var (text, tokens, end) = await responder.CollectAsync(context, model, "chat.completions", turn, promptTokens);
         var response = new ChatCompletionResponse(id, created, model,
             [new ChatCompletionChoice(0, new ChatReplyMessage(RoleNames.Assistant, text), end.FinishReason, logprobs ? ChatLogprobs.From(tokens) : null)],
             new UsageInfo(end.PromptTokens, end.CompletionTokens));
         await context.Response.WriteAsJsonAsync(response, ApiJsonContext.Default.ChatCompletionResponse, cancellationToken: context.RequestAborted);
     }
 
-    private IAsyncEnumerable<TurnPiece> Stateless(string model, IReadOnlyList<Message> dialog, Sampling sampling, CancellationToken cancellationToken)
+    /// <summary>The turn, its prompt's tokens, and the most it may spend (prompt and reply, within the context).</summary>
+    private (IAsyncEnumerable<TurnPiece> Turn, int PromptTokens, long MaxTokens) Stateless(
+        string model, IReadOnlyList<Message> dialog, Sampling sampling, CancellationToken cancellationToken)
     {
         var prompt = generator.EncodeChat(model, dialog);
-        return prompt.HasSpecialTags
+        var turn = prompt.HasSpecialTags
             ? Refusal(prompt.Ids.Count)
             : generator.Generate(model, prompt.Ids, sampling, cancellationToken);
+        return (turn, prompt.Ids.Count, generator.MaxTokens(model, prompt.Ids.Count, sampling));
     }
 
     /// <summary>Meta answers a dialog with special tags by a fixed error text instead of the model's reply.</summary>
@@ -98,7 +101,8 @@ public sealed class ChatCompletionsEndpoint(
         yield return new TurnPiece(ChatFormat.UnsafeReply, End: new TurnEnd("stop", promptTokens, 0));
     }
 
-    private async Task<IAsyncEnumerable<TurnPiece>> ContinueConversation(
+    /// <summary>The turn; its prompt is the conversation's to build (unknown here), and it spends at most the model's context.</summary>
+    private async Task<(IAsyncEnumerable<TurnPiece> Turn, int PromptTokens, long MaxTokens)> ContinueConversation(
         Caller caller, string conversationId, string model, IReadOnlyList<Message> dialog, Sampling sampling, HttpContext context)
     {
         var status = await conversations.StatusAsync(caller, conversationId);
@@ -124,6 +128,6 @@ public sealed class ChatCompletionsEndpoint(
         }
 
         var messageId = MessageIds.From(context);
-        return conversations.Send(caller, conversationId, new UserMessage(messageId, dialog[^1].Content), context.RequestAborted);
+        return (conversations.Send(caller, conversationId, new UserMessage(messageId, dialog[^1].Content), context.RequestAborted), 0, status.ContextLimit);
     }
 }

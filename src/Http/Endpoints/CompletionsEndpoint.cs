@@ -44,7 +44,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         }
         var ids = generator.EncodeText(model, prompt);
         var turn = generator.Generate(model, ids, sampling, context.RequestAborted);
-        await quotas.EnsureAvailableAsync(caller);
+        using var reservation = await quotas.ReserveAsync(caller, generator.MaxTokens(model, ids.Count, sampling));
 
         var echo = request.Echo == true ? prompt : string.Empty;
         var id = $"cmpl-{Guid.NewGuid():N}";
@@ -54,7 +54,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
             var includeUsage = request.StreamOptions?.IncludeUsage == true;
             // Text offsets count from the completion's start, across the stream's chunks.
             var offset = 0;
-            await responder.StreamAsync(context, model, "completions", turn,
+            await responder.StreamAsync(context, model, "completions", turn, ids.Count,
                 async (sse, piece, token) =>
                 {
                     var text = echo + piece.Text;
@@ -81,7 +81,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
             return;
         }
 
-        var (completion, tokens, end) = await responder.CollectAsync(context, model, "completions", turn);
+        var (completion, tokens, end) = await responder.CollectAsync(context, model, "completions", turn, ids.Count);
         var response = new CompletionResponse(id, created, model,
             [new CompletionChoice(echo + completion, 0, end.FinishReason, logprobs ? CompletionLogprobs.From(tokens, 0) : null)],
             new UsageInfo(end.PromptTokens, end.CompletionTokens));
