@@ -31,4 +31,13 @@ public sealed class DefaultHostTests(DefaultServerFixture server) : IClassFixtur
         Assert.Equal("anonymous", row.GetProperty("key").GetString());
         Assert.Equal(4, row.GetProperty("completion_tokens").GetInt64());
     }
+
+    [Fact]
+    public async Task By_default_metrics_are_served_on_the_API_port_without_a_key()
+    {
+        using var client = server.Client();
+        using var response = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("orleans_", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

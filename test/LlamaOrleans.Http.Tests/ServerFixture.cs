@@ -49,6 +49,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
 
+    /// <summary>The listener of its own that serves /metrics (<c>Http:Metrics:Urls</c>).</summary>
+    public Uri MetricsAddress { get; private set; } = new("http://127.0.0.1/");
+
     /// <summary>When the silo process was started: the models it serves were loaded after this.</summary>
     public DateTimeOffset StartedAt { get; private set; }
 
@@ -70,13 +73,15 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ports = FreePorts.Take(3);
+        var ports = FreePorts.Take(4);
         BaseAddress = new Uri($"http://127.0.0.1:{ports[2]}/");
+        MetricsAddress = new Uri($"http://127.0.0.1:{ports[3]}/");
         var settings = new Dictionary<string, string>
         {
             ["Orleans:SiloPort"] = Text(ports[0]),
             ["Orleans:GatewayPort"] = Text(ports[1]),
             ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
+            ["Http:Metrics:Urls"] = $"http://127.0.0.1:{ports[3]}",
             ["Http:RequireApiKey"] = "true",
             ["Http:MaxRequestBodyBytes"] = Text(MaxBodyBytes),
             ["Http:RateLimits:RequestsPerMinute"] = "600",
