@@ -12,4 +12,7 @@ public enum ConversationErrorCode
     MessageTooLong,
     Busy,
     Unavailable,
+
+    /// <summary>A message id already sent with different content (an idempotency key reused).</summary>
+    Conflict,
 }

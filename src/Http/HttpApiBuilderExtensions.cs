@@ -42,7 +42,7 @@ public static class HttpApiBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var section = builder.Configuration.GetSection(HttpApiOptions.SectionName);
         var settings = section.Get<HttpApiOptions>() ?? new HttpApiOptions();
-        builder.WebHost.UseUrls(settings.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.UseUrls([.. settings.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), .. settings.Metrics.UrlList]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;

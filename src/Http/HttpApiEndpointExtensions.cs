@@ -3,11 +3,14 @@ using LlamaOrleans.Http.Endpoints;
 using LlamaOrleans.Http.Errors;
 using LlamaOrleans.Http.Health;
 using LlamaOrleans.Http.Json;
+using LlamaOrleans.Http.Options;
 using LlamaOrleans.Http.Streaming;
 using LlamaOrleans.Http.WebUi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
 
 namespace LlamaOrleans.Http;
@@ -16,14 +19,27 @@ namespace LlamaOrleans.Http;
 public static class HttpApiEndpointExtensions
 {
     /// <summary>
-    /// Adds, in order: OpenAI-shaped errors for failures and for bare 4xx answers (unknown paths, wrong methods), the
-    /// API key check on /v1, per-key rate limits; then maps /healthz, /readyz, /metrics, /openapi.json, the /v1 API and the chat page at /.
+    /// Adds, in order: OpenAI-shaped errors for failures and for bare 4xx answers (unknown paths, wrong methods), /metrics
+    /// on its own listener when <see cref="MetricsOptions.Urls"/> is set, routing, the API key check on every /v1
+    /// endpoint, per-key rate limits; then maps /healthz, /readyz, /metrics (on the API's ports when it has no listener
+    /// of its own), /openapi.json, the /v1 API and the chat page at /.
     /// </summary>
     public static WebApplication MapLlamaHttpApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(context => ApiErrorWriter.WriteAsync(context.HttpContext, BareStatus(context.HttpContext)));
+        var metricsPorts = app.Services.GetRequiredService<IOptions<HttpApiOptions>>().Value.Metrics.UrlList
+            .Select(url => BindingAddress.Parse(url).Port).ToHashSet();
+        if (metricsPorts.Count > 0)
+        {
+            // Only the metrics listener answers /metrics; on the API's ports it is an unknown path.
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
+                metricsPorts.Contains(context.Connection.LocalPort) && context.Request.Path == HttpApiRoutes.Metrics);
+        }
+
+        // Routing first, so the key check sees which endpoint a request reached, however its path was spelled.
+        app.UseRouting();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
 
@@ -31,10 +47,14 @@ public static class HttpApiEndpointExtensions
         app.MapGet(HttpApiRoutes.Ready, (HealthEndpoints health) => health.Ready())
             .WithTags("Operations").WithSummary("The silo is active and its hosted models are loaded (503 until then).")
             .Produces<HealthResponse>().Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
-        app.MapPrometheusScrapingEndpoint(HttpApiRoutes.Metrics);
+        if (metricsPorts.Count == 0)
+        {
+            app.MapPrometheusScrapingEndpoint(HttpApiRoutes.Metrics);
+        }
+
         app.MapOpenApi(HttpApiRoutes.OpenApi);
 
-        var v1 = app.MapGroup(HttpApiRoutes.Prefix);
+        var v1 = app.MapGroup(HttpApiRoutes.Prefix).WithMetadata(CallerRequired.Instance);
         MapOpenAi(v1);
         MapConversations(v1);
         v1.MapGet("/usage", (HttpContext context, UsageEndpoint usage, string? from, string? to) => usage.GetAsync(context, from, to))

@@ -182,4 +182,24 @@ public sealed class ConversationTests(ServerFixture server)
         await Api.AssertError(await Api.PostJson(client, $"/v1/conversations/{id}/messages", """{"content":""}"""), HttpStatusCode.BadRequest);
         await Api.AssertError(await Api.PostJson(client, $"/v1/conversations/{id}/messages", """{"content":"hi"}""", ("X-Message-Id", new string('x', 200))), HttpStatusCode.BadRequest);
     }
+
+    [Fact]
+    public async Task A_message_id_resent_with_other_content_is_a_409_and_with_the_same_content_still_replays()
+    {
+        using var client = server.Client("bob");
+        var id = await Create(client);
+        var first = await Api.Json(await Send(client, id, "Tell me about a cat.", "k-1"));
+        Assert.False(first.GetProperty("replayed").GetBoolean());
+
+        var conflict = await Api.AssertError(await Send(client, id, "Tell me about a horse.", "k-1"), HttpStatusCode.Conflict);
+        Assert.Equal("message_id_conflict", conflict.GetProperty("code").GetString());
+        Assert.Equal("X-Message-Id", conflict.GetProperty("param").GetString());
+        Assert.Contains("'k-1'", conflict.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        var again = await Api.Json(await Send(client, id, "Tell me about a cat.", "k-1"));
+        Assert.True(again.GetProperty("replayed").GetBoolean());
+        Assert.Equal(first.GetProperty("reply").GetString(), again.GetProperty("reply").GetString());
+        var status = await Api.Json(await client.GetAsync(new Uri($"/v1/conversations/{id}", UriKind.Relative)));
+        Assert.Equal(1, status.GetProperty("turns").GetInt32());
+    }
 }

@@ -6,12 +6,15 @@ namespace LlamaOrleans.Http.Tests;
 public sealed class OperationsTests(ServerFixture server)
 {
     [Fact]
-    public async Task Metrics_have_ours_the_engine_Orleans_and_ASP_NET_Core()
+    public async Task Metrics_have_ours_the_engine_Orleans_and_ASP_NET_Core_on_their_own_listener_only()
     {
         using var client = server.Client("sse");
         await Api.PostJson(client, "/v1/chat/completions", Api.Chat("Tell me a story", maxTokens: 8, stream: true));
         using var anonymous = server.Client(null);
-        using var response = await anonymous.GetAsync(new Uri("/metrics", UriKind.Relative));
+        // Http:Metrics:Urls is set: the API's port does not serve the tenant-labelled series.
+        await Api.AssertError(await anonymous.GetAsync(new Uri("/metrics", UriKind.Relative)), HttpStatusCode.NotFound);
+        using var scraper = new HttpClient { BaseAddress = server.MetricsAddress };
+        using var response = await scraper.GetAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var metrics = await response.Content.ReadAsStringAsync();
         foreach (var name in new[]

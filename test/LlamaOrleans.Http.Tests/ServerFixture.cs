@@ -22,6 +22,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public const int LimitedRequestsPerMinute = 5;
     public const long QuotaDailyTokens = 40;
+    public const long RaceDailyTokens = 100;
 
     /// <summary>Plain keys by name; the server is configured with their SHA-256 only.</summary>
     private static readonly (string Name, string Tenant, string Key, string Extra)[] Keys =
@@ -38,12 +39,21 @@ public sealed class ServerFixture : IAsyncLifetime
         ("streams", "streams", "sk-streams-0123456789", "MaxConcurrentStreams=1"),
         ("quota", "quota", "sk-quota-0123456789", string.Empty),
         ("logprobs", "logprobs", "sk-logprobs-0123456789", string.Empty),
+        ("paths", "paths", "sk-paths-0123456789", $"RequestsPerMinute={LimitedRequestsPerMinute}"),
+        ("race", "race", "sk-race-0123456789", string.Empty),
+        ("aborts", "aborts", "sk-aborts-0123456789", string.Empty),
     ];
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("llama-http-tests-");
     private SiloProcess? _silo;
 
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>The listener of its own that serves /metrics (<c>Http:Metrics:Urls</c>).</summary>
+    public Uri MetricsAddress { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>When the silo process was started: the models it serves were loaded after this.</summary>
+    public DateTimeOffset StartedAt { get; private set; }
 
     public SiloProcess Silo => _silo ?? throw new InvalidOperationException("The server is not started.");
 
@@ -63,18 +73,21 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ports = FreePorts.Take(3);
+        var ports = FreePorts.Take(4);
         BaseAddress = new Uri($"http://127.0.0.1:{ports[2]}/");
+        MetricsAddress = new Uri($"http://127.0.0.1:{ports[3]}/");
         var settings = new Dictionary<string, string>
         {
             ["Orleans:SiloPort"] = Text(ports[0]),
             ["Orleans:GatewayPort"] = Text(ports[1]),
             ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
+            ["Http:Metrics:Urls"] = $"http://127.0.0.1:{ports[3]}",
             ["Http:RequireApiKey"] = "true",
             ["Http:MaxRequestBodyBytes"] = Text(MaxBodyBytes),
             ["Http:RateLimits:RequestsPerMinute"] = "600",
             ["Http:RateLimits:MaxConcurrentStreams"] = "8",
             ["Http:Quotas:quota:DailyTokens"] = Text(QuotaDailyTokens),
+            ["Http:Quotas:race:DailyTokens"] = Text(RaceDailyTokens),
         };
         for (var i = 0; i < Keys.Length; i++)
         {
@@ -89,6 +102,7 @@ public sealed class ServerFixture : IAsyncLifetime
             }
         }
 
+        StartedAt = DateTimeOffset.UtcNow;
         _silo = await SiloProcess.StartAsync("http", _directory.FullName, settings, ports[1]);
         await _silo.WaitUntilHttpReadyAsync(BaseAddress, TimeSpan.FromMinutes(1));
     }

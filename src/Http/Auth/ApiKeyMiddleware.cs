@@ -1,12 +1,14 @@
 using LlamaOrleans.Http.Errors;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
 
 namespace LlamaOrleans.Http.Auth;
 
 /// <summary>
-/// Resolves the caller of every /v1 request from its <c>Authorization: Bearer</c> key. A wrong key is always refused
-/// (401); a missing one only when keys are required, otherwise the request runs as the anonymous tenant.
+/// Resolves the caller of every request to a /v1 endpoint from its <c>Authorization: Bearer</c> key. A wrong key is refused (401)
+/// whenever keys are configured; a missing one only when keys are required, otherwise the request runs as the
+/// anonymous tenant. A server with no keys and none required takes any key as the anonymous caller.
 /// </summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys)
 {
@@ -14,14 +16,16 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyStore keys)
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!context.Request.Path.StartsWithSegments(HttpApiRoutes.Prefix, StringComparison.Ordinal))
+        // The endpoint decides; the path prefix (in any case) also guards unknown /v1 paths, so they are 401 before 404.
+        if (context.GetEndpoint()?.Metadata.GetMetadata<CallerRequired>() is null
+            && !context.Request.Path.StartsWithSegments(HttpApiRoutes.Prefix, StringComparison.OrdinalIgnoreCase))
         {
             return next(context);
         }
 
         var header = context.Request.Headers.Authorization.ToString();
         Caller? caller;
-        if (header.Length == 0)
+        if (header.Length == 0 || keys.Open)
         {
             caller = keys.RequireApiKey ? null : Caller.Anonymous(keys.Limits);
             if (caller is null)

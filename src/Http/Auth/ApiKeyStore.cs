@@ -26,6 +26,12 @@ public sealed class ApiKeyStore
 
     public bool RequireApiKey { get; }
 
+    /// <summary>
+    /// No keys are configured and none are required: the server cannot tell keys apart, so whatever key a client
+    /// sends (OpenAI's libraries refuse to send none) runs as the anonymous caller.
+    /// </summary>
+    public bool Open => !RequireApiKey && _byHash.Count == 0;
+
     public RateLimitOptions Limits { get; }
 
     /// <summary>Hex of the SHA-256 of <paramref name="key"/>'s UTF-8 bytes, as configured in <see cref="ApiKeyOptions.Sha256"/>.</summary>

@@ -30,6 +30,7 @@ public sealed class ChatCompletionsEndpoint(
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest);
         var model = RequestChecks.Model(request.Model);
         catalog.Get(model);
+        UnsupportedParameters.Check(request);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N) with
         {
             TopLogprobs = RequestChecks.ChatLogprobs(request.Logprobs, request.TopLogprobs),
@@ -37,10 +38,10 @@ public sealed class ChatCompletionsEndpoint(
         var logprobs = sampling.TopLogprobs is not null;
         var dialog = ChatDialog.From(request.Messages);
         var conversationId = context.Request.Headers[HttpApiRoutes.ConversationIdHeader].ToString();
-        var turn = conversationId.Length > 0
+        var (turn, promptTokens, maxTokens) = conversationId.Length > 0
             ? await ContinueConversation(caller, conversationId, model, dialog, request, sampling, context)
             : Stateless(model, dialog, sampling, context.RequestAborted);
-        await quotas.EnsureAvailableAsync(caller);
+        using var reservation = await quotas.ReserveAsync(caller, maxTokens);
 
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -48,14 +49,20 @@ public sealed class ChatCompletionsEndpoint(
         {
             var includeUsage = request.StreamOptions?.IncludeUsage == true;
             var first = true;
-            await responder.StreamAsync(context, model, "chat.completions", turn,
+            await responder.StreamAsync(context, model, "chat.completions", turn, promptTokens,
                 async (sse, piece, token) =>
                 {
-                    if (first || piece.Text.Length > 0 || piece.Logprobs is { Count: > 0 })
+                    if (first)
                     {
-                        var delta = new ChatDelta(first ? RoleNames.Assistant : null, piece.Text);
+                        // OpenAI's first chunk announces the role only; strict clients read the reply from the chunks after it.
                         first = false;
-                        var choice = new ChatChunkChoice(0, delta, null, logprobs ? ChatLogprobs.From(piece.Logprobs ?? []) : null);
+                        var role = new ChatChunkChoice(0, new ChatDelta(RoleNames.Assistant, string.Empty), null);
+                        await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [role]), ApiJsonContext.Default.ChatCompletionChunk, token);
+                    }
+
+                    if (piece.Text.Length > 0 || piece.Logprobs is { Count: > 0 })
+                    {
+                        var choice = new ChatChunkChoice(0, new ChatDelta(Content: piece.Text), null, logprobs ? ChatLogprobs.From(piece.Logprobs ?? []) : null);
                         await sse.WriteAsync(new ChatCompletionChunk(id, created, model, [choice]), ApiJsonContext.Default.ChatCompletionChunk, token);
                     }
                 },
@@ -70,19 +77,22 @@ public sealed class ChatCompletionsEndpoint(
             return;
         }
 
-        var (text, tokens, end) = await responder.CollectAsync(context, model, "chat.completions", turn);
+        var (text, tokens, end) = await responder.CollectAsync(context, model, "chat.completions", turn, promptTokens);
         var response = new ChatCompletionResponse(id, created, model,
             [new ChatCompletionChoice(0, new ChatReplyMessage(RoleNames.Assistant, text), end.FinishReason, logprobs ? ChatLogprobs.From(tokens) : null)],
             new UsageInfo(end.PromptTokens, end.CompletionTokens));
         await context.Response.WriteAsJsonAsync(response, ApiJsonContext.Default.ChatCompletionResponse, cancellationToken: context.RequestAborted);
     }
 
-    private IAsyncEnumerable<TurnPiece> Stateless(string model, IReadOnlyList<Message> dialog, Sampling sampling, CancellationToken cancellationToken)
+    /// <summary>The turn, its prompt's tokens, and the most it may spend (prompt and reply, within the context).</summary>
+    private (IAsyncEnumerable<TurnPiece> Turn, int PromptTokens, long MaxTokens) Stateless(
+        string model, IReadOnlyList<Message> dialog, Sampling sampling, CancellationToken cancellationToken)
     {
         var prompt = generator.EncodeChat(model, dialog);
-        return prompt.HasSpecialTags
+        var turn = prompt.HasSpecialTags
             ? Refusal(prompt.Ids.Count)
             : generator.Generate(model, prompt.Ids, sampling, cancellationToken);
+        return (turn, prompt.Ids.Count, generator.MaxTokens(model, prompt.Ids.Count, sampling));
     }
 
     /// <summary>Meta answers a dialog with special tags by a fixed error text instead of the model's reply.</summary>
@@ -92,7 +102,8 @@ public sealed class ChatCompletionsEndpoint(
         yield return new TurnPiece(ChatFormat.UnsafeReply, End: new TurnEnd("stop", promptTokens, 0));
     }
 
-    private async Task<IAsyncEnumerable<TurnPiece>> ContinueConversation(
+    /// <summary>The turn; its prompt is the conversation's to build (unknown here), and it spends at most the model's context.</summary>
+    private async Task<(IAsyncEnumerable<TurnPiece> Turn, int PromptTokens, long MaxTokens)> ContinueConversation(
         Caller caller, string conversationId, string model, IReadOnlyList<Message> dialog, ChatCompletionRequest request, Sampling sampling, HttpContext context)
     {
         var status = await conversations.StatusAsync(caller, conversationId);
@@ -133,6 +144,6 @@ public sealed class ChatCompletionsEndpoint(
             TopP = request.TopP is null ? null : sampling.TopP,
             Seed = sampling.Seed,
         };
-        return conversations.Send(caller, conversationId, message, context.RequestAborted);
+        return (conversations.Send(caller, conversationId, message, context.RequestAborted), 0, status.ContextLimit);
     }
 }

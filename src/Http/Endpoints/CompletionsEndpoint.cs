@@ -25,8 +25,10 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         catalog.Get(model);
         if (request.Suffix is not null)
         {
-            throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", "unsupported_parameter");
+            throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", UnsupportedParameters.Code);
         }
+
+        UnsupportedParameters.Check(request);
 
         var prompt = Prompt(request.Prompt);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N) with
@@ -42,7 +44,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         }
         var ids = generator.EncodeText(model, prompt);
         var turn = generator.Generate(model, ids, sampling, context.RequestAborted);
-        await quotas.EnsureAvailableAsync(caller);
+        using var reservation = await quotas.ReserveAsync(caller, generator.MaxTokens(model, ids.Count, sampling));
 
         var echo = request.Echo == true ? prompt : string.Empty;
         var id = $"cmpl-{Guid.NewGuid():N}";
@@ -52,7 +54,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
             var includeUsage = request.StreamOptions?.IncludeUsage == true;
             // Text offsets count from the completion's start, across the stream's chunks.
             var offset = 0;
-            await responder.StreamAsync(context, model, "completions", turn,
+            await responder.StreamAsync(context, model, "completions", turn, ids.Count,
                 async (sse, piece, token) =>
                 {
                     var text = echo + piece.Text;
@@ -64,14 +66,22 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
                         await sse.WriteAsync(new CompletionResponse(id, created, model, [choice]), ApiJsonContext.Default.CompletionResponse, token);
                     }
                 },
-                (sse, end, token) => sse.WriteAsync(
-                    new CompletionResponse(id, created, model, [new CompletionChoice(string.Empty, 0, end.FinishReason, logprobs ? CompletionLogprobs.From([], offset) : null)],
-                        includeUsage ? new UsageInfo(end.PromptTokens, end.CompletionTokens) : null),
-                    ApiJsonContext.Default.CompletionResponse, token));
+                async (sse, end, token) =>
+                {
+                    await sse.WriteAsync(
+                        new CompletionResponse(id, created, model, [new CompletionChoice(string.Empty, 0, end.FinishReason, logprobs ? CompletionLogprobs.From([], offset) : null)]),
+                        ApiJsonContext.Default.CompletionResponse, token);
+                    if (includeUsage)
+                    {
+                        // As in chat: the usage comes in a chunk of its own, with no choices.
+                        await sse.WriteAsync(new CompletionResponse(id, created, model, [], new UsageInfo(end.PromptTokens, end.CompletionTokens)),
+                            ApiJsonContext.Default.CompletionResponse, token);
+                    }
+                });
             return;
         }
 
-        var (completion, tokens, end) = await responder.CollectAsync(context, model, "completions", turn);
+        var (completion, tokens, end) = await responder.CollectAsync(context, model, "completions", turn, ids.Count);
         var response = new CompletionResponse(id, created, model,
             [new CompletionChoice(echo + completion, 0, end.FinishReason, logprobs ? CompletionLogprobs.From(tokens, 0) : null)],
             new UsageInfo(end.PromptTokens, end.CompletionTokens));
@@ -80,8 +90,8 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
 
     private static string Prompt(JsonElement? prompt) => prompt?.ValueKind switch
     {
-        JsonValueKind.String => prompt.Value.GetString()!,
-        JsonValueKind.Array when prompt.Value.GetArrayLength() == 1 && prompt.Value[0].ValueKind == JsonValueKind.String => prompt.Value[0].GetString()!,
+        JsonValueKind.String => JsonText.Get(prompt.Value, "prompt"),
+        JsonValueKind.Array when prompt.Value.GetArrayLength() == 1 && prompt.Value[0].ValueKind == JsonValueKind.String => JsonText.Get(prompt.Value[0], "prompt[0]"),
         JsonValueKind.Array when prompt.Value.GetArrayLength() > 1 => throw ApiException.BadRequest("Only one prompt per request is supported.", "prompt", "invalid_value"),
         null or JsonValueKind.Null => throw ApiException.BadRequest("You must provide a prompt parameter.", "prompt", "missing_required_parameter"),
         _ => throw ApiException.BadRequest("prompt must be a string.", "prompt", "invalid_type"),

@@ -96,13 +96,14 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
         }
 
         var status = await conversations.StatusAsync(caller, id);
-        await quotas.EnsureAvailableAsync(caller);
+        // A turn's prompt and reply fit the model's context: the most it may spend.
+        using var reservation = await quotas.ReserveAsync(caller, status.ContextLimit);
         var messageId = MessageIds.From(context);
         var model = status.Settings.Model;
         var turn = conversations.Send(caller, id, new UserMessage(messageId, request.Content), context.RequestAborted);
         if (request.Stream == true)
         {
-            await responder.StreamAsync(context, model, "conversations", turn,
+            await responder.StreamAsync(context, model, "conversations", turn, 0,
                 async (sse, piece, token) =>
                 {
                     if (piece.Text.Length > 0)
@@ -114,7 +115,7 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
             return;
         }
 
-        var (reply, _, end) = await responder.CollectAsync(context, model, "conversations", turn);
+        var (reply, _, end) = await responder.CollectAsync(context, model, "conversations", turn, 0);
         await context.Response.WriteAsJsonAsync(Turn(messageId, id, reply, end), ApiJsonContext.Default.ConversationTurnResponse, cancellationToken: context.RequestAborted);
     }
 

@@ -31,6 +31,7 @@ public static class ErrorMapping
         ConversationErrorCode.ContextFull => new ApiError(400, e.Message, ApiErrorTypes.InvalidRequest, "messages", "context_length_exceeded"),
         ConversationErrorCode.MessageTooLong => new ApiError(400, e.Message, ApiErrorTypes.InvalidRequest, "messages", "context_length_exceeded"),
         ConversationErrorCode.Busy => new ApiError(429, e.Message, ApiErrorTypes.RateLimit, Code: "server_busy", RetryAfter: BusyRetry),
+        ConversationErrorCode.Conflict => new ApiError(409, e.Message, ApiErrorTypes.InvalidRequest, HttpApiRoutes.MessageIdHeader, "message_id_conflict"),
         ConversationErrorCode.Unavailable => new ApiError(503, e.Message, ApiErrorTypes.Server, Code: "unavailable", RetryAfter: UnavailableRetry),
         _ => new ApiError(400, e.Message, ApiErrorTypes.InvalidRequest, Code: "invalid_request"),
     };

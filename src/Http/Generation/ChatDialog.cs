@@ -38,9 +38,10 @@ public static class ChatDialog
         switch (content?.ValueKind)
         {
             case JsonValueKind.String:
-                return content.Value.GetString()!;
+                return JsonText.Get(content.Value, param);
             case JsonValueKind.Array:
                 var text = new StringBuilder();
+                var partIndex = 0;
                 foreach (var part in content.Value.EnumerateArray())
                 {
                     if (part.ValueKind != JsonValueKind.Object
@@ -50,7 +51,7 @@ public static class ChatDialog
                         throw ApiException.BadRequest("Only text content parts ({\"type\":\"text\",\"text\":...}) are supported.", param, "invalid_type");
                     }
 
-                    text.Append(partText.GetString());
+                    text.Append(JsonText.Get(partText, $"{param}[{partIndex++}].text"));
                 }
 
                 return text.ToString();

@@ -30,6 +30,12 @@ public static class RequestChecks
             throw ApiException.BadRequest($"top_p must be greater than 0 and at most 1, got {p}.", "top_p", "invalid_value");
         }
 
+        if ((float)p == 0)
+        {
+            // The workers sample in single precision, where this top_p is 0.
+            throw ApiException.BadRequest($"top_p must be at least {float.Epsilon:R} (the smallest single-precision number), got {p}.", "top_p", "invalid_value");
+        }
+
         if (maxTokens is < 1)
         {
             throw ApiException.BadRequest($"max_tokens must be at least 1, got {maxTokens}.", "max_tokens", "invalid_value");
@@ -77,9 +83,9 @@ public static class RequestChecks
 
         string[] sequences = value.ValueKind switch
         {
-            JsonValueKind.String => [value.GetString()!],
+            JsonValueKind.String => [JsonText.Get(value, "stop")],
             JsonValueKind.Array when value.GetArrayLength() <= MaxStopSequences && value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String)
-                => [.. value.EnumerateArray().Select(e => e.GetString()!)],
+                => [.. value.EnumerateArray().Select((e, i) => JsonText.Get(e, $"stop[{i}]"))],
             _ => throw ApiException.BadRequest($"stop must be a string or an array of up to {MaxStopSequences} strings.", "stop", "invalid_type"),
         };
         return sequences.Any(string.IsNullOrEmpty)

@@ -34,6 +34,14 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
 
     public int ContextLimit(string model) => catalog.ContextLimit(model);
 
+    /// <summary>The most tokens a request may spend: its prompt and its reply, which the context bounds.</summary>
+    public long MaxTokens(string model, int promptTokens, Sampling sampling)
+    {
+        ArgumentNullException.ThrowIfNull(sampling);
+        var room = catalog.ContextLimit(model) - promptTokens;
+        return promptTokens + Math.Min(sampling.MaxTokens ?? room, room);
+    }
+
     /// <summary>Streams the reply to <paramref name="prompt"/>; the last piece carries the end.</summary>
     public async IAsyncEnumerable<TurnPiece> Generate(string model, IReadOnlyList<int> prompt, Sampling sampling, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -42,7 +50,7 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
         if (sampling.MaxTokens is { } requested && requested > room)
         {
             throw ApiException.BadRequest(
-                $"This model's maximum context length is {limit} tokens. However, you requested {prompt.Count + requested} tokens " +
+                $"This model's maximum context length is {limit} tokens. However, you requested {(long)prompt.Count + requested} tokens " +
                 $"({prompt.Count} in the prompt, {requested} for the completion). Reduce the prompt or max_tokens.", "max_tokens", "context_length_exceeded");
         }
 

@@ -17,9 +17,14 @@ public sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, string> _states = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _loadedAt = new(StringComparer.Ordinal);
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     /// <summary>Each hosted model's state: <see cref="Loading"/>, <see cref="Loaded"/>, or the last load error.</summary>
     public IReadOnlyDictionary<string, string> States => host.HostedModels.ToDictionary(m => m, m => _states.GetValueOrDefault(m, Loading), StringComparer.Ordinal);
+
+    /// <summary>When this silo loaded <paramref name="model"/>; for a model it does not host (or has not loaded yet), when the silo started.</summary>
+    public DateTimeOffset LoadedAt(string model) => _loadedAt.GetValueOrDefault(model, _started);
 
     public bool AllLoaded => host.HostedModels.All(m => _states.GetValueOrDefault(m) == Loaded);
 
@@ -36,6 +41,7 @@ public sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails 
             try
             {
                 await grains.GetGrain<IModelWorkerGrain>(ModelWorkerKey.For(model, siloKey)).GetStats();
+                _loadedAt.TryAdd(model, DateTimeOffset.UtcNow);
                 _states[model] = Loaded;
                 LogLoaded(model);
                 return;

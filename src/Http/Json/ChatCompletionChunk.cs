@@ -2,10 +2,20 @@ using System.Text.Json.Serialization;
 
 namespace LlamaOrleans.Http.Json;
 
-/// <summary>One server-sent event of a streamed chat completion (<c>object: "chat.completion.chunk"</c>).</summary>
-public sealed record ChatCompletionChunk(string Id, long Created, string Model, IReadOnlyList<ChatChunkChoice> Choices, UsageInfo? Usage = null)
+/// <summary>
+/// One server-sent event of a streamed chat completion (<c>object: "chat.completion.chunk"</c>). <c>usage</c> is null
+/// on every chunk but the last of a stream with <c>stream_options.include_usage</c>, which has no choices.
+/// </summary>
+public sealed record ChatCompletionChunk(
+    string Id,
+    long Created,
+    string Model,
+    IReadOnlyList<ChatChunkChoice> Choices,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] UsageInfo? Usage = null)
 {
     public string Object => "chat.completion.chunk";
+
+    public string SystemFingerprint => Json.SystemFingerprint.For(Model);
 }
 
 public sealed record ChatChunkChoice(
@@ -14,5 +24,5 @@ public sealed record ChatChunkChoice(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ChatLogprobs? Logprobs = null);
 
-/// <summary>What a chunk adds: the role on the first chunk, then content.</summary>
+/// <summary>What a chunk adds: the role (with empty content) on the first chunk, then content.</summary>
 public sealed record ChatDelta(string? Role = null, string? Content = null);

@@ -40,6 +40,33 @@ public sealed class ChatCompletionRequest
 
     /// <summary>The caller's end-user id; accepted and ignored.</summary>
     public string? User { get; set; }
+
+    /// <summary>Not served (the model has no tool calling): a non-empty list is refused.</summary>
+    public JsonElement? Tools { get; set; }
+
+    /// <summary>Not served: anything but <c>"none"</c> is refused.</summary>
+    public JsonElement? ToolChoice { get; set; }
+
+    /// <summary>Not served (no constrained decoding): anything but <c>{"type":"text"}</c> is refused.</summary>
+    public JsonElement? ResponseFormat { get; set; }
+
+    /// <summary>OpenAI's older name for tools; not served, a value is refused.</summary>
+    public JsonElement? Functions { get; set; }
+
+    /// <summary>OpenAI's older name for tool_choice; not served, anything but <c>"none"</c> is refused.</summary>
+    public JsonElement? FunctionCall { get; set; }
+
+    /// <summary>Not served (text only): a value is refused.</summary>
+    public JsonElement? Audio { get; set; }
+
+    /// <summary>Not served: a non-empty map is refused.</summary>
+    public JsonElement? LogitBias { get; set; }
+
+    /// <summary>Not served (Meta's sampler has no penalties): anything but 0 is refused.</summary>
+    public double? PresencePenalty { get; set; }
+
+    /// <summary>Not served: anything but 0 is refused.</summary>
+    public double? FrequencyPenalty { get; set; }
 }
 
 /// <summary>One message of the request: a role and text content (a string, or an array of text parts).</summary>

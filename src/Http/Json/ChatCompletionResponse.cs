@@ -6,6 +6,8 @@ namespace LlamaOrleans.Http.Json;
 public sealed record ChatCompletionResponse(string Id, long Created, string Model, IReadOnlyList<ChatCompletionChoice> Choices, UsageInfo Usage)
 {
     public string Object => "chat.completion";
+
+    public string SystemFingerprint => Json.SystemFingerprint.For(Model);
 }
 
 public sealed record ChatCompletionChoice(

@@ -37,4 +37,16 @@ public sealed class CompletionRequest
     public string? Suffix { get; set; }
 
     public string? User { get; set; }
+
+    /// <summary>Not served: anything but 1 is refused.</summary>
+    public int? BestOf { get; set; }
+
+    /// <summary>Not served: a non-empty map is refused.</summary>
+    public JsonElement? LogitBias { get; set; }
+
+    /// <summary>Not served (Meta's sampler has no penalties): anything but 0 is refused.</summary>
+    public double? PresencePenalty { get; set; }
+
+    /// <summary>Not served: anything but 0 is refused.</summary>
+    public double? FrequencyPenalty { get; set; }
 }

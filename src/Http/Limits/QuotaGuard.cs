@@ -5,30 +5,64 @@ using Microsoft.Extensions.Options;
 
 namespace LlamaOrleans.Http.Limits;
 
-/// <summary>Refuses turns of a tenant that has spent its daily token quota (429 until the next UTC day).</summary>
+/// <summary>
+/// Admits turns against their tenant's daily token quota (429 until the next UTC day once it is spent). Each admitted
+/// turn reserves the most it may spend (prompt plus maximum reply) until its usage is recorded, and a turn is admitted
+/// only while the tokens used and reserved are below the quota, so concurrent turns overshoot it by at most one
+/// turn's maximum. Reservations are kept by this silo: with several silos serving HTTP, by one turn per silo.
+/// </summary>
 public sealed class QuotaGuard(IGrainFactory grains, IOptions<HttpApiOptions> options, TimeProvider time)
 {
+    private readonly Dictionary<(string Tenant, DateOnly Day), long> _reserved = [];
+    private readonly Lock _lock = new();
+
     public long? DailyTokens(string tenant) =>
         options.Value.Quotas.TryGetValue(tenant, out var quota) ? quota.DailyTokens : null;
 
-    /// <exception cref="ApiException">The quota is spent.</exception>
-    public async Task EnsureAvailableAsync(Caller caller)
+    /// <summary>Admits a turn that may spend up to <paramref name="maxTokens"/>; dispose the reservation once its usage is recorded.</summary>
+    /// <exception cref="ApiException">The quota is spent, or held by turns running now (429).</exception>
+    public async Task<QuotaReservation> ReserveAsync(Caller caller, long maxTokens)
     {
         ArgumentNullException.ThrowIfNull(caller);
         if (DailyTokens(caller.Tenant) is not { } limit)
         {
-            return;
+            return QuotaReservation.None;
         }
 
         var now = time.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var used = await grains.GetGrain<IUsageGrain>(caller.Tenant).TokensOn(today);
-        if (used >= limit)
+        var key = (caller.Tenant, today);
+        lock (_lock)
         {
+            var reserved = _reserved.GetValueOrDefault(key);
+            if (used + reserved < limit)
+            {
+                _reserved[key] = reserved + maxTokens;
+                return new QuotaReservation(this, key, maxTokens);
+            }
+
             var tomorrow = new DateTimeOffset(today.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            var held = reserved > 0 ? $" ({reserved} more are reserved by requests running now)" : string.Empty;
             throw new ApiException(new ApiError(429,
-                $"Tenant '{caller.Tenant}' has used {used} of its {limit} tokens for {today:yyyy-MM-dd} (UTC); the quota renews at midnight UTC.",
-                ApiErrorTypes.InsufficientQuota, Code: "insufficient_quota", RetryAfter: tomorrow - now));
+                $"Tenant '{caller.Tenant}' has used {used} of its {limit} tokens for {today:yyyy-MM-dd} (UTC){held}; the quota renews at midnight UTC.",
+                ApiErrorTypes.InsufficientQuota, Code: "insufficient_quota", RetryAfter: reserved > 0 && used < limit ? ErrorMapping.BusyRetry : tomorrow - now));
+        }
+    }
+
+    internal void Release((string Tenant, DateOnly Day) key, long tokens)
+    {
+        lock (_lock)
+        {
+            var left = _reserved.GetValueOrDefault(key) - tokens;
+            if (left > 0)
+            {
+                _reserved[key] = left;
+            }
+            else
+            {
+                _reserved.Remove(key);
+            }
         }
     }
 }

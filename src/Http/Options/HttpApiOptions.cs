@@ -24,6 +24,9 @@ public sealed class HttpApiOptions
     /// <summary>Limits of every key (each key may override them).</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 
+    /// <summary>Where <c>/metrics</c> is served.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Token quotas by tenant name.</summary>
     public Dictionary<string, QuotaOptions> Quotas { get; set; } = new(StringComparer.Ordinal);
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace LlamaOrleans.Http.Options;
@@ -43,6 +44,7 @@ internal sealed partial class HttpApiOptionsValidator : IValidateOptions<HttpApi
             errors.Add($"{Section}:ApiKeys has the same key more than once ({string.Join(", ", duplicate.Select(k => k.Name))}).");
         }
 
+        CheckMetricsUrls(errors, options);
         foreach (var (tenant, quota) in options.Quotas)
         {
             if (quota.DailyTokens is < 0)
@@ -52,6 +54,43 @@ internal sealed partial class HttpApiOptionsValidator : IValidateOptions<HttpApi
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>The metrics listener must be one of its own: on an API port, /metrics would be public again.</summary>
+    private static void CheckMetricsUrls(List<string> errors, HttpApiOptions options)
+    {
+        var apiPorts = new HashSet<int>();
+        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Port(url) is { } port)
+            {
+                apiPorts.Add(port);
+            }
+        }
+
+        foreach (var url in options.Metrics.UrlList)
+        {
+            if (Port(url) is not { } port)
+            {
+                errors.Add($"{HttpApiOptions.SectionName}:Metrics:Urls has '{url}', which is not a URL such as http://0.0.0.0:9090.");
+            }
+            else if (apiPorts.Contains(port))
+            {
+                errors.Add($"{HttpApiOptions.SectionName}:Metrics:Urls must use a port of its own, not {port} of {HttpApiOptions.SectionName}:Urls.");
+            }
+        }
+    }
+
+    private static int? Port(string url)
+    {
+        try
+        {
+            return BindingAddress.Parse(url).Port;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static void CheckLimits(List<string> errors, string path, int? requestsPerMinute, int? streams)

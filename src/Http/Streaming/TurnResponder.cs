@@ -12,7 +12,8 @@ namespace LlamaOrleans.Http.Streaming;
 /// <summary>
 /// Runs a turn for a request, whole or streamed, measuring it and metering its tokens. A streamed turn starts its
 /// response only once the first piece is there, so refusals before that are ordinary error responses; later failures
-/// and server shutdown end the stream with an error event and <c>[DONE]</c>. A client that goes away cancels the turn.
+/// and server shutdown end the stream with an error event and <c>[DONE]</c>. A client that goes away cancels the turn,
+/// and what was generated until then is metered all the same.
 /// </summary>
 public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, StreamLimiter streams, IHostApplicationLifetime lifetime)
 {
@@ -20,24 +21,28 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
         ApiErrorTypes.Server, Code: "server_shutting_down", RetryAfter: ErrorMapping.UnavailableRetry);
 
     /// <summary>Runs the turn whole: its text, the log-probabilities of its tokens (empty unless asked for), and its end.</summary>
+    /// <param name="promptTokens">The prompt's tokens when the endpoint knows them (metered if the turn ends early); else 0.</param>
     public async Task<(string Text, IReadOnlyList<LogprobToken> Logprobs, TurnEnd End)> CollectAsync(
-        HttpContext context, string model, string endpoint, IAsyncEnumerable<TurnPiece> turn)
+        HttpContext context, string model, string endpoint, IAsyncEnumerable<TurnPiece> turn, int promptTokens)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(turn);
         using var measure = new TurnMeasurement(telemetry, model, endpoint);
         var text = new StringBuilder();
         var logprobs = new List<LogprobToken>();
+        var generated = 0;
         try
         {
             await foreach (var piece in turn.WithCancellation(context.RequestAborted))
             {
                 measure.Piece(piece);
+                generated += piece.Tokens;
                 text.Append(piece.Text);
                 logprobs.AddRange(piece.Logprobs ?? []);
                 if (piece.End is { } end)
                 {
                     measure.End(end);
+                    generated = 0;
                     await usage.RecordAsync(context.GetCaller(), model, end);
                     return (text.ToString(), logprobs, end);
                 }
@@ -48,6 +53,10 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
             measure.Failed(e);
             throw;
         }
+        finally
+        {
+            await MeterUnfinished(context, model, promptTokens, generated);
+        }
 
         throw new ConversationException(ConversationErrorCode.Unavailable, "The turn ended without a result; send the request again.");
     }
@@ -57,6 +66,7 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
         string model,
         string endpoint,
         IAsyncEnumerable<TurnPiece> turn,
+        int promptTokens,
         Func<SseWriter, TurnPiece, CancellationToken, Task> writePiece,
         Func<SseWriter, TurnEnd, CancellationToken, Task> writeEnd)
     {
@@ -70,6 +80,7 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
         var token = stop.Token;
         using var measure = new TurnMeasurement(telemetry, model, endpoint);
         await using var pieces = turn.GetAsyncEnumerator(token);
+        var generated = 0;
         bool more;
         try
         {
@@ -90,15 +101,20 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
             {
                 var piece = pieces.Current;
                 measure.Piece(piece);
-                await writePiece(sse, piece, token);
+                generated += piece.Tokens;
                 if (piece.End is { } end)
                 {
+                    // Metered before it is sent: the client may leave while the last pieces go out.
                     measure.End(end);
+                    generated = 0;
                     await usage.RecordAsync(caller, model, end);
+                    await writePiece(sse, piece, token);
                     await writeEnd(sse, end, token);
                     await sse.DoneAsync(token);
                     return;
                 }
+
+                await writePiece(sse, piece, token);
             }
 
             throw new ConversationException(ConversationErrorCode.Unavailable, "The turn ended without a result; send the request again.");
@@ -114,6 +130,19 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
         finally
         {
             telemetry.Streams.Add(-1);
+            await MeterUnfinished(context, model, promptTokens, generated);
+        }
+    }
+
+    /// <summary>
+    /// A turn that ended without its end (the client left, the worker failed, the server stops) still computed its
+    /// prompt and generated <paramref name="generated"/> tokens: they are metered once some were generated.
+    /// </summary>
+    private async Task MeterUnfinished(HttpContext context, string model, int promptTokens, int generated)
+    {
+        if (generated > 0)
+        {
+            await usage.RecordAsync(context.GetCaller(), model, new TurnEnd("cancelled", promptTokens, generated));
         }
     }
 }
