@@ -12,4 +12,7 @@ public enum ConversationErrorCode
     MessageTooLong,
     Busy,
     Unavailable,
+
+    /// <summary>The model failed to load on the silo asked (a bad checkpoint or tokenizer): retrying soon will not help.</summary>
+    ModelUnavailable,
 }

@@ -17,7 +17,10 @@ namespace LlamaOrleans.Grains;
 /// </summary>
 public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILoggerFactory loggers) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<HostedModel>> _models = new(StringComparer.Ordinal);
+    /// <summary>How long a model that failed to load answers with that failure before it is tried again.</summary>
+    public static readonly TimeSpan LoadRetryInterval = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, ModelLoad> _models = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, int Rank), HostedShard> _shards = new();
     private readonly ILogger _logger = loggers.CreateLogger<ModelHost>();
 
@@ -41,7 +44,8 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
             throw new ConversationException(ConversationErrorCode.Unavailable, $"Model '{model}' is not hosted on this silo.");
         }
 
-        return _models.GetOrAdd(model, _ => new Lazy<HostedModel>(() => settings.Parallel == ModelParallelism.None ? Load(settings) : Coordinate(settings))).Value;
+        return _models.GetOrAdd(model, _ => new ModelLoad(
+            model, () => settings.Parallel == ModelParallelism.None ? Load(settings) : Coordinate(settings), LoadRetryInterval, TimeProvider.System, _logger)).Get();
     }
 
     /// <summary>A loaded tensor-parallel rank of <paramref name="model"/> on this silo.</summary>
@@ -236,10 +240,10 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
 
     public void Dispose()
     {
-        foreach (var model in _models.Values.Where(m => m.IsValueCreated))
+        foreach (var model in _models.Values.Select(m => m.Loaded).OfType<HostedModel>())
         {
-            model.Value.Engine.Dispose();
-            model.Value.Resources.Dispose();
+            model.Engine.Dispose();
+            model.Resources.Dispose();
         }
 
         foreach (var shard in _shards.Values)
