@@ -25,7 +25,7 @@ public sealed class LlamaConversationTests(ClusterFixture fixture)
         Assert.Equal("echo: hello there", turn.Reply);
         Assert.Equal("stop", turn.FinishReason);
         Assert.Equal(4, turn.PromptTokens); // "be kind" + "hello there"
-        Assert.Equal([(ChatRole.User, "hello there"), (ChatRole.Assistant, "echo: hello there")],
+        Assert.Equal([(TranscriptRole.User, "hello there"), (TranscriptRole.Assistant, "echo: hello there")],
             history.Select(e => (e.Role, e.Content)));
         Assert.Equal(turn.MessageId, history[0].MessageId);
         Assert.Equal(conversation.Id, status.ConversationId);
