@@ -46,6 +46,7 @@ internal sealed class ChatConnection : IAsyncDisposable
             options.Gateways = [address.Silo];
             options.ClusterId = address.EffectiveClusterId;
             options.ServiceId = address.EffectiveServiceId;
+            options.ConnectTimeout = ConnectTimeout;
         });
         var host = builder.Build();
         using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -63,7 +64,12 @@ internal sealed class ChatConnection : IAsyncDisposable
                 throw;
             }
 
-            var reason = e is OperationCanceledException ? $"none within {ConnectTimeout.TotalSeconds:0} s" : e.Message.Split('\n')[0].Trim();
+            var reason = e switch
+            {
+                OperationCanceledException or ClusterConnectionException { InnerException: null } => $"none within {ConnectTimeout.TotalSeconds:0} s",
+                ClusterConnectionException { InnerException: { } last } => last.Message.Split('\n')[0].Trim(),
+                _ => e.Message.Split('\n')[0].Trim(),
+            };
             throw new ClusterUnavailableException(
                 $"no silo answered at {address.Description} ({reason}); start one, or pass the silo's --silo HOST:PORT, --cluster-id and --service-id",
                 e);
