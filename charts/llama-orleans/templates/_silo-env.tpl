@@ -82,6 +82,9 @@ from a Secret, and the models with what this group hosts. Called with (dict "roo
   value: {{ printf "http://0.0.0.0:%d" (int $values.http.port) | quote }}
 - name: LLAMA_Http__RequireApiKey
   value: {{ $values.http.requireApiKey | quote }}
+# /metrics names tenants: served only for the ServiceMonitor.
+- name: LLAMA_Http__Metrics__Enabled
+  value: {{ $values.serviceMonitor.enabled | quote }}
 {{- range $i, $key := $values.http.apiKeys.keys }}
 - name: LLAMA_Http__ApiKeys__{{ $i }}__Tenant
   value: {{ $key.tenant | quote }}
