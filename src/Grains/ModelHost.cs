@@ -6,6 +6,7 @@ using Llama.Parallel;
 using Llama.Serving;
 using Llama.Tokenization;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using static TorchSharp.torch;
 
 namespace LlamaOrleans.Grains;
@@ -15,7 +16,7 @@ namespace LlamaOrleans.Grains;
 /// the conversation caches of their worker; the ranks or stages of split models it is configured with, loaded when the
 /// silo starts; and, on the silo of a split model's rank 0, the coordinator that serves it.
 /// </summary>
-public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILoggerFactory loggers) : IDisposable
+public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClusterMembershipService membership, ILoggerFactory loggers) : IDisposable
 {
     /// <summary>How long a model that failed to load answers with that failure before it is tried again.</summary>
     public static readonly TimeSpan LoadRetryInterval = TimeSpan.FromSeconds(30);
@@ -142,13 +143,13 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
         {
             var ranks = TensorRanks(settings);
             model = new TensorParallelModel(args, ranks, maxSeqLen, maxBatch, TensorParallelShard.KvBlocks(options, args, ranks, type, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, type, new GrainShardDirectory<ITensorParallelRank>(grains, settings.Name, g => new ShardWorkerRank(g), logger));
+                options.KvBlockSize, type, new GrainShardDirectory<ITensorParallelRank>(grains, membership, settings.Name, g => new ShardWorkerRank(g), logger));
         }
         else
         {
             var stages = StageCount(settings);
             model = new PipelineModel(args, stages, maxSeqLen, maxBatch, PipelineStage.KvBlocks(options, args, stages, type, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, type, new GrainShardDirectory<IPipelineStage>(grains, settings.Name, g => new ShardWorkerStage(g), logger));
+                options.KvBlockSize, type, new GrainShardDirectory<IPipelineStage>(grains, membership, settings.Name, g => new ShardWorkerStage(g), logger));
         }
 
         var stops = new HashSet<int> { tokenizer.EosId };
