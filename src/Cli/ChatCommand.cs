@@ -1,5 +1,6 @@
 using LlamaOrleans;
 using LlamaOrleans.Client;
+using LlamaOrleans.Silo;
 using Orleans.Runtime;
 
 namespace Llama.Cli;
@@ -13,42 +14,47 @@ internal static class ChatCommand
 {
     public const string Usage =
         "llama-orleans chat [--conversation ID] [--system TEXT] [--model NAME] [--temperature T] [--max-tokens N]\n" +
-        "    [--silo HOST:PORT] [--message TEXT] [--history] [--json]\n" +
+        "    " + ClusterAddress.Usage + " [--message TEXT] [--history] [--json]\n" +
         "    interactive unless --message or --history; a new conversation id is made and printed unless --conversation";
 
     public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdin, stdout, stderr, cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>The named cluster; without --silo, the local default one, or an in-process silo when none runs.</summary>
-    private static async Task<ChatConnection> Connect(bool named, string silo, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<ChatConnection> Connect(ClusterAddress address, TextWriter stderr, CancellationToken cancellationToken)
     {
         try
         {
-            return await ChatConnection.OpenAsync(silo, cancellationToken);
+            return await ChatConnection.OpenAsync(address, cancellationToken);
         }
-        catch (ClusterUnavailableException) when (!named)
+        catch (ClusterUnavailableException) when (!address.Named)
         {
-            stderr.WriteLine($"No silo at {silo}: starting one in this process (demo model, conversations in ./data).");
-            return await ChatConnection.StartInProcessAsync(cancellationToken);
+            stderr.WriteLine($"No silo at {address.Description}: starting one in this process.");
+            var connection = await ChatConnection.StartInProcessAsync(address, cancellationToken);
+            stderr.WriteLine($"In-process silo started; conversations are kept in {Where(connection.Storage!)}.");
+            return connection;
         }
     }
+
+    private static string Where(SiloStorageOptions storage) =>
+        storage.Provider == StorageProviders.Sqlite ? Path.GetFullPath(storage.DataSource) : $"{storage.Provider} (Storage:Provider)";
 
     private static async Task<int> RunAsync(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr,
         CancellationToken cancellationToken)
     {
-        var line = new CommandLine(args, ["conversation", "system", "model", "temperature", "max-tokens", "silo", "message"], ["history", "json"]);
+        var line = new CommandLine(args, ["conversation", "system", "model", "temperature", "max-tokens", "message", .. ClusterAddress.OptionNames], ["history", "json"]);
         var given = line.Get("conversation");
         var conversationId = given ?? LlamaOrleansClient.NewConversationId();
-        var silo = line.Get("silo") ?? LlamaOrleansClientOptions.DefaultGateway;
+        var address = ClusterAddress.From(line);
         var message = line.Get("message");
         var model = line.Get("model");
         var temperature = line.Float("temperature");
         var maxTokens = line.Int("max-tokens", min: 1);
-        Validate(line, conversationId, silo, message, model, temperature);
+        Validate(line, conversationId, message, model, temperature);
 
         try
         {
-            await using var connection = await Connect(line.Has("silo"), silo, stderr, cancellationToken);
+            await using var connection = await Connect(address, stderr, cancellationToken);
             var conversation = connection.Client.Conversation(conversationId);
             try
             {
@@ -112,25 +118,16 @@ internal static class ChatCommand
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
-            stderr.WriteLine($"error: the cluster at {silo} failed: {e.Message.Split('\n')[0].Trim()}");
+            stderr.WriteLine($"error: the cluster at {address.Description} failed: {e.Message.Split('\n')[0].Trim()}");
             return 1;
         }
     }
 
-    private static void Validate(CommandLine line, string conversationId, string silo, string? message, string? model, float? temperature)
+    private static void Validate(CommandLine line, string conversationId, string? message, string? model, float? temperature)
     {
         if (string.IsNullOrWhiteSpace(conversationId) || conversationId.Any(char.IsControl))
         {
             throw new UsageException("--conversation must be a non-empty id");
-        }
-
-        try
-        {
-            GatewayEndpoints.Parse(silo);
-        }
-        catch (FormatException)
-        {
-            throw new UsageException($"--silo must be HOST:PORT, got '{silo}'");
         }
 
         if (message is not null && string.IsNullOrWhiteSpace(message))

@@ -90,11 +90,11 @@ internal static class ChatOutput
         }
     }
 
-    private static string RoleName(ChatRole role) => role switch
+    private static string RoleName(TranscriptRole role) => role switch
     {
-        ChatRole.System => "system",
-        ChatRole.User => "user",
-        ChatRole.Assistant => "assistant",
+        TranscriptRole.System => "system",
+        TranscriptRole.User => "user",
+        TranscriptRole.Assistant => "assistant",
         _ => role.ToString(),
     };
 

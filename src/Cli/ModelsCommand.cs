@@ -11,7 +11,7 @@ namespace Llama.Cli;
 internal static class ModelsCommand
 {
     public const string Usage =
-        "llama-orleans models [--silo HOST:PORT] [--json]\n" +
+        "llama-orleans models " + ClusterAddress.Usage + " [--json]\n" +
         "    each model of a running cluster: hosting silos, or each rank/stage with its silo and state";
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
@@ -19,20 +19,12 @@ internal static class ModelsCommand
 
     private static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var line = new CommandLine(args, ["silo"], ["json"]);
-        var silo = line.Get("silo") ?? LlamaOrleansClientOptions.DefaultGateway;
-        try
-        {
-            GatewayEndpoints.Parse(silo);
-        }
-        catch (FormatException)
-        {
-            throw new UsageException($"--silo must be HOST:PORT, got '{silo}'");
-        }
+        var line = new CommandLine(args, ClusterAddress.OptionNames, ["json"]);
+        var address = ClusterAddress.From(line);
 
         try
         {
-            await using var connection = await ChatConnection.OpenAsync(silo, cancellationToken);
+            await using var connection = await ChatConnection.OpenAsync(address, cancellationToken);
             var models = await connection.Grains.GetGrain<IModelRegistryGrain>(0).GetModels().WaitAsync(cancellationToken);
             if (line.Has("json"))
             {
@@ -52,7 +44,7 @@ internal static class ModelsCommand
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
-            stderr.WriteLine($"error: the cluster at {silo} failed: {e.Message.Split('\n')[0].Trim()}");
+            stderr.WriteLine($"error: the cluster at {address.Description} failed: {e.Message.Split('\n')[0].Trim()}");
             return 1;
         }
     }

@@ -54,12 +54,13 @@ public sealed class LlamaConversation
     }
 
     /// <summary>
-    /// Sends <paramref name="text"/> and returns the whole reply. Sending again with the same
+    /// Sends <paramref name="text"/> and returns the whole reply; a conversation that does not exist yet is created
+    /// with the default <see cref="ConversationSettings"/> first (as <see cref="LlamaOrleansClient.AsChatClient(string)"/> does). Sending again with the same
     /// <paramref name="messageId"/> (e.g. a retry after a lost connection) returns the recorded reply instead of a
     /// second turn; without one, a new id is generated.
     /// </summary>
     public Task<TurnResult> SendAsync(string text, string? messageId = null, CancellationToken cancellationToken = default) =>
-        _grain.Send(Message(text, messageId), cancellationToken);
+        Send(Message(text, messageId), cancellationToken);
 
     /// <summary>
     /// Like <see cref="SendAsync"/>, streaming the reply as it is generated. The last delta always carries the
@@ -84,10 +85,26 @@ public sealed class LlamaConversation
     /// <summary>A new unique message id.</summary>
     public static string NewMessageId() => Guid.NewGuid().ToString("N");
 
+    private async Task<TurnResult> Send(UserMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _grain.Send(message, cancellationToken);
+        }
+        catch (ConversationException e) when (e.Code == ConversationErrorCode.NotFound)
+        {
+            await CreateAsync(cancellationToken);
+            return await _grain.Send(message, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates the conversation with the default settings, unless someone created it meanwhile.</summary>
+    private Task CreateAsync(CancellationToken cancellationToken) => UpdateSettingsAsync(settings => settings, cancellationToken);
+
     private async IAsyncEnumerable<ReplyDelta> Stream(UserMessage message, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var completed = false;
-        await foreach (var delta in _grain.SendStreaming(message, cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var delta in StreamCreating(message, cancellationToken))
         {
             if (completed)
             {
@@ -101,6 +118,38 @@ public sealed class LlamaConversation
         if (!completed)
         {
             throw new InvalidOperationException($"Conversation '{Id}' ended the reply stream without completing the turn.");
+        }
+    }
+
+    /// <summary>The grain's reply stream; a conversation that does not exist yet is created with the defaults first.</summary>
+    private async IAsyncEnumerable<ReplyDelta> StreamCreating(UserMessage message, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var deltas = _grain.SendStreaming(message, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            bool any;
+            try
+            {
+                any = await deltas.MoveNextAsync();
+            }
+            catch (ConversationException e) when (e.Code == ConversationErrorCode.NotFound)
+            {
+                // Refused before any text: nothing was sent, so the turn starts over on the created conversation.
+                await deltas.DisposeAsync();
+                await CreateAsync(cancellationToken);
+                deltas = _grain.SendStreaming(message, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                any = await deltas.MoveNextAsync();
+            }
+
+            while (any)
+            {
+                yield return deltas.Current;
+                any = await deltas.MoveNextAsync();
+            }
+        }
+        finally
+        {
+            await deltas.DisposeAsync();
         }
     }
 

@@ -20,4 +20,10 @@ public sealed class LlamaOrleansClientOptions
 
     /// <summary>Silo gateways as "host:port" (a name, an IPv4 address or a bracketed IPv6 address); empty means <see cref="DefaultGateway"/>.</summary>
     public List<string> Gateways { get; set; } = [];
+
+    /// <summary>
+    /// How long the client keeps trying to reach a silo of its cluster when the host starts; then the start fails with
+    /// a <see cref="ClusterConnectionException"/> naming the ids and gateways tried.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -28,6 +28,7 @@ public static class LlamaOrleansClientServiceCollectionExtensions
 
         options.Validate(o => !string.IsNullOrWhiteSpace(o.ClusterId) && !string.IsNullOrWhiteSpace(o.ServiceId),
             "LlamaOrleans client: ClusterId and ServiceId must not be empty.");
+        options.Validate(o => o.ConnectTimeout > TimeSpan.Zero, "LlamaOrleans client: ConnectTimeout must be positive.");
 
         services.AddOrleansClient(client => client.UseStaticClustering(gateways =>
             gateways.Configure<IOptions<LlamaOrleansClientOptions>>((target, source) =>
@@ -40,6 +41,9 @@ public static class LlamaOrleansClientServiceCollectionExtensions
             target.ClusterId = source.Value.ClusterId;
             target.ServiceId = source.Value.ServiceId;
         });
+        // Replaces Orleans' own retry policy, which knows neither the ids nor a time limit.
+        services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetryFilter>();
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LlamaOrleansClient>();
         return services;
     }

@@ -15,4 +15,7 @@ public enum ConversationErrorCode
 
     /// <summary>A message id already sent with different content (an idempotency key reused).</summary>
     Conflict,
+
+    /// <summary>The model failed to load on the silo asked (a bad checkpoint or tokenizer): retrying soon will not help.</summary>
+    ModelUnavailable,
 }

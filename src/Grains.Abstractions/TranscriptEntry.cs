@@ -4,7 +4,7 @@ namespace LlamaOrleans;
 [GenerateSerializer]
 [Alias("llama.TranscriptEntry")]
 public sealed record TranscriptEntry(
-    [property: Id(0)] ChatRole Role,
+    [property: Id(0)] TranscriptRole Role,
     [property: Id(1)] string Content,
     [property: Id(2)] string? MessageId,
     [property: Id(3)] DateTimeOffset At,

@@ -44,7 +44,7 @@ public static class ContextWindow
     {
         for (var i = 0; i + 1 < transcript.Count; i++)
         {
-            if (transcript[i].InContext && transcript[i].Role == ChatRole.User && transcript[i + 1].Role == ChatRole.Assistant)
+            if (transcript[i].InContext && transcript[i].Role == TranscriptRole.User && transcript[i + 1].Role == TranscriptRole.Assistant)
             {
                 return i;
             }
@@ -53,10 +53,10 @@ public static class ContextWindow
         return -1;
     }
 
-    public static Role ToRole(ChatRole role) => role switch
+    public static Role ToRole(TranscriptRole role) => role switch
     {
-        ChatRole.System => Role.System,
-        ChatRole.User => Role.User,
+        TranscriptRole.System => Role.System,
+        TranscriptRole.User => Role.User,
         _ => Role.Assistant,
     };
 }

@@ -342,7 +342,7 @@ public sealed partial class ConversationGrain(
         var settings = State.Settings;
         var format = catalog.ChatFormat(settings.Model);
         var limit = catalog.ContextLimit(settings.Model);
-        var lines = dropped.Select(e => $"{(e.Role == ChatRole.User ? "User" : "Assistant")}: {e.Content}").ToList();
+        var lines = dropped.Select(e => $"{(e.Role == TranscriptRole.User ? "User" : "Assistant")}: {e.Content}").ToList();
         if (!string.IsNullOrEmpty(previous))
         {
             lines.Insert(0, $"Earlier: {previous}");
@@ -520,8 +520,8 @@ public sealed partial class ConversationGrain(
     {
         var now = DateTimeOffset.UtcNow;
         State.Transcript = plan.Transcript;
-        State.Transcript.Add(new TranscriptEntry(ChatRole.User, message.Content, message.MessageId, now, inContext));
-        State.Transcript.Add(new TranscriptEntry(ChatRole.Assistant, result.Reply, message.MessageId, now, inContext));
+        State.Transcript.Add(new TranscriptEntry(TranscriptRole.User, message.Content, message.MessageId, now, inContext));
+        State.Transcript.Add(new TranscriptEntry(TranscriptRole.Assistant, result.Reply, message.MessageId, now, inContext));
         State.Summary = plan.Summary;
         State.Trims += plan.Trims;
         State.Summaries += plan.Summarized ? 1 : 0;

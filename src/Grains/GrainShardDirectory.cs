@@ -1,17 +1,20 @@
 using Llama.Parallel;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace LlamaOrleans.Grains;
 
 /// <summary>
-/// The shards of a split model as the model registry places them: resolved once and kept while calls succeed; a failed
-/// call is reported to the registry (which places that rank on another silo that has it loaded) and the next step
-/// resolves again.
+/// The shards of a split model as the model registry places them: resolved once and kept while calls succeed and their
+/// silos are active members of the cluster. A silo that membership no longer lists as active (the registry then
+/// places its rank elsewhere) or a failed call (reported to the registry) makes the next step resolve again, so a turn
+/// starts on the placement the registry holds rather than on a silo known to be gone.
 /// </summary>
-internal sealed class GrainShardDirectory<TShard>(IGrainFactory grains, string model, Func<IShardWorkerGrain, TShard> wrap, ILogger logger)
+internal sealed class GrainShardDirectory<TShard>(
+    IGrainFactory grains, IClusterMembershipService membership, string model, Func<IShardWorkerGrain, TShard> wrap, ILogger logger)
     : IShardDirectory<TShard>
 {
-    private (IReadOnlyList<TShard> Shards, string[] Silos)? _resolved;
+    private (IReadOnlyList<TShard> Shards, string[] Silos, SiloAddress[] Addresses)? _resolved;
 
     private IModelRegistryGrain Registry => grains.GetGrain<IModelRegistryGrain>(0);
 
@@ -19,7 +22,14 @@ internal sealed class GrainShardDirectory<TShard>(IGrainFactory grains, string m
     {
         if (_resolved is { } resolved)
         {
-            return resolved.Shards;
+            var snapshot = membership.CurrentSnapshot;
+            if (resolved.Addresses.All(a => snapshot.GetSiloStatus(a) == SiloStatus.Active))
+            {
+                return resolved.Shards;
+            }
+
+            logger.LogInformation("Model {Model}: a silo of its placement left the cluster; asking the registry again", model);
+            _resolved = null;
         }
 
         var status = await Registry.GetModel(model).WaitAsync(cancellationToken);
@@ -31,7 +41,7 @@ internal sealed class GrainShardDirectory<TShard>(IGrainFactory grains, string m
         var silos = status.Shards.Select(s => s.Silo!).ToArray();
         var shards = status.Shards.Select(s => wrap(grains.GetGrain<IShardWorkerGrain>(ShardWorkerKey.For(model, s.Rank, s.Silo!)))).ToArray();
         logger.LogInformation("Model {Model}: ranks placed on {Silos}", model, string.Join(", ", silos.Select((s, r) => $"{r}@{s}")));
-        _resolved = (shards, silos);
+        _resolved = (shards, silos, [.. silos.Select(SiloAddress.FromParsableString)]);
         return shards;
     }
 

@@ -6,6 +6,7 @@ using Llama.Parallel;
 using Llama.Serving;
 using Llama.Tokenization;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using static TorchSharp.torch;
 
 namespace LlamaOrleans.Grains;
@@ -15,9 +16,12 @@ namespace LlamaOrleans.Grains;
 /// the conversation caches of their worker; the ranks or stages of split models it is configured with, loaded when the
 /// silo starts; and, on the silo of a split model's rank 0, the coordinator that serves it.
 /// </summary>
-public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILoggerFactory loggers) : IDisposable
+public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClusterMembershipService membership, ILoggerFactory loggers) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<HostedModel>> _models = new(StringComparer.Ordinal);
+    /// <summary>How long a model that failed to load answers with that failure before it is tried again.</summary>
+    public static readonly TimeSpan LoadRetryInterval = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, ModelLoad> _models = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, int Rank), HostedShard> _shards = new();
     private readonly ILogger _logger = loggers.CreateLogger<ModelHost>();
 
@@ -41,7 +45,8 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
             throw new ConversationException(ConversationErrorCode.Unavailable, $"Model '{model}' is not hosted on this silo.");
         }
 
-        return _models.GetOrAdd(model, _ => new Lazy<HostedModel>(() => settings.Parallel == ModelParallelism.None ? Load(settings) : Coordinate(settings))).Value;
+        return _models.GetOrAdd(model, _ => new ModelLoad(
+            model, () => settings.Parallel == ModelParallelism.None ? Load(settings) : Coordinate(settings), LoadRetryInterval, TimeProvider.System, _logger)).Get();
     }
 
     /// <summary>A loaded tensor-parallel rank of <paramref name="model"/> on this silo.</summary>
@@ -139,13 +144,13 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
         {
             var ranks = TensorRanks(settings);
             model = new TensorParallelModel(args, ranks, maxSeqLen, maxBatch, TensorParallelShard.KvBlocks(options, args, ranks, kvType, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, kvType, new GrainShardDirectory<ITensorParallelRank>(grains, settings.Name, g => new ShardWorkerRank(g), logger));
+                options.KvBlockSize, kvType, new GrainShardDirectory<ITensorParallelRank>(grains, membership, settings.Name, g => new ShardWorkerRank(g), logger));
         }
         else
         {
             var stages = StageCount(settings);
             model = new PipelineModel(args, stages, maxSeqLen, maxBatch, PipelineStage.KvBlocks(options, args, stages, kvType, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, kvType, new GrainShardDirectory<IPipelineStage>(grains, settings.Name, g => new ShardWorkerStage(g), logger));
+                options.KvBlockSize, kvType, new GrainShardDirectory<IPipelineStage>(grains, membership, settings.Name, g => new ShardWorkerStage(g), logger));
         }
 
         var stops = new HashSet<int> { tokenizer.EosId };
@@ -237,10 +242,10 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
 
     public void Dispose()
     {
-        foreach (var model in _models.Values.Where(m => m.IsValueCreated))
+        foreach (var model in _models.Values.Select(m => m.Loaded).OfType<HostedModel>())
         {
-            model.Value.Engine.Dispose();
-            model.Value.Resources.Dispose();
+            model.Engine.Dispose();
+            model.Resources.Dispose();
         }
 
         foreach (var shard in _shards.Values)

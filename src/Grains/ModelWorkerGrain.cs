@@ -20,7 +20,11 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
     private HostedModel? _model;
     private string _modelName = string.Empty;
 
-    private HostedModel Model => _model ?? throw new InvalidOperationException("The worker is not activated.");
+    /// <summary>The model; one that failed to load when the worker activated is asked for again (ModelHost paces the retries).</summary>
+    private async ValueTask<HostedModel> ModelAsync() => _model ??= await LoadAsync();
+
+    /// <summary>The first worker on a silo loads the weights: keep that off the grain scheduler.</summary>
+    private Task<HostedModel> LoadAsync() => Task.Run(() => host.Get(_modelName));
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -31,8 +35,15 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
         }
 
         _modelName = model;
-        // The first worker on a silo loads the weights: keep that off the grain scheduler.
-        _model = await Task.Run(() => host.Get(model), cancellationToken);
+        try
+        {
+            _model = await LoadAsync();
+        }
+        catch (ConversationException e) when (e.Code == ConversationErrorCode.ModelUnavailable)
+        {
+            // The worker stays active and answers each call with the failure (ModelHost logs it once, and retries the
+            // load now and then), rather than failing activations that Orleans would log on every call.
+        }
     }
 
     public async IAsyncEnumerable<WorkerEvent> Generate(WorkerRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -40,7 +51,7 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
         ArgumentNullException.ThrowIfNull(request);
         // A draining silo finishes the turns it has and refuses new ones, which the conversation then takes elsewhere.
         using var admission = gate.Enter();
-        var model = Model;
+        var model = await ModelAsync();
         var channel = Channel.CreateUnbounded<WorkerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         // Ending the stream early (caller cancelled or went away) takes the turn out of the engine's batch too.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -130,10 +141,10 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
         }
     }
 
-    public Task<WorkerStats> GetStats()
+    public async Task<WorkerStats> GetStats()
     {
-        var stats = Model.Engine.Statistics();
-        return Task.FromResult(new WorkerStats
+        var stats = (await ModelAsync()).Engine.Statistics();
+        return new WorkerStats
         {
             Model = _modelName,
             Silo = silo.SiloAddress.ToParsableString(),
@@ -155,18 +166,19 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
             PrefixHitTokens = stats.PrefixHitTokens,
             DecodeSteps = stats.DecodeSteps,
             ContextShifts = stats.ContextShifts,
-        });
+        };
     }
 
     public Task DropCache(string cacheId)
     {
-        Model.Engine.Drop(cacheId);
+        // A model that never loaded holds no caches.
+        _model?.Engine.Drop(cacheId);
         return Task.CompletedTask;
     }
 
     public Task DropAllCaches()
     {
-        Model.Engine.DropAll();
+        _model?.Engine.DropAll();
         return Task.CompletedTask;
     }
 }

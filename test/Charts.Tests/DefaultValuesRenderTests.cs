@@ -45,7 +45,7 @@ public sealed class DefaultValuesRenderTests
         Assert.Equal("metadata.labels['orleans/serviceId']", silo.Env("ORLEANS_SERVICE_ID").ValueFrom.FieldRef.FieldPath);
         Assert.Equal("metadata.labels['orleans/clusterId']", silo.Env("ORLEANS_CLUSTER_ID").ValueFrom.FieldRef.FieldPath);
         Assert.Equal(
-            [("http", 8080), ("silo", 11111), ("gateway", 30000)],
+            [("http", 8080), ("metrics", 9090), ("silo", 11111), ("gateway", 30000)],
             silo.Ports.Select(p => (p.Name, p.ContainerPort)));
         Assert.Equal("11111", silo.EnvValue("LLAMA_Orleans__SiloPort"));
         Assert.Equal("30000", silo.EnvValue("LLAMA_Orleans__GatewayPort"));

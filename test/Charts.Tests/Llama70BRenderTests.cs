@@ -167,9 +167,10 @@ public sealed class Llama70BRenderTests
 
         var monitor = Assert.Single(chart.All<ServiceMonitor>());
         var endpoint = Assert.Single(monitor.Spec.Endpoints);
-        Assert.Equal(("http", "/metrics"), (endpoint.Port, endpoint.Path));
+        Assert.Equal(("metrics", "/metrics"), (endpoint.Port, endpoint.Path));
         var headless = chart.Single<V1Service>($"{RenderedChart.FullName}-silos");
         Assert.Subset(headless.Metadata.Labels.ToHashSet(), monitor.Spec.Selector.MatchLabels.ToHashSet());
-        Assert.Contains(headless.Spec.Ports, p => p.Name == "http");
+        Assert.Contains(headless.Spec.Ports, p => p.Name == "metrics");
+        Assert.DoesNotContain(service.Spec.Ports, p => p.Name == "metrics");
     }
 }

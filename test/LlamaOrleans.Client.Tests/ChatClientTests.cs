@@ -98,7 +98,7 @@ public sealed class ChatClientTests(ClusterFixture fixture)
         var response = await chat.GetResponseAsync([new(AIChatRole.User, "hi")], new ChatOptions { ConversationId = other }, Cancel);
 
         Assert.Equal(other, response.ConversationId);
-        Assert.Single(await fixture.Client.Conversation(other).HistoryAsync(Cancel), e => e.Role == ChatRole.User);
+        Assert.Single(await fixture.Client.Conversation(other).HistoryAsync(Cancel), e => e.Role == TranscriptRole.User);
         var notFound = await Assert.ThrowsAsync<ConversationException>(() => fixture.Client.Conversation(chat.ConversationId).StatusAsync(Cancel));
         Assert.Equal(ConversationErrorCode.NotFound, notFound.Code);
     }

@@ -159,8 +159,20 @@ public sealed partial class ChatCommandTests(ClusterFixture fixture)
 
         Assert.Equal(1, code);
         Assert.Empty(output);
-        Assert.StartsWith($"error: no silo answered at 127.0.0.1:{port} (", error, StringComparison.Ordinal);
-        Assert.EndsWith("start one or pass --silo HOST:PORT" + Environment.NewLine, error, StringComparison.Ordinal);
+        Assert.StartsWith($"error: no silo answered at 127.0.0.1:{port} (cluster id 'dev', service id 'llama-orleans') (", error, StringComparison.Ordinal);
+        Assert.EndsWith("start one, or pass the silo's --silo HOST:PORT, --cluster-id and --service-id" + Environment.NewLine, error, StringComparison.Ordinal);
+        Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task A_cluster_of_other_ids_is_not_joined_and_the_error_names_the_ids_tried()
+    {
+        var (code, output, error) = await RunAsync("", "chat", "--silo", fixture.Gateway, "--cluster-id", "elsewhere", "--service-id", "other",
+            "--message", "hi");
+
+        Assert.Equal(1, code);
+        Assert.Empty(output);
+        Assert.StartsWith($"error: no silo answered at {fixture.Gateway} (cluster id 'elsewhere', service id 'other') (", error, StringComparison.Ordinal);
         Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
 
@@ -176,6 +188,7 @@ public sealed partial class ChatCommandTests(ClusterFixture fixture)
     [InlineData("--message is empty", "--message", " ")]
     [InlineData("--model is empty", "--model", "")]
     [InlineData("--conversation must be a non-empty id", "--conversation", "")]
+    [InlineData("--cluster-id must be a non-empty id", "--cluster-id", " ")]
     [InlineData("unknown option '--bogus'", "--bogus")]
     [InlineData("unexpected argument 'hello'", "hello")]
     public async Task Bad_command_lines_are_usage_errors_found_before_connecting(string message, params string[] args)

@@ -48,6 +48,29 @@ public sealed class HostingTests(ClusterFixture fixture)
         await host.StopAsync(Cancel);
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData("elsewhere", true)]
+    [InlineData("dev", false)]
+    public async Task A_client_that_finds_no_silo_of_its_cluster_fails_to_start_within_its_timeout_naming_ids_and_gateways(
+        string clusterId, bool atTheFixture)
+    {
+        // A silo of another cluster id at the gateway, or nothing listening there at all.
+        var gateway = atTheFixture ? fixture.Gateway : $"127.0.0.1:{UnusedPort()}";
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLlamaOrleansClient(o =>
+        {
+            o.ClusterId = clusterId;
+            o.Gateways = [gateway];
+            o.ConnectTimeout = TimeSpan.FromSeconds(3);
+        });
+        using var host = builder.Build();
+
+        var e = await Assert.ThrowsAsync<ClusterConnectionException>(() => host.StartAsync(Cancel));
+
+        Assert.StartsWith($"No silo of cluster '{clusterId}' (service 'llama-orleans') answered at {gateway} within 3 s: ", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
     [Fact]
     public void Without_gateways_the_client_looks_for_a_local_silo_as_llama_orleans_silo_runs_by_default()
     {
@@ -108,5 +131,12 @@ public sealed class HostingTests(ClusterFixture fixture)
         Assert.Equal([new IPEndPoint(IPAddress.Loopback, 1), new IPEndPoint(IPAddress.Parse("192.168.0.9"), 2), new IPEndPoint(IPAddress.IPv6Loopback, 3)],
             endpoints);
         Assert.ThrowsAny<SocketException>(() => GatewayEndpoints.Resolve(["no-such-host.invalid:1"]));
+    }
+
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

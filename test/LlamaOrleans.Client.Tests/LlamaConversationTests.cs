@@ -25,7 +25,7 @@ public sealed class LlamaConversationTests(ClusterFixture fixture)
         Assert.Equal("echo: hello there", turn.Reply);
         Assert.Equal("stop", turn.FinishReason);
         Assert.Equal(4, turn.PromptTokens); // "be kind" + "hello there"
-        Assert.Equal([(ChatRole.User, "hello there"), (ChatRole.Assistant, "echo: hello there")],
+        Assert.Equal([(TranscriptRole.User, "hello there"), (TranscriptRole.Assistant, "echo: hello there")],
             history.Select(e => (e.Role, e.Content)));
         Assert.Equal(turn.MessageId, history[0].MessageId);
         Assert.Equal(conversation.Id, status.ConversationId);
@@ -104,11 +104,37 @@ public sealed class LlamaConversationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Sending_to_a_new_id_creates_the_conversation_with_the_default_settings_as_the_chat_client_does()
+    {
+        var sent = fixture.Client.NewConversation();
+        var streamed = fixture.Client.NewConversation();
+        var chatted = fixture.Client.NewConversation();
+
+        var turn = await sent.SendAsync("hello", cancellationToken: Cancel);
+        var deltas = new List<ReplyDelta>();
+        await foreach (var delta in streamed.StreamAsync("hello", cancellationToken: Cancel))
+        {
+            deltas.Add(delta);
+        }
+
+        await fixture.Client.AsChatClient(chatted.Id).GetResponseAsync([new(Microsoft.Extensions.AI.ChatRole.User, "hello")], cancellationToken: Cancel);
+
+        Assert.Equal("echo: hello", turn.Reply);
+        Assert.Equal("echo: hello", string.Concat(deltas.Select(d => d.Text)));
+        foreach (var conversation in new[] { sent, streamed, chatted })
+        {
+            var status = await conversation.StatusAsync(Cancel);
+            Assert.Equal(new ConversationSettings(), status.Settings);
+            Assert.Equal(1, status.Turns);
+        }
+    }
+
+    [Fact]
     public async Task Refusals_arrive_as_conversation_exceptions_with_their_code()
     {
         var conversation = fixture.Client.NewConversation();
 
-        var notFound = await Assert.ThrowsAsync<ConversationException>(() => conversation.SendAsync("hello", cancellationToken: Cancel));
+        var notFound = await Assert.ThrowsAsync<ConversationException>(() => conversation.StatusAsync(Cancel));
         var unknownModel = await Assert.ThrowsAsync<ConversationException>(() =>
             conversation.ConfigureAsync(new ConversationSettings { Model = EchoConversationGrain.MissingModel }, Cancel));
         await conversation.ConfigureAsync(new ConversationSettings(), Cancel);

@@ -66,6 +66,31 @@ public sealed class RankLossTests(ITestOutputHelper output)
         Assert.Equal([First, first.Reply, Second, second.Reply, Third, third.Reply], history.Select(e => e.Content));
     }
 
+    [Fact]
+    public async Task After_a_stages_silo_dies_between_turns_the_first_turn_goes_to_the_placement_the_registry_holds()
+    {
+        await using var cluster = new ProcessCluster();
+        await cluster.StartSiloAsync("coordinator", [], [0]);
+        var (doomed, doomedPort) = await cluster.StartSiloAsync("stage-1", [], [1]);
+        var placed = await SplitModels.WaitUntilReady(cluster.Grains, SplitModels.Pipeline);
+        Assert.Contains($":{doomedPort}@", placed.Shards[1].Silo, StringComparison.Ordinal);
+        var (standby, standbyPort) = await cluster.StartSiloAsync("standby", [], [1]);
+        await standby.WaitForOutputAsync("Model pp: rank 1 of 2 loaded", SplitModels.Timeout);
+
+        // The coordinator has run a turn with stage 1 on the doomed silo.
+        var conversation = cluster.Conversations.NewConversation();
+        await conversation.ConfigureAsync(SplitModels.Greedy(SplitModels.Pipeline));
+        var first = await conversation.SendAsync(First, "1");
+
+        doomed.Kill();
+        await SplitModels.WaitUntilReady(cluster.Grains, SplitModels.Pipeline, s => s.Shards[1].Silo!.Contains($":{standbyPort}@", StringComparison.Ordinal));
+
+        // The registry has placed stage 1 on the standby: the very next turn runs there, without a refusal to retry.
+        var second = await conversation.SendAsync(Second, "2");
+
+        Assert.Equal(SplitModels.Reply([new(Role.User, First), new(Role.Assistant, first.Reply), new(Role.User, Second)]), second.Reply);
+    }
+
     private static async Task<TurnResult> Retry(Func<Task<TurnResult>> send)
     {
         var deadline = DateTime.UtcNow + SplitModels.Timeout;

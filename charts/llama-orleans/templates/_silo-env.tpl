@@ -82,6 +82,10 @@ from a Secret, and the models with what this group hosts. Called with (dict "roo
   value: {{ printf "http://0.0.0.0:%d" (int $values.http.port) | quote }}
 - name: LLAMA_Http__RequireApiKey
   value: {{ $values.http.requireApiKey | quote }}
+# /metrics names tenants: it gets a listener of its own, reached by the scraper through the headless Service only;
+# the public Service's HTTP port answers it with 404.
+- name: LLAMA_Http__Metrics__Urls
+  value: {{ printf "http://0.0.0.0:%d" (int $values.http.metricsPort) | quote }}
 {{- range $i, $key := $values.http.apiKeys.keys }}
 - name: LLAMA_Http__ApiKeys__{{ $i }}__Tenant
   value: {{ $key.tenant | quote }}

@@ -272,12 +272,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     {
         try
         {
-            var folder = Path.GetDirectoryName(FilePath);
-            if (!string.IsNullOrEmpty(folder))
-            {
-                Directory.CreateDirectory(folder);
-            }
-
+            CreatePrivately(FilePath);
             using var connection = Open();
             using (var wal = connection.CreateCommand())
             {
@@ -303,6 +298,48 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         }
 
         LogInitialized(_name, FilePath, _serviceId);
+    }
+
+    /// <summary>
+    /// Creates the database's folder (0700) and an empty database file (0600) where they do not exist: conversations
+    /// are the tenants' text, for this user alone. SQLite gives its WAL and shared-memory files the database file's mode.
+    /// Existing folders and files keep the permissions they have.
+    /// </summary>
+    private static void CreatePrivately(string path)
+    {
+        var folder = Path.GetDirectoryName(path);
+        if (OperatingSystem.IsWindows())
+        {
+            if (!string.IsNullOrEmpty(folder))
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        if (!File.Exists(path))
+        {
+            try
+            {
+                // An empty file is an empty database; SQLite writes its header on first use.
+                using var created = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another silo of this machine created it first.
+            }
+        }
     }
 
     private SqliteConnection Open()

@@ -6,7 +6,7 @@ namespace LlamaOrleans.Http.Errors;
 
 /// <summary>
 /// Turns whatever ends a request early into OpenAI's error shape: refusals of the API and the grains, bad bodies
-/// (413, 400), and, last, unexpected failures (500, logged). A request whose client went away gets no answer.
+/// (413, 400), and, last, unexpected failures (500, the only ones logged). A request whose client went away gets no answer.
 /// </summary>
 internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
 {
@@ -23,7 +23,9 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
         catch (Exception e) when (!context.Response.HasStarted)
         {
             var error = ErrorMapping.ToApiError(e);
-            if (error.Status >= 500)
+            // Only the unexpected is a failure worth a stack trace: a 503 (a model that failed to load, a stopping
+            // server) is an answer, and logging it would fill the log at the request rate.
+            if (error.Status == StatusCodes.Status500InternalServerError)
             {
                 LogFailure(e, context.Request.Method, context.Request.Path);
             }

@@ -48,8 +48,14 @@ public sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails 
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _states[model] = $"failed: {e.Message}";
-                LogFailed(e, model, RetryDelay);
+                var state = $"failed: {e.Message}";
+                // The model host logs a failed load itself; this logs a reason once, not on every retry.
+                if (_states.GetValueOrDefault(model) != state)
+                {
+                    LogFailed(model, e.Message, RetryDelay);
+                }
+
+                _states[model] = state;
             }
 
             try
@@ -66,6 +72,6 @@ public sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} loaded; ready to serve")]
     private partial void LogLoaded(string model);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading model {Model} failed; retrying in {Delay}")]
-    private partial void LogFailed(Exception e, string model, TimeSpan delay);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading model {Model} failed: {Reason}; retrying every {Delay}")]
+    private partial void LogFailed(string model, string reason, TimeSpan delay);
 }

@@ -9,6 +9,9 @@ namespace Llama.Checkpoints;
 /// </summary>
 internal static class CheckpointConsistency
 {
+    /// <summary>An exception's message stays one readable line; the inspector reports every problem.</summary>
+    private const int MaxProblemsInMessage = 10;
+
     /// <summary>Problems of <paramref name="checkpoint"/>; <paramref name="argsSource"/> names where its numbers came from.</summary>
     public static IReadOnlyList<string> Check(ICheckpoint checkpoint, string argsSource) =>
         Check(checkpoint.Args, argsSource, checkpoint.TensorNames, checkpoint.Shape, static (_, shape) => shape);
@@ -48,7 +51,18 @@ internal static class CheckpointConsistency
             return problems;
         }
 
-        var expected = ExpectedShapes.For(args);
+        // Layers without a single tensor are one problem: a configuration claiming millions of layers must not
+        // list (or even enumerate) each of their absent tensors.
+        var layers = LayersNamed(present, args.NLayers);
+        if (layers.Count < args.NLayers)
+        {
+            var firstAbsent = Enumerable.Range(0, args.NLayers).First(l => !layers.Contains(l));
+            problems.Add(
+                $"{argsSource} says n_layers is {args.NLayers}, but {args.NLayers - layers.Count} of those layers have no tensors " +
+                $"(the first is layer {firstAbsent})");
+        }
+
+        var expected = ExpectedShapes.For(args, layers.Order());
 
         foreach (var (name, modelShape) in expected)
         {
@@ -82,13 +96,39 @@ internal static class CheckpointConsistency
         return problems;
     }
 
-    /// <summary>Throws a <see cref="CheckpointException"/> listing every problem, if there are any.</summary>
+    /// <summary>Throws a <see cref="CheckpointException"/> listing the first few problems, if there are any.</summary>
     public static void ThrowIfAny(IReadOnlyList<string> problems, string path)
     {
+        if (problems.Count > MaxProblemsInMessage)
+        {
+            throw new CheckpointException(
+                $"{path} is inconsistent: {string.Join("; ", problems.Take(MaxProblemsInMessage))}; " +
+                $"and {problems.Count - MaxProblemsInMessage} more problems.");
+        }
+
         if (problems.Count > 0)
         {
             throw new CheckpointException($"{path} is inconsistent: {string.Join("; ", problems)}.");
         }
+    }
+
+    /// <summary>The layer indices below <paramref name="layerCount"/> that at least one tensor name falls in.</summary>
+    private static HashSet<int> LayersNamed(IEnumerable<string> names, int layerCount)
+    {
+        const string prefix = "layers.";
+        var layers = new HashSet<int>();
+        foreach (var name in names)
+        {
+            var end = name.StartsWith(prefix, StringComparison.Ordinal) ? name.IndexOf('.', prefix.Length) : -1;
+            if (end > prefix.Length &&
+                int.TryParse(name.AsSpan(prefix.Length, end - prefix.Length), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out var layer) && layer < layerCount)
+            {
+                layers.Add(layer);
+            }
+        }
+
+        return layers;
     }
 
     private static bool Matches(long[] have, long[] want) =>

@@ -8,9 +8,14 @@ internal static class ExpectedShapes
     /// <summary>Stands for the vocabulary size in a shape while params.json leaves it to the tokenizer (-1).</summary>
     public const long AnyVocab = -1;
 
-    public static IReadOnlyDictionary<string, long[]> For(ModelArgs args)
+    /// <summary>
+    /// The shapes of the tensors outside the layers and of those in <paramref name="layers"/>: a configuration may
+    /// claim any number of layers, so callers name the ones worth listing rather than all of them.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long[]> For(ModelArgs args, IEnumerable<int> layers)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(layers);
         long dim = args.Dim;
         long kvDim = (long)args.KvHeads * args.HeadDim;
         long hidden = args.HiddenDim;
@@ -19,7 +24,7 @@ internal static class ExpectedShapes
         {
             [TensorNames.TokEmbeddings] = [vocab, dim],
         };
-        for (var layer = 0; layer < args.NLayers; layer++)
+        foreach (var layer in layers)
         {
             shapes[TensorNames.Wq(layer)] = [dim, dim];
             shapes[TensorNames.Wk(layer)] = [kvDim, dim];

@@ -83,7 +83,7 @@ public sealed class Llama2cCheckpoint : ICheckpoint
                     $"{args.NLayers} layers, vocab {args.VocabSize}, but the file has {length} bytes.");
             }
 
-            return new Llama2cCheckpoint(path, file, args, tensors, version);
+            return new Llama2cCheckpoint(path, file, args, tensors.Tensors(), version);
         }
         catch
         {
@@ -126,7 +126,7 @@ public sealed class Llama2cCheckpoint : ICheckpoint
         return h;
     }
 
-    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadLegacy(string path, MappedFile file)
+    private static (ModelArgs, Layout, Int128) ReadLegacy(string path, MappedFile file)
     {
         var h = ReadHeader(path, file, 0);
         var shared = h.Vocab > 0;
@@ -148,10 +148,10 @@ public sealed class Llama2cCheckpoint : ICheckpoint
         layout.Add(Checkpoints.TensorNames.Norm, h.Dim);
         layout.Skip(2L * h.SeqLen * (headDim / 2)); // freq_cis_real and freq_cis_imag, recomputed by the engine
         layout.AddClassifier(shared, vocab, h.Dim);
-        return (h.ToArgs(vocab), layout.Tensors, layout.End);
+        return (h.ToArgs(vocab), layout, layout.End);
     }
 
-    private static (ModelArgs, Dictionary<string, (long, long[])>, long) ReadVersion1(string path, MappedFile file)
+    private static (ModelArgs, Layout, Int128) ReadVersion1(string path, MappedFile file)
     {
         if (file.Length < Version1HeaderBytes)
         {
@@ -184,7 +184,7 @@ public sealed class Llama2cCheckpoint : ICheckpoint
         layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W2, h.Dim, h.HiddenDim);
         layout.AddPerLayer(h.Layers, Checkpoints.TensorNames.W3, h.HiddenDim, h.Dim);
         layout.AddClassifier(shared, vocab, h.Dim);
-        return (h.ToArgs(vocab), layout.Tensors, layout.End);
+        return (h.ToArgs(vocab), layout, layout.End);
     }
 
     private readonly record struct Header(int Dim, int HiddenDim, int Layers, int Heads, int KvHeads, int Vocab, int SeqLen)
@@ -201,32 +201,26 @@ public sealed class Llama2cCheckpoint : ICheckpoint
         };
     }
 
-    /// <summary>Assigns consecutive float32 tensors their byte offsets.</summary>
+    /// <summary>
+    /// Consecutive float32 tensors. The header's numbers may be absurd, so the end is summed without overflow and
+    /// the tensors get their byte offsets only once the file is known to be that long.
+    /// </summary>
     private sealed class Layout(long start)
     {
-        public Dictionary<string, (long, long[])> Tensors { get; } = [];
+        private readonly List<Group> _groups = [];
+        private readonly List<(string Alias, string Of)> _aliases = [];
 
-        public long End { get; private set; } = start;
+        public Int128 End { get; private set; } = start;
 
-        public void Add(string name, params long[] shape)
-        {
-            Tensors[name] = (End, shape);
-            End += shape.Aggregate(1L, (a, b) => a * b) * sizeof(float);
-        }
+        public void Add(string name, params long[] shape) => Append(new Group(_ => name, 1, shape, 0));
 
-        public void AddPerLayer(int layers, Func<int, string> name, params long[] shape)
-        {
-            for (var layer = 0; layer < layers; layer++)
-            {
-                Add(name(layer), shape);
-            }
-        }
+        public void AddPerLayer(int layers, Func<int, string> name, params long[] shape) => Append(new Group(name, layers, shape, 0));
 
         public void AddClassifier(bool shared, int vocab, int dim)
         {
             if (shared)
             {
-                Tensors[Checkpoints.TensorNames.Output] = Tensors[Checkpoints.TensorNames.TokEmbeddings];
+                _aliases.Add((Checkpoints.TensorNames.Output, Checkpoints.TensorNames.TokEmbeddings));
             }
             else
             {
@@ -234,6 +228,39 @@ public sealed class Llama2cCheckpoint : ICheckpoint
             }
         }
 
-        public void Skip(long floats) => End += floats * sizeof(float);
+        public void Skip(long floats) => End += (Int128)floats * sizeof(float);
+
+        /// <summary>Every tensor's offset and shape; call only once <see cref="End"/> is known to match the file.</summary>
+        public Dictionary<string, (long, long[])> Tensors()
+        {
+            var tensors = new Dictionary<string, (long, long[])>(StringComparer.Ordinal);
+            foreach (var group in _groups)
+            {
+                var offset = (long)group.Start;
+                var bytes = (long)Bytes(group.Shape);
+                for (var layer = 0; layer < group.Count; layer++)
+                {
+                    tensors[group.Name(layer)] = (offset, group.Shape);
+                    offset += bytes;
+                }
+            }
+
+            foreach (var (alias, of) in _aliases)
+            {
+                tensors[alias] = tensors[of];
+            }
+
+            return tensors;
+        }
+
+        private static Int128 Bytes(long[] shape) => shape.Aggregate((Int128)sizeof(float), (a, b) => a * b);
+
+        private void Append(Group group)
+        {
+            _groups.Add(group with { Start = End });
+            End += Bytes(group.Shape) * group.Count;
+        }
+
+        private sealed record Group(Func<int, string> Name, int Count, long[] Shape, Int128 Start);
     }
 }

@@ -136,8 +136,8 @@ public sealed class EchoConversationGrain : Grain, IConversationGrain
         };
 
         var now = DateTimeOffset.UtcNow;
-        _transcript.Add(new TranscriptEntry(ChatRole.User, message.Content, message.MessageId, now, InContext: true));
-        _transcript.Add(new TranscriptEntry(ChatRole.Assistant, result.Reply, message.MessageId, now, InContext: true));
+        _transcript.Add(new TranscriptEntry(TranscriptRole.User, message.Content, message.MessageId, now, InContext: true));
+        _transcript.Add(new TranscriptEntry(TranscriptRole.Assistant, result.Reply, message.MessageId, now, InContext: true));
         _replies[message.MessageId] = result;
         _turns++;
         _contextTokens = prompt + reply.Length;

@@ -51,6 +51,23 @@ public sealed class SqliteGrainStorageTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_new_folder_and_database_are_for_the_silos_user_alone()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix permissions");
+        var storage = StorageServices.Create(_database.FilePath);
+
+        await storage.WriteStateAsync(StateName, Grain, NoteState("private", 1));
+
+        var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(_database.FilePath)!));
+        var files = Directory.GetFiles(Path.GetDirectoryName(_database.FilePath)!);
+        Assert.Contains(_database.FilePath, files);
+        Assert.Contains(_database.FilePath + "-wal", files);
+        Assert.All(files, file => Assert.Equal(owner, File.GetUnixFileMode(file)));
+    }
+
+    [Fact]
     public async Task A_written_state_reads_back_with_its_etag()
     {
         var storage = StorageServices.Create(_database.FilePath);

@@ -66,15 +66,21 @@ internal static class TorchArchive
         var entry = zip.Find(member)
             ?? throw new CheckpointException($"{file.Name}: storage '{storage.Key}' of tensor '{name}' is missing (no member {member}).");
         var elementSize = StoredTypes.ElementSize(type);
-        if (entry.Size < storage.ElementCount * elementSize)
+        var storageBytes = Shapes.ByteLength([storage.ElementCount], elementSize);
+        if (storageBytes is not { } needed || entry.Size < needed)
         {
             throw new CheckpointException(
                 $"{file.Name}: storage '{storage.Key}' of tensor '{name}' holds {entry.Size} bytes, but " +
-                $"{storage.ElementCount} {StoredTypes.Name(type)} elements need {storage.ElementCount * elementSize} (truncated).");
+                $"{storage.ElementCount} {StoredTypes.Name(type)} elements need {(Int128)storage.ElementCount * elementSize} (truncated).");
         }
 
-        var count = Shapes.ElementCount(tensor.Shape);
-        if (tensor.StorageOffset < 0 || tensor.StorageOffset + count > storage.ElementCount)
+        if (Shapes.ByteLength(tensor.Shape, 1) is not { } count)
+        {
+            throw new CheckpointException(
+                $"{file.Name}: tensor '{name}' has shape {Shapes.Format(tensor.Shape)}, which no file can hold.");
+        }
+
+        if (tensor.StorageOffset < 0 || tensor.StorageOffset > storage.ElementCount - count)
         {
             throw new CheckpointException(
                 $"{file.Name}: tensor '{name}' ({count} elements at offset {tensor.StorageOffset}) runs past " +

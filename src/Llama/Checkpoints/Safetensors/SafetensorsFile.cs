@@ -81,11 +81,13 @@ internal static class SafetensorsFile
         var type = StoredTypes.FromSafetensors(dtype)
             ?? throw new CheckpointException(
                 $"{file.Name}: tensor '{name}' has unsupported dtype {dtype}; supported: BF16, F16, F32.");
-        var tensor = new StoredTensor(file, dataStart + begin, type, shape, name);
-        if (begin < 0 || end < begin || end - begin != tensor.ByteLength)
+        var byteLength = Shapes.ByteLength(shape, StoredTypes.ElementSize(type))
+            ?? throw new CheckpointException(
+                $"{file.Name}: tensor '{name}' has shape {Shapes.Format(shape)}, which no file can hold.");
+        if (begin < 0 || end < begin || end - begin != byteLength)
         {
             throw new CheckpointException(
-                $"{file.Name}: tensor '{name}' spans bytes {begin}..{end}, but {dtype} {Shapes.Format(shape)} needs {tensor.ByteLength}.");
+                $"{file.Name}: tensor '{name}' spans bytes {begin}..{end}, but {dtype} {Shapes.Format(shape)} needs {byteLength}.");
         }
 
         if (end > dataLength)
@@ -94,6 +96,6 @@ internal static class SafetensorsFile
                 $"{file.Name}: tensor '{name}' ends at data byte {end}, beyond the {dataLength} data bytes the file holds (truncated).");
         }
 
-        return tensor;
+        return new StoredTensor(file, dataStart + begin, type, shape, name);
     }
 }
