@@ -168,7 +168,7 @@ public sealed partial class ConversationGrain(
 
                 if (State.Replies.TryGetValue(message.MessageId, out var recorded))
                 {
-                    if (State.Transcript.FindLast(e => e.MessageId == message.MessageId && e.Role == ChatRole.User) is { } sent && sent.Content != message.Content)
+                    if (State.Transcript.FindLast(e => e.MessageId == message.MessageId && e.Role == TranscriptRole.User) is { } sent && sent.Content != message.Content)
                     {
                         throw new ConversationException(ConversationErrorCode.Conflict,
                             $"Message id '{message.MessageId}' was already sent with different content; send new content under a new id.");

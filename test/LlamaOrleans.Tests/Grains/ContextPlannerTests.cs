@@ -19,15 +19,15 @@ public class ContextPlannerTests
     private static List<TranscriptEntry> Transcript(int turns) =>
         [.. Enumerable.Range(0, turns).SelectMany(i => new[]
         {
-            new TranscriptEntry(ChatRole.User, $"What did the dog do on day {i}?", $"m{i}", DateTimeOffset.UnixEpoch, true),
-            new TranscriptEntry(ChatRole.Assistant, $"On day {i} the dog ran to the park and played with a red ball.", $"m{i}", DateTimeOffset.UnixEpoch, true),
+            new TranscriptEntry(TranscriptRole.User, $"What did the dog do on day {i}?", $"m{i}", DateTimeOffset.UnixEpoch, true),
+            new TranscriptEntry(TranscriptRole.Assistant, $"On day {i} the dog ran to the park and played with a red ball.", $"m{i}", DateTimeOffset.UnixEpoch, true),
         })];
 
     /// <summary>Meta's encoding of the system prompt, the last <paramref name="kept"/> pairs and the message: the reference.</summary>
     private static int[] Meta(List<TranscriptEntry> transcript, int kept, string message)
     {
         List<Message> dialog = [new(Role.System, System)];
-        dialog.AddRange(transcript.Skip(transcript.Count - 2 * kept).Select(e => new Message(e.Role == ChatRole.User ? Role.User : Role.Assistant, e.Content)));
+        dialog.AddRange(transcript.Skip(transcript.Count - 2 * kept).Select(e => new Message(e.Role == TranscriptRole.User ? Role.User : Role.Assistant, e.Content)));
         dialog.Add(new Message(Role.User, message));
         return [.. Format.Encode(dialog).Ids];
     }
@@ -99,8 +99,8 @@ public class ContextPlannerTests
 
                 previous = [.. plan.Prompt.Ids];
                 transcript = plan.Transcript;
-                transcript.Add(new TranscriptEntry(ChatRole.User, message, $"m{turn}", DateTimeOffset.UnixEpoch, true));
-                transcript.Add(new TranscriptEntry(ChatRole.Assistant, $"On day {turn} the dog ran to the park and played with a red ball.", $"m{turn}", DateTimeOffset.UnixEpoch, true));
+                transcript.Add(new TranscriptEntry(TranscriptRole.User, message, $"m{turn}", DateTimeOffset.UnixEpoch, true));
+                transcript.Add(new TranscriptEntry(TranscriptRole.Assistant, $"On day {turn} the dog ran to the park and played with a red ball.", $"m{turn}", DateTimeOffset.UnixEpoch, true));
             }
 
             Assert.Equal(60 - 1, extended + shrinks[shrinkTo]);
