@@ -1,3 +1,4 @@
+using Llama.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,6 +27,18 @@ public sealed record EngineOptions
     /// (libtorch's matrix-vector product does not scale across cores); larger ones use libtorch's GEMM.
     /// </summary>
     public int CpuGemvMaxRows { get; init; } = 256;
+
+    /// <summary>
+    /// Quantize float weight matrices when loading (<see cref="WeightType.Q8_0"/> or <see cref="WeightType.Q4_0"/>),
+    /// for the CPU kernels; null keeps them as the checkpoint stores them. GGUF files are already in blocks.
+    /// </summary>
+    public WeightType? Quantization { get; init; }
+
+    /// <summary>Parses a quantize-at-load setting: "q8_0", "q4_0", or "none".</summary>
+    public static WeightType? ParseQuantization(string? text) =>
+        string.IsNullOrWhiteSpace(text) || text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? null
+        : WeightTypes.Parse(text) is var type && type is WeightType.Q8_0 or WeightType.Q4_0 ? type
+        : throw new ArgumentException($"Unknown quantization '{text}': expected q8_0, q4_0 or none.");
 
     /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
     public int KvBlockSize { get; init; } = 16;
