@@ -14,12 +14,12 @@ internal static class GenerateCommand
     public const string Usage =
         "llama-orleans generate --model PATH [--tokenizer PATH] --prompt TEXT [--temperature 0.6] [--top-p 0.9]\n" +
         "    [--max-tokens N] [--seed N] [--echo] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]\n" +
-        "    [--threads N] [--max-seq-len 512]";
+        "    [--threads N] [--max-seq-len 512] [--quantize q8_0|q4_0]";
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var line = new CommandLine(args,
-            ["model", "tokenizer", "prompt", "temperature", "top-p", "max-tokens", "seed", "device", "dtype", "threads", "max-seq-len"],
+            ["model", "tokenizer", "prompt", "temperature", "top-p", "max-tokens", "seed", "device", "dtype", "threads", "max-seq-len", "quantize"],
             ["echo"]);
         var model = line.Required("model");
         var prompt = line.Required("prompt");
@@ -81,5 +81,6 @@ internal static class GenerateCommand
         Device = line.Get("device") ?? "cpu",
         DType = line.Get("dtype") is { } dtype ? EngineOptions.ParseDType(dtype) : null,
         Threads = line.Int("threads", min: 1),
+        Quantization = EngineOptions.ParseQuantization(line.Get("quantize")),
     };
 }

@@ -97,6 +97,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, ILogge
         Device = settings.Device,
         DType = string.IsNullOrEmpty(settings.DType) ? null : EngineOptions.ParseDType(settings.DType),
         Threads = settings.Threads,
+        Quantization = EngineOptions.ParseQuantization(settings.Quantization),
         KvBlockSize = settings.KvBlockSize,
         KvCacheBytes = settings.KvCacheBytes,
         KvCacheMemoryFraction = settings.KvCacheMemoryFraction,

@@ -36,9 +36,14 @@ public sealed record EngineOptions
 
     /// <summary>Parses a quantize-at-load setting: "q8_0", "q4_0", or "none".</summary>
     public static WeightType? ParseQuantization(string? text) =>
-        string.IsNullOrWhiteSpace(text) || text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? null
-        : WeightTypes.Parse(text) is var type && type is WeightType.Q8_0 or WeightType.Q4_0 ? type
-        : throw new ArgumentException($"Unknown quantization '{text}': expected q8_0, q4_0 or none.");
+        string.IsNullOrWhiteSpace(text) ? null
+        : text.Trim().ToLowerInvariant() switch
+        {
+            "none" => null,
+            "q8_0" => WeightType.Q8_0,
+            "q4_0" => WeightType.Q4_0,
+            _ => throw new ArgumentException($"Unknown quantization '{text}': expected q8_0, q4_0 or none."),
+        };
 
     /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
     public int KvBlockSize { get; init; } = 16;
