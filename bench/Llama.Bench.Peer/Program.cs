@@ -32,6 +32,8 @@ return await BenchMain.RunAsync(args, Usage, cancellationToken =>
         GgufModels.WriteRandom(f32, shape, SyntheticVocabulary(shape.VocabSize), seed: 1, WeightType.F32);
     }
 
+    // The quantizer's first call would bypass LLamaSharp's choice of native build (AVX2, AVX-512): load it first.
+    NativeApi.llama_empty_call();
     var files = new List<(string Name, string Path)> { ("F32", f32) };
     foreach (var (name, type) in new[] { ("Q8_0", LLamaFtype.MOSTLY_Q8_0), ("Q4_K_M", LLamaFtype.MOSTLY_Q4_K_M) })
     {

@@ -9,6 +9,8 @@ internal static class LlamaCpp
 {
     public static void Quantize(string source, string target, LLamaFtype type)
     {
+        // The quantizer's first call would bypass LLamaSharp's choice of native build (AVX2, AVX-512): load it first.
+        NativeApi.llama_empty_call();
         if (!LLamaQuantizer.Quantize(source, target, type, nthread: 2))
         {
             throw new InvalidOperationException($"llama.cpp could not quantize {source} to {type}.");

@@ -26,7 +26,13 @@ public sealed class LlamaCppAgreementTests : IClassFixture<LlamaCppAgreementTest
     {
         public static readonly ModelArgs Shape = new()
         {
-            Dim = 256, NLayers = 2, NHeads = 4, NKvHeads = 2, ExplicitHiddenDim = 768, VocabSize = 512, TrainedSeqLen = 512,
+            Dim = 256,
+            NLayers = 2,
+            NHeads = 4,
+            NKvHeads = 2,
+            ExplicitHiddenDim = 768,
+            VocabSize = 512,
+            TrainedSeqLen = 512,
         };
 
         private readonly TempFolder _folder = new();
