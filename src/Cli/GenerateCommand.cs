@@ -14,12 +14,12 @@ internal static class GenerateCommand
     public const string Usage =
         "llama-orleans generate --model PATH [--tokenizer PATH] --prompt TEXT [--temperature 0.6] [--top-p 0.9]\n" +
         "    [--max-tokens N] [--seed N] [--echo] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]\n" +
-        "    [--kv-dtype float32|bfloat16|float16] [--threads N] [--max-seq-len 512]";
+        "    [--kv-dtype float32|bfloat16|float16] [--threads N] [--max-seq-len 512] [--quantize q8_0|q4_0]";
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var line = new CommandLine(args,
-            ["model", "tokenizer", "prompt", "temperature", "top-p", "max-tokens", "seed", "device", "dtype", "kv-dtype", "threads", "max-seq-len"],
+            ["model", "tokenizer", "prompt", "temperature", "top-p", "max-tokens", "seed", "device", "dtype", "kv-dtype", "threads", "max-seq-len", "quantize"],
             ["echo"]);
         var model = line.Required("model");
         var prompt = line.Required("prompt");
@@ -82,5 +82,6 @@ internal static class GenerateCommand
         DType = line.Get("dtype") is { } dtype ? EngineOptions.ParseDType(dtype) : null,
         KvCacheDType = line.Get("kv-dtype") is { } kvDType ? EngineOptions.ParseKvCacheDType(kvDType) : null,
         Threads = line.Int("threads", min: 1),
+        Quantization = EngineOptions.ParseQuantization(line.Get("quantize")),
     };
 }

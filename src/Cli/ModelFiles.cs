@@ -5,6 +5,12 @@ internal static class ModelFiles
 {
     public static string FindTokenizer(string modelPath)
     {
+        // A GGUF model carries its vocabulary: the model file is its own tokenizer.
+        if (File.Exists(modelPath) && modelPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            return modelPath;
+        }
+
         var folder = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
         foreach (var name in new[] { "tokenizer.model", "tokenizer.bin" })
         {

@@ -6,10 +6,13 @@ public sealed class LlamaModelOptions
     /// <summary>The name conversations ask for.</summary>
     public string Name { get; set; } = string.Empty;
 
-    /// <summary>Checkpoint file or folder (llama2.c .bin, Meta .pth shards, Hugging Face safetensors).</summary>
+    /// <summary>Checkpoint file or folder (llama2.c .bin, Meta .pth shards, Hugging Face safetensors, llama.cpp .gguf).</summary>
     public string Path { get; set; } = string.Empty;
 
-    /// <summary>tokenizer.model or tokenizer.bin; every silo needs it, hosting or not (conversations count tokens).</summary>
+    /// <summary>
+    /// tokenizer.model or tokenizer.bin; every silo needs it, hosting or not (conversations count tokens). A .gguf model
+    /// carries its own vocabulary: left empty, the model file serves as the tokenizer.
+    /// </summary>
     public string Tokenizer { get; set; } = string.Empty;
 
     /// <summary>Whether this silo loads the model and runs a worker for it (split models: the ranks in <see cref="Ranks"/>).</summary>
@@ -32,6 +35,9 @@ public sealed class LlamaModelOptions
     public int? Stages { get; set; }
 
     public string Device { get; set; } = "cpu";
+
+    /// <summary>Quantize float weights at load for the CPU kernels: q8_0 or q4_0; empty keeps them as stored.</summary>
+    public string? Quantization { get; set; }
 
     /// <summary>float32, bfloat16 or float16; empty picks the device's default.</summary>
     public string? DType { get; set; }

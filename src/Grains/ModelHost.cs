@@ -103,6 +103,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         DType = string.IsNullOrEmpty(settings.DType) ? null : EngineOptions.ParseDType(settings.DType),
         KvCacheDType = string.IsNullOrEmpty(settings.KvCacheDType) ? null : EngineOptions.ParseKvCacheDType(settings.KvCacheDType),
         Threads = settings.Threads,
+        Quantization = EngineOptions.ParseQuantization(settings.Quantization),
         KvBlockSize = settings.KvBlockSize,
         KvCacheBytes = settings.KvCacheBytes,
         KvCacheMemoryFraction = settings.KvCacheMemoryFraction,

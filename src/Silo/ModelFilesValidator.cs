@@ -31,6 +31,15 @@ internal sealed class ModelFilesValidator : IValidateOptions<LlamaHostingOptions
                 failures.Add($"{key}:MaxSeqLen is {model.MaxSeqLen}; it must be positive.");
             }
 
+            try
+            {
+                Llama.Model.EngineOptions.ParseQuantization(model.Quantization);
+            }
+            catch (ArgumentException e)
+            {
+                failures.Add($"{key}:Quantization: {e.Message}");
+            }
+
             if (model.StreamIntervalMs < 0)
             {
                 failures.Add($"{key}:StreamIntervalMs is {model.StreamIntervalMs}; it must be 0 or more.");

@@ -15,6 +15,11 @@ internal sealed class ModelPathResolver : IPostConfigureOptions<LlamaHostingOpti
         {
             model.Path = Resolve(model.Path);
             model.Tokenizer = Resolve(model.Tokenizer);
+            if (string.IsNullOrWhiteSpace(model.Tokenizer) && model.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            {
+                // A GGUF model carries its own vocabulary.
+                model.Tokenizer = model.Path;
+            }
         }
     }
 

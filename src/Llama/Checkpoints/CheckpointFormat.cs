@@ -11,4 +11,7 @@ public enum CheckpointFormat
 
     /// <summary>Hugging Face: <c>config.json</c> + <c>*.safetensors</c> (single or index-sharded).</summary>
     Safetensors,
+
+    /// <summary>llama.cpp's single-file <c>.gguf</c> (versions 2 and 3), weights in float or quantized blocks, vocabulary included.</summary>
+    Gguf,
 }

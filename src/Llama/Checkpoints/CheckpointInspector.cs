@@ -21,6 +21,7 @@ public static class CheckpointInspector
             CheckpointFormat.MetaPth => InspectMeta(location.Path),
             CheckpointFormat.Safetensors => InspectHuggingFace(location.Path),
             CheckpointFormat.Llama2c => InspectLlama2c(location.Path),
+            CheckpointFormat.Gguf => InspectGguf(location.Path),
             _ => throw new CheckpointException($"Unknown checkpoint format {location.Format}."),
         };
     }
@@ -41,6 +42,17 @@ public static class CheckpointInspector
     {
         using var checkpoint = Llama2cCheckpoint.Open(file);
         return Report(checkpoint, "the .bin header", [file]);
+    }
+
+    private static CheckpointReport InspectGguf(string file)
+    {
+        using var checkpoint = GgufCheckpoint.OpenUnchecked(file);
+        return Report(checkpoint, "the GGUF metadata", [file]) with
+        {
+            TokenizerPath = $"{file} (its own vocabulary, {checkpoint.Tokenizer.VocabSize} tokens)",
+            WeightTypes = string.Join(", ", checkpoint.WeightTypes),
+            FormatVersion = (int)checkpoint.Version,
+        };
     }
 
     private static CheckpointReport Report(ICheckpoint checkpoint, string argsSource, IReadOnlyList<string> files)

@@ -1,3 +1,4 @@
+using Llama.Checkpoints.Gguf;
 using Llama.Checkpoints.Pth;
 using Llama.Checkpoints.Safetensors;
 
@@ -15,6 +16,7 @@ public static class CheckpointLoader
             CheckpointFormat.MetaPth => MetaCheckpoint.Open(location.Path),
             CheckpointFormat.Safetensors => HuggingFaceCheckpoint.Open(location.Path),
             CheckpointFormat.Llama2c => Llama2cCheckpoint.Open(location.Path),
+            CheckpointFormat.Gguf => GgufCheckpoint.Open(location.Path),
             _ => throw new CheckpointException($"Unknown checkpoint format {location.Format}."),
         };
     }
@@ -22,7 +24,7 @@ public static class CheckpointLoader
     /// <summary>
     /// Recognises the checkpoint at <paramref name="path"/>: a folder with params.json and
     /// consolidated.NN.pth (Meta), with config.json and *.safetensors (Hugging Face), or with exactly one
-    /// llama2.c <c>.bin</c> model; or a file of one of these.
+    /// llama2.c <c>.bin</c> model, or with exactly one GGUF model; or a file of one of these.
     /// </summary>
     public static CheckpointLocation Locate(string path)
     {
@@ -49,6 +51,12 @@ public static class CheckpointLoader
             return new(CheckpointFormat.Safetensors, folder);
         }
 
+        var ggufs = Directory.EnumerateFiles(folder, "*.gguf").Order(StringComparer.Ordinal).ToList();
+        if (ggufs.Count == 1)
+        {
+            return new(CheckpointFormat.Gguf, ggufs[0]);
+        }
+
         var models = Directory.EnumerateFiles(folder, "*.bin").Where(IsLlama2cModelName).Order(StringComparer.Ordinal).ToList();
         if (models.Count == 1)
         {
@@ -61,10 +69,12 @@ public static class CheckpointLoader
             .ToList();
         var several = models.Count > 1
             ? $" It holds several llama2.c models ({string.Join(", ", models.Select(Path.GetFileName))}); name one."
+            : ggufs.Count > 1
+            ? $" It holds several GGUF models ({string.Join(", ", ggufs.Select(Path.GetFileName))}); name one."
             : "";
         throw new CheckpointException(
             $"No checkpoint recognised in {folder}: expected params.json with consolidated.NN.pth (Meta), " +
-            $"config.json with *.safetensors (Hugging Face), or one llama2.c .bin model.{several} " +
+            $"config.json with *.safetensors (Hugging Face), one llama2.c .bin model or one .gguf model.{several} " +
             $"Found: {(found.Count == 0 ? "nothing" : string.Join(", ", found))}.");
     }
 
@@ -72,6 +82,11 @@ public static class CheckpointLoader
     {
         var name = Path.GetFileName(file);
         var folder = Path.GetDirectoryName(file)!;
+        if (name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || GgufFile.HasMagic(file))
+        {
+            return new(CheckpointFormat.Gguf, file);
+        }
+
         if (name.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
         {
             return new(CheckpointFormat.Llama2c, file);
@@ -90,7 +105,7 @@ public static class CheckpointLoader
 
         throw new CheckpointException(
             $"{file} is not a checkpoint file: expected a llama2.c .bin, a Meta .pth or params.json, " +
-            "or a Hugging Face .safetensors, config.json or index.");
+            "a Hugging Face .safetensors, config.json or index, or a .gguf.");
     }
 
     /// <summary>

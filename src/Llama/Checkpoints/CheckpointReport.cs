@@ -33,6 +33,12 @@ public sealed record CheckpointReport(
 {
     public bool IsConsistent => Problems.Count == 0;
 
+    /// <summary>GGUF: the block types the weights are stored in (most bytes first), shown instead of <see cref="StoredType"/>.</summary>
+    public string? WeightTypes { get; init; }
+
+    /// <summary>GGUF: the file's format version.</summary>
+    public int? FormatVersion { get; init; }
+
     /// <summary>A human-readable, multi-line rendering for the command line.</summary>
     public string ToText()
     {
@@ -43,7 +49,7 @@ public sealed record CheckpointReport(
 
         Line("checkpoint", Path);
         Line("format", FormatName());
-        Line("stored as", StoredTypes.Name(StoredType));
+        Line("stored as", WeightTypes ?? StoredTypes.Name(StoredType));
         Line("files", string.Create(c, $"{Files.Count} ({TotalBytes:N0} bytes, {Size(TotalBytes)})"));
         Line("parameters", string.Create(c, $"{ParameterCount:N0} ({Count(ParameterCount)}) in {TensorCount} tensors"));
         Line("dim", a.Dim.ToString(c));
@@ -80,6 +86,7 @@ public sealed record CheckpointReport(
         CheckpointFormat.MetaPth => string.Create(CultureInfo.InvariantCulture, $"Meta .pth, {ShardCount} model-parallel shard{(ShardCount == 1 ? "" : "s")}"),
         CheckpointFormat.Safetensors => string.Create(CultureInfo.InvariantCulture, $"Hugging Face safetensors, {ShardCount} file{(ShardCount == 1 ? "" : "s")}"),
         CheckpointFormat.Llama2c => "llama2.c .bin",
+        CheckpointFormat.Gguf => string.Create(CultureInfo.InvariantCulture, $"GGUF version {FormatVersion}"),
         _ => Format.ToString(),
     };
 

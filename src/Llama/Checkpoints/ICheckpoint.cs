@@ -1,4 +1,6 @@
+using Llama.Kernels;
 using Llama.Model;
+using Llama.Tokenization;
 using static TorchSharp.torch;
 
 namespace Llama.Checkpoints;
@@ -32,4 +34,16 @@ public interface ICheckpoint : IDisposable
 
     /// <summary>Reads a tensor, converted to <paramref name="type"/>, on <paramref name="device"/>.</summary>
     Tensor Load(string name, ScalarType type, Device device);
+
+    /// <summary>The vocabulary the file carries itself (GGUF), so that no tokenizer file is needed; null for the others.</summary>
+    ITokenizer? Tokenizer => null;
+
+    /// <summary>
+    /// How a tensor's rows are stored when the file keeps them in blocks the CPU kernels read directly (GGUF's
+    /// quantized and 16-bit types); <see cref="WeightType.F32"/> for tensors that are plain floats or come from other formats.
+    /// </summary>
+    WeightType BlockType(string name) => WeightType.F32;
+
+    /// <summary>A block-stored matrix's bytes as they are, a uint8 CPU tensor [rows, bytes per row].</summary>
+    Tensor LoadBlocks(string name) => throw new NotSupportedException($"{Path}: tensor '{name}' is not stored in blocks.");
 }

@@ -47,17 +47,18 @@ internal sealed unsafe class CpuForward : IDisposable
         _args = model.Args;
         _pool = new CpuWorkerPool(threads);
         _gemvMaxRows = gemvMaxRows;
-        _embeddings = new Weight(model.Embeddings);
-        _output = new Weight(model.Output);
+        _embeddings = new Weight(model.Embeddings, model.BlockTypeOf(model.Embeddings));
+        _output = new Weight(model.Output, model.BlockTypeOf(model.Output));
         _norm = Pointer(model.Norm.Weight);
         _kvType = model.Cache.DType;
         _layers = new LayerPointers[_args.NLayers];
+        Weight Of(Tensor weight) => new(weight, model.BlockTypeOf(weight));
         for (var i = 0; i < _args.NLayers; i++)
         {
             var layer = model.Layers[i];
             _layers[i] = new LayerPointers(
-                new Weight(layer.Attention.Wq), new Weight(layer.Attention.Wk), new Weight(layer.Attention.Wv), new Weight(layer.Attention.Wo),
-                new Weight(layer.FeedForward.W1), new Weight(layer.FeedForward.W2), new Weight(layer.FeedForward.W3),
+                Of(layer.Attention.Wq), Of(layer.Attention.Wk), Of(layer.Attention.Wv), Of(layer.Attention.Wo),
+                Of(layer.FeedForward.W1), Of(layer.FeedForward.W2), Of(layer.FeedForward.W3),
                 Pointer(layer.AttentionNorm.Weight), Pointer(layer.FfnNorm.Weight),
                 CachePointer(model.Cache.Keys[i]), CachePointer(model.Cache.Values[i]));
         }
@@ -81,7 +82,15 @@ internal sealed unsafe class CpuForward : IDisposable
 
         for (var r = 0; r < n; r++)
         {
-            new ReadOnlySpan<float>(_embeddings.Data + ((long)rows.Token(batch, r) * dim), dim).CopyTo(x.AsSpan(r * dim, dim));
+            var token = rows.Token(batch, r);
+            if (_embeddings.Type == WeightType.F32)
+            {
+                new ReadOnlySpan<float>((float*)_embeddings.Data + ((long)token * dim), dim).CopyTo(x.AsSpan(r * dim, dim));
+            }
+            else
+            {
+                Dequantize.Row(_embeddings.Type, new ReadOnlySpan<byte>(_embeddings.Data + (token * _embeddings.RowBytes), (int)_embeddings.RowBytes), x.AsSpan(r * dim, dim));
+            }
         }
 
         var pool = _model.Cache;
@@ -179,6 +188,12 @@ internal sealed unsafe class CpuForward : IDisposable
     /// <summary>output_j[b] = W_j · input[b] for every job and each of the <paramref name="n"/> input rows.</summary>
     private void MatMul(float[] input, int n, int cols, params MatMulJob[] jobs)
     {
+        if (jobs.Any(j => j.Weight.Type != WeightType.F32))
+        {
+            MatMulBlocks(input, n, cols, jobs);
+            return;
+        }
+
         if (n > _gemvMaxRows)
         {
             // Enough rows to reuse each weight from cache many times: a blocked GEMM beats row-by-row dot products.
@@ -200,6 +215,43 @@ internal sealed unsafe class CpuForward : IDisposable
         _pool.Run(parts, p => MatMulRows(input, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
     }
 
+    /// <summary>
+    /// The same for block-stored weights, at any number of rows: the input is quantized once for all jobs, and each
+    /// weight row, read once, meets every input row while it is in cache.
+    /// </summary>
+    private void MatMulBlocks(float[] input, int n, int cols, MatMulJob[] jobs)
+    {
+        var q8 = jobs.Any(j => BlockDot.Integer(j.Weight.Type)) ? Q8Rows.Of(input, n, cols) : null;
+        var totalRows = jobs.Sum(j => j.Rows);
+        var parts = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, Math.Min(totalRows, _pool.Threads * 4));
+        _pool.Run(parts, p =>
+        {
+            int from = (int)((long)totalRows * p / parts), to = (int)((long)totalRows * (p + 1) / parts), first = 0;
+            foreach (var job in jobs)
+            {
+                var start = Math.Max(from, first) - first;
+                var end = Math.Min(to, first + job.Rows) - first;
+                if (start < end)
+                {
+                    fixed (float* x = input)
+                    fixed (float* output = job.Output)
+                    {
+                        if (job.Weight.Type == WeightType.F32)
+                        {
+                            RowDot.Rows((float*)job.Weight.Data, cols, x, n, output, job.Rows, start, end);
+                        }
+                        else
+                        {
+                            BlockDot.Rows(job.Weight.Type, job.Weight.Data, cols, x, q8, n, output, job.Rows, start, end);
+                        }
+                    }
+                }
+
+                first += job.Rows;
+            }
+        });
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MatMulRows(float[] input, int n, int cols, MatMulJob[] jobs, int from, int to)
     {
@@ -213,7 +265,7 @@ internal sealed unsafe class CpuForward : IDisposable
                 fixed (float* x = input)
                 fixed (float* output = job.Output)
                 {
-                    RowDot.Rows(job.Weight.Data, cols, x, n, output, job.Rows, start, end);
+                    RowDot.Rows((float*)job.Weight.Data, cols, x, n, output, job.Rows, start, end);
                 }
             }
 
@@ -307,17 +359,19 @@ internal sealed unsafe class CpuForward : IDisposable
         }
     }
 
-    private static float* Pointer(Tensor tensor)
+    private static float* Pointer(Tensor tensor) => (float*)Bytes(tensor, ScalarType.Float32);
+
+    private static byte* Bytes(Tensor tensor, ScalarType type)
     {
-        if (!tensor.is_contiguous() || tensor.dtype != ScalarType.Float32 || tensor.device_type != DeviceType.CPU)
+        if (!tensor.is_contiguous() || tensor.dtype != type || tensor.device_type != DeviceType.CPU)
         {
-            throw new InvalidOperationException("CPU kernels need contiguous float32 CPU tensors.");
+            throw new InvalidOperationException($"CPU kernels need contiguous {type} CPU tensors.");
         }
 
         fixed (byte* data = tensor.bytes)
         {
             // libtorch owns this memory and never moves it while the tensor lives.
-            return (float*)data;
+            return data;
         }
     }
 
@@ -387,12 +441,20 @@ internal sealed unsafe class CpuForward : IDisposable
         public int Token(IReadOnlyList<SequenceInput> batch, int r) => batch[Sequence[r]].Tokens[Position[r] - batch[Sequence[r]].StartPos];
     }
 
-    /// <summary>A weight matrix as libtorch holds it and as a raw pointer to the same memory.</summary>
-    private readonly struct Weight(Tensor tensor)
+    /// <summary>
+    /// A weight matrix as libtorch holds it and as a raw pointer to the same memory: float32 elements, or the bytes of
+    /// its rows of blocks.
+    /// </summary>
+    private readonly struct Weight(Tensor tensor, WeightType type)
     {
         public Tensor Tensor { get; } = tensor;
 
-        public float* Data { get; } = Pointer(tensor);
+        public WeightType Type { get; } = type;
+
+        public byte* Data { get; } = Bytes(tensor, type == WeightType.F32 ? ScalarType.Float32 : ScalarType.Byte);
+
+        /// <summary>Bytes per row of a block-stored matrix.</summary>
+        public long RowBytes { get; } = type == WeightType.F32 ? 0 : tensor.shape[1];
     }
 
     private readonly struct MatMulJob(Weight weight, float[] output, int rows)

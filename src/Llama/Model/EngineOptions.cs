@@ -1,3 +1,4 @@
+using Llama.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,6 +40,23 @@ public sealed record EngineOptions
     /// token holds); attention still computes in float32, widening each element as it reads it.
     /// </summary>
     public ScalarType? KvCacheDType { get; init; }
+
+    /// <summary>
+    /// Quantize float weight matrices when loading (<see cref="WeightType.Q8_0"/> or <see cref="WeightType.Q4_0"/>),
+    /// for the CPU kernels; null keeps them as the checkpoint stores them. GGUF files are already in blocks.
+    /// </summary>
+    public WeightType? Quantization { get; init; }
+
+    /// <summary>Parses a quantize-at-load setting: "q8_0", "q4_0", or "none".</summary>
+    public static WeightType? ParseQuantization(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : text.Trim().ToLowerInvariant() switch
+        {
+            "none" => null,
+            "q8_0" => WeightType.Q8_0,
+            "q4_0" => WeightType.Q4_0,
+            _ => throw new ArgumentException($"Unknown quantization '{text}': expected q8_0, q4_0 or none."),
+        };
 
     /// <summary>Positions per KV-cache block: sequences take memory a block at a time as they grow.</summary>
     public int KvBlockSize { get; init; } = 16;

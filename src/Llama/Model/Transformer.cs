@@ -14,10 +14,13 @@ namespace Llama.Model;
 public sealed class Transformer : IDeviceSampledModel, IDisposable
 {
     private readonly CpuForward? _cpuForward;
+    private readonly IReadOnlyDictionary<Tensor, WeightType> _blockTypes;
 
     private Transformer(ModelArgs args, Tensor embeddings, TransformerBlock[] layers, RmsNorm norm, Tensor output,
-        int maxSeqLen, int maxBatchSize, int kvBlocks, Device device, ScalarType type, int threads, EngineOptions options)
+        int maxSeqLen, int maxBatchSize, int kvBlocks, Device device, ScalarType type, int threads, EngineOptions options,
+        IReadOnlyDictionary<Tensor, WeightType> blockTypes)
     {
+        _blockTypes = blockTypes;
         Args = args;
         Embeddings = embeddings;
         Layers = layers;
@@ -52,6 +55,9 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
             }
         }
     }
+
+    /// <summary>How a weight matrix of this model is stored: F32 unless it holds rows of blocks for the CPU kernels.</summary>
+    internal WeightType BlockTypeOf(Tensor weight) => _blockTypes.GetValueOrDefault(weight, WeightType.F32);
 
     public ModelArgs Args { get; }
 
@@ -99,6 +105,15 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         }
 
         using var _ = no_grad();
+        // Matrices stay in their blocks (or are quantized now) only where the engine's CPU kernels run the model.
+        var blocks = device.type == DeviceType.CPU && type == ScalarType.Float32 && options.CpuKernels;
+        if (options.Quantization is { } wanted && !blocks)
+        {
+            throw new ArgumentException(
+                $"Quantization {wanted} runs on the engine's CPU kernels only: device cpu, dtype float32, CPU kernels on.");
+        }
+
+        var blockTypes = new Dictionary<Tensor, WeightType>(ReferenceEqualityComparer.Instance);
         Tensor Weight(string name, params long[] shape)
         {
             var actual = checkpoint.Shape(name);
@@ -109,7 +124,31 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
                     $"but the model parameters imply [{string.Join(", ", shape)}].");
             }
 
-            return checkpoint.Load(name, type, device);
+            if (shape.Length != 2 || !blocks)
+            {
+                return checkpoint.Load(name, type, device);
+            }
+
+            if (checkpoint.BlockType(name) is var stored && stored != WeightType.F32)
+            {
+                var packed = checkpoint.LoadBlocks(name);
+                blockTypes[packed] = stored;
+                return packed;
+            }
+
+            var weight = checkpoint.Load(name, type, device);
+            if (options.Quantization is not { } quantization || shape[1] % quantization.BlockElements() != 0)
+            {
+                // A row that is no whole number of blocks stays float32, as llama.cpp's quantizer leaves such tensors.
+                return weight;
+            }
+
+            using (weight)
+            {
+                var quantized = QuantizedMatrix.From(weight, quantization);
+                blockTypes[quantized] = quantization;
+                return quantized;
+            }
         }
 
         int dim = args.Dim, kvDim = args.KvHeads * args.HeadDim, hidden = args.HiddenDim, vocab = args.VocabSize;
@@ -132,7 +171,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         var output = checkpoint.TiedEmbeddings ? embeddings : Weight(TensorNames.Output, vocab, dim);
         var kvBlocks = options.ResolveKvBlocks(args, options.ResolveKvCacheDType(type), device, maxSeqLen, maxBatchSize);
         return new Transformer(args, embeddings, layers, new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps), output,
-            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options);
+            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, blockTypes);
     }
 
     /// <summary>

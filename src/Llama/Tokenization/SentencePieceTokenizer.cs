@@ -49,17 +49,55 @@ public sealed class SentencePieceTokenizer : ITokenizer
         }
 
         CheckSupported(model, path);
-        var count = model.Pieces.Count;
+
+        // As SentencePieceProcessor::bos_id() and friends: the id of the named piece if it is a control piece, else -1.
+        static int ControlId(string[] texts, TokenKind[] kinds, string name)
+        {
+            var id = Array.IndexOf(texts, name);
+            return id >= 0 && kinds[id] == TokenKind.Control ? id : -1;
+        }
+
+        return Build(model.Pieces, model.ByteFallback, model.UnknownSurface, model.EscapeWhitespaces, model.AddDummyPrefix, path,
+            (texts, kinds) => (ControlId(texts, kinds, model.BosPiece), ControlId(texts, kinds, model.EosPiece), ControlId(texts, kinds, model.PadPiece)));
+    }
+
+    /// <summary>
+    /// A Llama tokenizer from a vocabulary held elsewhere (a GGUF file's <c>tokenizer.ggml.*</c>): pieces, scores and
+    /// SentencePiece piece types, with byte fallback as Llama's, and the special ids as given.
+    /// </summary>
+    internal static SentencePieceTokenizer FromVocabulary(
+        IReadOnlyList<(string Piece, float Score, SentencePieceModel.PieceType Type)> pieces, int bosId, int eosId, int padId, string path)
+    {
+        if (pieces.Count == 0)
+        {
+            throw new TokenizerException($"The vocabulary of '{path}' has no pieces.");
+        }
+
+        var byteFallback = pieces.Any(p => p.Type == SentencePieceModel.PieceType.Byte);
+        return Build(pieces, byteFallback, TokenTable.DefaultUnknownSurface, escapeWhitespaces: true, addDummyPrefix: true, path,
+            (_, _) => (bosId, eosId, padId));
+    }
+
+    private static SentencePieceTokenizer Build(
+        IReadOnlyList<(string Piece, float Score, SentencePieceModel.PieceType Type)> pieces,
+        bool byteFallback,
+        string unknownSurface,
+        bool escapeWhitespaces,
+        bool addDummyPrefix,
+        string path,
+        Func<string[], TokenKind[], (int Bos, int Eos, int Pad)> specialIds)
+    {
+        var count = pieces.Count;
         var texts = new string[count];
         var kinds = new TokenKind[count];
         var scores = new float[count];
         var mergeable = new Dictionary<string, int>(count, StringComparer.Ordinal);
-        var byteIds = model.ByteFallback ? new int[256] : null;
+        var byteIds = byteFallback ? new int[256] : null;
         var bytesSeen = 0;
         var unknownId = -1;
         for (var id = 0; id < count; id++)
         {
-            var (piece, score, type) = model.Pieces[id];
+            var (piece, score, type) = pieces[id];
             texts[id] = piece;
             scores[id] = score;
             switch (type)
@@ -105,23 +143,16 @@ public sealed class SentencePieceTokenizer : ITokenizer
             throw new TokenizerException($"Tokenizer file '{path}' is corrupt: byte fallback is on but it has {bytesSeen} byte pieces, not 256.");
         }
 
-        var table = new TokenTable(texts, kinds, SpaceSymbol, model.UnknownSurface);
+        var table = new TokenTable(texts, kinds, SpaceSymbol, unknownSurface);
         var encoder = new BpeEncoder(
             mergeable,
             scores,
-            model.EscapeWhitespaces ? SpaceSymbol : null,
-            model.AddDummyPrefix,
+            escapeWhitespaces ? SpaceSymbol : null,
+            addDummyPrefix,
             byteIds,
             unknownId);
-
-        // As SentencePieceProcessor::bos_id() and friends: the id of the named piece if it is a control piece, else -1.
-        int ControlId(string name)
-        {
-            var id = Array.IndexOf(texts, name);
-            return id >= 0 && kinds[id] == TokenKind.Control ? id : -1;
-        }
-
-        return new SentencePieceTokenizer(table, encoder, ControlId(model.BosPiece), ControlId(model.EosPiece), ControlId(model.PadPiece));
+        var (bos, eos, pad) = specialIds(texts, kinds);
+        return new SentencePieceTokenizer(table, encoder, bos, eos, pad);
     }
 
     public IReadOnlyList<int> Encode(string text, bool bos, bool eos)

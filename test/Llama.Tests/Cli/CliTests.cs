@@ -45,6 +45,28 @@ public partial class CliTests
     }
 
     [Fact]
+    public void Generate_runs_a_gguf_model_on_its_own_vocabulary_and_quantizes_others_at_load()
+    {
+        using var folder = new Checkpoints.TempFolder();
+        var gguf = folder.File("stories260K.gguf");
+        Checkpoints.Writers.GgufModels.WriteStories260K(gguf, Llama.Kernels.WeightType.F32);
+        var c = GreedyReference.Load().Cases[1];
+        var max = c.MaxNewTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var fromGguf = Run("generate", "--model", gguf, "--prompt", c.Prompt, "--temperature", "0", "--max-tokens", max);
+        var quantized = Run("generate", "--model", TestData.Model, "--tokenizer", TestData.Tok512, "--prompt", c.Prompt, "--temperature", "0",
+            "--max-tokens", "20", "--quantize", "q8_0");
+        var bad = Run("generate", "--model", TestData.Model, "--tokenizer", TestData.Tok512, "--prompt", "x", "--quantize", "q3");
+
+        Assert.Equal(0, fromGguf.Code);
+        Assert.StartsWith(c.Text, fromGguf.Out);
+        Assert.Equal(0, quantized.Code);
+        Assert.Matches(TimingLine(), quantized.Err);
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("Unknown quantization 'q3'", bad.Err);
+    }
+
+    [Fact]
     public void Generate_with_echo_prints_the_prompt_first_and_a_seed_repeats_a_sample()
     {
         string[] args = ["generate", "--model", TestData.Model, "--tokenizer", TestData.Tok512, "--prompt", "Lily and Tom",

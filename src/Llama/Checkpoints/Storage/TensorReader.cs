@@ -133,7 +133,7 @@ internal sealed unsafe class TensorReader : IDisposable
     /// The address of a contiguous CPU tensor's storage. <c>Tensor.bytes</c> is limited to 2 GiB, so it
     /// is taken from a one-element view, which begins where the storage begins.
     /// </summary>
-    private static byte* DataPointer(Tensor contiguous)
+    internal static byte* DataPointer(Tensor contiguous)
     {
         using var flat = contiguous.view(-1);
         using var first = flat.narrow(0, 0, 1);

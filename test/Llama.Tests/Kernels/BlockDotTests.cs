@@ -1,0 +1,139 @@
+using Llama.Kernels;
+
+namespace Llama.Tests.Kernels;
+
+/// <summary>The block kernels against a scalar reference: expand both weights and 8-bit inputs, multiply in double.</summary>
+public sealed unsafe class BlockDotTests
+{
+    public static TheoryData<WeightType> Types => [WeightType.Q8_0, WeightType.Q4_0, WeightType.Q4_K, WeightType.Q6_K, WeightType.F16, WeightType.BF16];
+
+    /// <summary>Random blocks: any bytes are valid quantized values, so only the float16 scales are chosen to be sane.</summary>
+    private static byte[] RandomRows(WeightType type, int rows, int cols, Random random)
+    {
+        var bytes = new byte[rows * type.RowBytes(cols)];
+        random.NextBytes(bytes);
+        var blockBytes = type.BlockBytes();
+        void Scale(int offset) => BitConverter.TryWriteBytes(bytes.AsSpan(offset), (Half)((random.NextSingle() * 0.02f) + 0.001f));
+        for (var block = 0; block < bytes.Length / blockBytes; block++)
+        {
+            var start = block * blockBytes;
+            switch (type)
+            {
+                case WeightType.Q8_0 or WeightType.Q4_0:
+                    Scale(start);
+                    if (type == WeightType.Q8_0)
+                    {
+                        // llama.cpp's Q8_0 never holds -128: |value| ≤ 127.
+                        for (var i = 2; i < 34; i++)
+                        {
+                            bytes[start + i] = bytes[start + i] == 0x80 ? (byte)0x81 : bytes[start + i];
+                        }
+                    }
+
+                    break;
+                case WeightType.Q4_K:
+                    Scale(start);
+                    Scale(start + 2);
+                    break;
+                case WeightType.Q6_K:
+                    Scale(start + 208);
+                    break;
+                case WeightType.F16:
+                    Scale(start);
+                    break;
+                case WeightType.BF16:
+                    BitConverter.TryWriteBytes(bytes.AsSpan(start), (ushort)(BitConverter.SingleToUInt32Bits((random.NextSingle() * 2) - 1) >> 16));
+                    break;
+            }
+        }
+
+        return bytes;
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Rows_match_the_scalar_expansion_for_one_and_several_inputs(WeightType type)
+    {
+        const int rows = 7, cols = 512, n = 5;
+        var random = new Random(3);
+        var weights = RandomRows(type, rows, cols, random);
+        var x = Enumerable.Range(0, n * cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray();
+        var q8 = Q8Rows.Of(x, n, cols);
+        var output = new float[n * rows];
+        fixed (byte* w = weights)
+        fixed (float* input = x)
+        fixed (float* result = output)
+        {
+            BlockDot.Rows(type, w, cols, input, q8, n, result, rows, 0, rows);
+        }
+
+        var rowBytes = (int)type.RowBytes(cols);
+        var expanded = new float[cols];
+        for (var r = 0; r < rows; r++)
+        {
+            Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), expanded);
+            for (var b = 0; b < n; b++)
+            {
+                // The integer path multiplies the inputs as quantized; the float path multiplies them as given.
+                double expected = 0, magnitude = 0;
+                for (var i = 0; i < cols; i++)
+                {
+                    var input = BlockDot.Integer(type) ? q8.Values[(b * cols) + i] * (double)q8.Scales[((b * cols) + i) / 32] : x[(b * cols) + i];
+                    expected += expanded[i] * input;
+                    magnitude += Math.Abs(expanded[i] * input);
+                }
+
+                Assert.True(Math.Abs(expected - output[(b * rows) + r]) <= 1e-5 * magnitude, $"{type} row {r} input {b}: {output[(b * rows) + r]} vs {expected}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(WeightType.Q8_0)]
+    [InlineData(WeightType.Q4_0)]
+    public void Quantize_at_load_round_trips_within_its_step(WeightType type)
+    {
+        var random = new Random(5);
+        var x = Enumerable.Range(0, 256).Select(_ => (random.NextSingle() * 6) - 3).ToArray();
+        var bytes = new byte[type.RowBytes(256)];
+        Quantize.Row(type, x, bytes);
+        var back = new float[256];
+        Dequantize.Row(type, bytes, back);
+        for (var block = 0; block < 8; block++)
+        {
+            var amax = x.Skip(block * 32).Take(32).Max(Math.Abs);
+            // Q8_0 rounds to the nearest of ±127 steps; Q4_0 maps the extreme to -8, so the other end clamps at 7, a step short.
+            var bound = type == WeightType.Q8_0 ? amax / 127 / 2 : amax / 8;
+            for (var i = block * 32; i < (block + 1) * 32; i++)
+            {
+                Assert.True(Math.Abs(x[i] - back[i]) <= bound + 1e-2f, $"{type} element {i}: {back[i]} vs {x[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Dequantize_reads_the_block_layouts_element_by_element()
+    {
+        // Q4_0: scale 2, nibble j of byte i is element i (low) or i + 16 (high), offset by 8.
+        var q4 = new byte[18];
+        BitConverter.TryWriteBytes(q4, (Half)2);
+        q4[2] = 0x9F; // element 0: 15 - 8 = 7, element 16: 9 - 8 = 1
+        var values = new float[32];
+        Dequantize.Row(WeightType.Q4_0, q4, values);
+        Assert.Equal(14f, values[0]);
+        Assert.Equal(2f, values[16]);
+        Assert.Equal(-16f, values[1]);
+
+        // Q6_K: element 0 takes ql[0] low nibble and qh[0] bits 0-1, scale[0]; element 64 takes ql[0] high nibble, qh[0] bits 4-5, scale[4].
+        var q6 = new byte[210];
+        BitConverter.TryWriteBytes(q6.AsSpan(208), (Half)1);
+        q6[0] = 0x3A;
+        q6[128] = 0b0010_0001;
+        q6[192] = 2;
+        q6[196] = 3;
+        var k = new float[256];
+        Dequantize.Row(WeightType.Q6_K, q6, k);
+        Assert.Equal(2f * ((0xA | (1 << 4)) - 32), k[0]);
+        Assert.Equal(3f * ((0x3 | (2 << 4)) - 32), k[64]);
+    }
+}
