@@ -235,7 +235,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         var output = Normal(vocab, dim);
         var kvBlocks = options.ResolveKvBlocks(args, type, device, maxSeqLen, maxBatchSize);
         return new Transformer(args, embeddings, layers, new RmsNorm(Ones(dim), args.NormEps), output,
-            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options);
+            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, new Dictionary<Tensor, WeightType>());
     }
 
     /// <summary>Standard deviation of <see cref="Random"/>'s weights, as the bench's random llama2.c models.</summary>

@@ -71,7 +71,7 @@ internal static class GgufModels
     public static void WriteRandom(string path, ModelArgs args, Vocabulary vocabulary, int seed, WeightType type)
     {
         var writer = Header(args, vocabulary, "random");
-        var shapes = ExpectedShapes.For(args);
+        var shapes = ExpectedShapes.For(args, Enumerable.Range(0, args.NLayers));
         var index = 0;
         foreach (var (name, shape) in shapes.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
