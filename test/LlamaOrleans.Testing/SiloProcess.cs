@@ -197,12 +197,16 @@ public sealed partial class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the process at once (SIGKILL), as a crash or an OOM kill would: nothing is flushed or handed over.</summary>
+    /// <summary>
+    /// Kills the process at once (SIGKILL), as a crash or an OOM kill would: nothing is flushed or handed over. Returns
+    /// once it is gone, so callers never see it still running.
+    /// </summary>
     public void Kill()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
         }
     }
 
