@@ -89,8 +89,8 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
     /// <summary>KV blocks one sequence of <see cref="MaxSeqLen"/> positions needs.</summary>
     public int BlocksPerSequence => (MaxSeqLen + Cache.BlockSize - 1) / Cache.BlockSize;
 
-    /// <summary>Loads every weight of <paramref name="checkpoint"/>, checking shapes against its arguments.</summary>
-    public static Transformer Load(ICheckpoint checkpoint, ModelArgs args, int maxSeqLen, int maxBatchSize, EngineOptions options)
+    /// <summary>Checks the shape and sizes, and resolves device, precision and CPU threads (set for libtorch) for a new model.</summary>
+    private static (Device Device, ScalarType Type, int Threads) Prepare(ModelArgs args, int maxSeqLen, int maxBatchSize, EngineOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSeqLen, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
@@ -103,6 +103,14 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         {
             set_num_threads(threads);
         }
+
+        return (device, type, threads);
+    }
+
+    /// <summary>Loads every weight of <paramref name="checkpoint"/>, checking shapes against its arguments.</summary>
+    public static Transformer Load(ICheckpoint checkpoint, ModelArgs args, int maxSeqLen, int maxBatchSize, EngineOptions options)
+    {
+        var (device, type, threads) = Prepare(args, maxSeqLen, maxBatchSize, options);
 
         using var _ = no_grad();
         // Matrices stay in their blocks (or are quantized now) only where the engine's CPU kernels run the model.
@@ -181,17 +189,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
     /// </summary>
     public static Transformer Random(ModelArgs args, int maxSeqLen, int maxBatchSize, EngineOptions options, ulong seed)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxSeqLen, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
-        args.Validate();
-        var device = options.ResolveDevice();
-        var type = options.ResolveDType(device);
-        var threads = options.Threads ?? Environment.ProcessorCount;
-        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        if (device.type == DeviceType.CPU)
-        {
-            set_num_threads(threads);
-        }
+        var (device, type, threads) = Prepare(args, maxSeqLen, maxBatchSize, options);
 
         using var _ = no_grad();
         // The device's own default generator, seeded (CPU and every CUDA device): TorchSharp's explicit generators are CPU ones.
