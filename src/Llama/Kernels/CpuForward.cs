@@ -212,7 +212,7 @@ internal sealed unsafe class CpuForward : IDisposable
         // Handing work to another thread costs microseconds: worth it only for large enough products.
         // Several parts per thread let a thread that finishes early take over the rest.
         var parts = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, _pool.Threads * 4);
-        _pool.Run(parts, p => MatMulRows(input, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
+        _pool.Run(parts, p => MatMulRows(input, null, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
     }
 
     /// <summary>
@@ -224,36 +224,12 @@ internal sealed unsafe class CpuForward : IDisposable
         var q8 = jobs.Any(j => BlockDot.Integer(j.Weight.Type)) ? Q8Rows.Of(input, n, cols) : null;
         var totalRows = jobs.Sum(j => j.Rows);
         var parts = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, Math.Min(totalRows, _pool.Threads * 4));
-        _pool.Run(parts, p =>
-        {
-            int from = (int)((long)totalRows * p / parts), to = (int)((long)totalRows * (p + 1) / parts), first = 0;
-            foreach (var job in jobs)
-            {
-                var start = Math.Max(from, first) - first;
-                var end = Math.Min(to, first + job.Rows) - first;
-                if (start < end)
-                {
-                    fixed (float* x = input)
-                    fixed (float* output = job.Output)
-                    {
-                        if (job.Weight.Type == WeightType.F32)
-                        {
-                            RowDot.Rows((float*)job.Weight.Data, cols, x, n, output, job.Rows, start, end);
-                        }
-                        else
-                        {
-                            BlockDot.Rows(job.Weight.Type, job.Weight.Data, cols, x, q8, n, output, job.Rows, start, end);
-                        }
-                    }
-                }
-
-                first += job.Rows;
-            }
-        });
+        _pool.Run(parts, p => MatMulRows(input, q8, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
     }
 
+    /// <summary>Rows [from, to) of the jobs' outputs, counted across the jobs; <paramref name="q8"/> is the quantized input block-stored weights need.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MatMulRows(float[] input, int n, int cols, MatMulJob[] jobs, int from, int to)
+    private static void MatMulRows(float[] input, Q8Rows? q8, int n, int cols, MatMulJob[] jobs, int from, int to)
     {
         var first = 0;
         foreach (var job in jobs)
@@ -265,7 +241,14 @@ internal sealed unsafe class CpuForward : IDisposable
                 fixed (float* x = input)
                 fixed (float* output = job.Output)
                 {
-                    RowDot.Rows((float*)job.Weight.Data, cols, x, n, output, job.Rows, start, end);
+                    if (job.Weight.Type == WeightType.F32)
+                    {
+                        RowDot.Rows((float*)job.Weight.Data, cols, x, n, output, job.Rows, start, end);
+                    }
+                    else
+                    {
+                        BlockDot.Rows(job.Weight.Type, job.Weight.Data, cols, x, q8, n, output, job.Rows, start, end);
+                    }
                 }
             }
 
