@@ -66,7 +66,7 @@ public sealed class RankLossTests(ITestOutputHelper output)
         Assert.Equal([First, first.Reply, Second, second.Reply, Third, third.Reply], history.Select(e => e.Content));
     }
 
-    [Fact]
+    [Fact(Skip = "Flaky: the standby is sometimes not placed in time (\"No active silo hosts model\"), and the test passes without its fix; to be rewritten calling the worker without the conversation's retry.")]
     public async Task After_a_stages_silo_dies_between_turns_the_first_turn_goes_to_the_placement_the_registry_holds()
     {
         await using var cluster = new ProcessCluster();
