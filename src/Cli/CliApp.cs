@@ -6,7 +6,8 @@ namespace Llama.Cli;
 
 /// <summary>
 /// The command dispatcher: runs one command, and turns every expected failure into one clear line on
-/// stderr with exit code 1 (bad input) or 2 (bad command line).
+/// stderr: exit code 2 when the command cannot start (a bad command line, or model files that are not a valid
+/// checkpoint), 1 when it fails on its input or while running.
 /// </summary>
 public static class CliApp
 {
@@ -44,7 +45,12 @@ public static class CliApp
             stderr.WriteLine($"error: {e.Message} (see llama-orleans --help)");
             return 2;
         }
-        catch (Exception e) when (e is ArgumentException or CheckpointException or TokenizerException or ChatFormatException
+        catch (CheckpointException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is ArgumentException or TokenizerException or ChatFormatException
                                       or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
             stderr.WriteLine($"error: {e.Message}");

@@ -151,7 +151,7 @@ public class HostileCheckpointTests
 
         var code = CliApp.Run(args, stdout, stderr, CancellationToken.None);
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Empty(stdout.ToString());
         var line = Assert.Single(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: ", line);

@@ -85,7 +85,7 @@ public partial class CliTests
     [InlineData(2, "--max-tokens must be an integer of at least 0, got 'many'", "generate", "--model", "M", "--tokenizer", "T", "--prompt", "x", "--max-tokens", "many")]
     [InlineData(2, "--temperature needs a value", "generate", "--temperature")]
     [InlineData(2, "unknown command 'train'", "train")]
-    [InlineData(1, "No checkpoint at missing.bin", "generate", "--model", "missing.bin", "--tokenizer", "T", "--prompt", "x")]
+    [InlineData(2, "No checkpoint at missing.bin", "generate", "--model", "missing.bin", "--tokenizer", "T", "--prompt", "x")]
     public void Bad_command_lines_give_one_clear_line_and_an_exit_code(int expectedCode, string message, params string[] args)
     {
         var tokenizer = TestData.Tok512;
@@ -176,7 +176,7 @@ public partial class CliTests
 
         Assert.Contains("llama2.c", Run("inspect", TestData.Model).Out);
         Assert.Contains("safetensors", Run("inspect", TestData.Path("fixtures/stories260K-hf")).Out);
-        Assert.Equal(1, Run("inspect", "no/such/checkpoint").Code);
+        Assert.Equal(2, Run("inspect", "no/such/checkpoint").Code);
         Assert.Equal(2, Run("inspect").Code);
     }
 }
