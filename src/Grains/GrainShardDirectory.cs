@@ -5,18 +5,37 @@ using Orleans.Runtime;
 namespace LlamaOrleans.Grains;
 
 /// <summary>
-/// The shards of a split model as the model registry places them: resolved once and kept while calls succeed and their
-/// silos are active members of the cluster. A silo that membership no longer lists as active (the registry then
-/// places its rank elsewhere) or a failed call (reported to the registry) makes the next step resolve again, so a turn
-/// starts on the placement the registry holds rather than on a silo known to be gone.
+/// The shards of a split model as the model registry places them. Each turn starts by confirming the placement with
+/// the registry (<see cref="ConfirmAsync"/>), so a rank the registry has moved (its silo died between turns) is not
+/// called at its old place. Between turns the placement is kept while calls succeed and its silos are active members
+/// of the cluster; a silo that leaves or a failed call (reported to the registry) makes the next step resolve again.
 /// </summary>
 internal sealed class GrainShardDirectory<TShard>(
     IGrainFactory grains, IClusterMembershipService membership, string model, Func<IShardWorkerGrain, TShard> wrap, ILogger logger)
     : IShardDirectory<TShard>
 {
-    private (IReadOnlyList<TShard> Shards, string[] Silos, SiloAddress[] Addresses)? _resolved;
+    private Placement? _resolved;
 
     private IModelRegistryGrain Registry => grains.GetGrain<IModelRegistryGrain>(0);
+
+    /// <summary>
+    /// Asks the registry where the ranks are now and drops the kept placement if it differs, so the turn about to
+    /// start runs on the registry's placement.
+    /// </summary>
+    public async Task ConfirmAsync(CancellationToken cancellationToken)
+    {
+        if (_resolved is not { } resolved)
+        {
+            return;
+        }
+
+        var status = await Registry.GetModel(model).WaitAsync(cancellationToken);
+        if (!status.Ready || !status.Shards.Select(s => s.Silo).SequenceEqual(resolved.Silos, StringComparer.Ordinal))
+        {
+            logger.LogInformation("Model {Model}: the registry places its ranks elsewhere now; the next step resolves them again", model);
+            Interlocked.CompareExchange(ref _resolved, null, resolved);
+        }
+    }
 
     public async Task<IReadOnlyList<TShard>> ResolveAsync(CancellationToken cancellationToken = default)
     {
@@ -41,7 +60,7 @@ internal sealed class GrainShardDirectory<TShard>(
         var silos = status.Shards.Select(s => s.Silo!).ToArray();
         var shards = status.Shards.Select(s => wrap(grains.GetGrain<IShardWorkerGrain>(ShardWorkerKey.For(model, s.Rank, s.Silo!)))).ToArray();
         logger.LogInformation("Model {Model}: ranks placed on {Silos}", model, string.Join(", ", silos.Select((s, r) => $"{r}@{s}")));
-        _resolved = (shards, silos, [.. silos.Select(SiloAddress.FromParsableString)]);
+        _resolved = new Placement(shards, silos, [.. silos.Select(SiloAddress.FromParsableString)]);
         return shards;
     }
 
@@ -63,4 +82,6 @@ internal sealed class GrainShardDirectory<TShard>(
             logger.LogWarning(e, "Model {Model}: reporting the loss of rank {Rank} failed", model, index);
         }
     }
+
+    private sealed record Placement(IReadOnlyList<TShard> Shards, string[] Silos, SiloAddress[] Addresses);
 }

@@ -141,17 +141,22 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         var (maxSeqLen, maxBatch) = (settings.MaxSeqLen, settings.MaxBatchSequences);
         var logger = loggers.CreateLogger(typeof(GrainShardDirectory<>).FullName!);
         IPagedModel model;
+        Func<CancellationToken, Task> confirm;
         if (settings.Parallel == ModelParallelism.Tensor)
         {
             var ranks = TensorRanks(settings);
+            var directory = new GrainShardDirectory<ITensorParallelRank>(grains, membership, settings.Name, g => new ShardWorkerRank(g), logger);
             model = new TensorParallelModel(args, ranks, maxSeqLen, maxBatch, TensorParallelShard.KvBlocks(options, args, ranks, kvType, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, kvType, new GrainShardDirectory<ITensorParallelRank>(grains, membership, settings.Name, g => new ShardWorkerRank(g), logger));
+                options.KvBlockSize, kvType, directory);
+            confirm = directory.ConfirmAsync;
         }
         else
         {
             var stages = StageCount(settings);
+            var directory = new GrainShardDirectory<IPipelineStage>(grains, membership, settings.Name, g => new ShardWorkerStage(g), logger);
             model = new PipelineModel(args, stages, maxSeqLen, maxBatch, PipelineStage.KvBlocks(options, args, stages, kvType, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, kvType, new GrainShardDirectory<IPipelineStage>(grains, membership, settings.Name, g => new ShardWorkerStage(g), logger));
+                options.KvBlockSize, kvType, directory);
+            confirm = directory.ConfirmAsync;
         }
 
         var stops = new HashSet<int> { tokenizer.EosId };
@@ -163,7 +168,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         var engine = new ServingEngine(model, stops, ServingOptionsOf(settings), loggers.CreateLogger<ServingEngine>());
         _logger.LogInformation("Model {Model}: coordinating {Parallel} parallel ranks on this silo, {Blocks} KV blocks of {BlockSize} positions on each",
             settings.Name, settings.Parallel, model.KvCache.BlockCount, model.KvCache.BlockSize);
-        return new HostedModel(settings.Name, tokenizer, stops, engine, (IDisposable)model, StreamIntervalOf(settings));
+        return new HostedModel(settings.Name, tokenizer, stops, engine, (IDisposable)model, StreamIntervalOf(settings)) { ConfirmPlacement = confirm };
     }
 
     private object LoadShard(LlamaModelOptions settings, int rank, HostedShard shard)
@@ -289,4 +294,8 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
 /// A model this silo serves: its tokenizer, stop tokens, and the serving engine that batches its conversations' turns;
 /// <paramref name="StreamInterval"/> is the least time between two streamed pieces of a reply.
 /// </summary>
-public sealed record HostedModel(string Name, ITokenizer Tokenizer, IReadOnlySet<int> StopTokens, ServingEngine Engine, IDisposable Resources, TimeSpan StreamInterval);
+public sealed record HostedModel(string Name, ITokenizer Tokenizer, IReadOnlySet<int> StopTokens, ServingEngine Engine, IDisposable Resources, TimeSpan StreamInterval)
+{
+    /// <summary>For a split model, confirms with the registry where its ranks are before a turn starts; null for a whole model.</summary>
+    public Func<CancellationToken, Task>? ConfirmPlacement { get; init; }
+}

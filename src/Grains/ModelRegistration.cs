@@ -4,16 +4,19 @@ using Orleans.Runtime;
 namespace LlamaOrleans.Grains;
 
 /// <summary>
-/// Tells the model registry which models (and ranks of split models) this silo hosts once the silo is active, and again every
-/// <see cref="Period"/>, so a registry that moved to another silo learns the cluster again.
+/// Tells the model registry which models (and ranks of split models) this silo hosts once the silo is active, again every
+/// <see cref="Period"/>, and at once when a silo leaves the cluster: the registry's activation may have left with it, and
+/// the one that replaces it knows nothing until the silos tell it.
 /// </summary>
-public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelRegistration> logger)
+public sealed class ModelRegistration(
+    IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, IClusterMembershipService membership, ILogger<ModelRegistration> logger)
     : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
 
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
+    private Task _onLeave = Task.CompletedTask;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(ModelRegistration), ServiceLifecycleStage.Active, Start, Stop);
@@ -33,6 +36,18 @@ public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails si
 
             await loading.ConfigureAwait(false);
         });
+        _onLeave = Task.Run(async () =>
+        {
+            var dead = new HashSet<SiloAddress>();
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(_stop.Token).ConfigureAwait(false))
+            {
+                var left = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).Where(dead.Add).ToArray();
+                if (left.Length > 0)
+                {
+                    await RegisterOnce().ConfigureAwait(false);
+                }
+            }
+        });
     }
 
     private async Task Stop(CancellationToken cancellationToken)
@@ -40,7 +55,7 @@ public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails si
         await _stop.CancelAsync();
         try
         {
-            await _loop.WaitAsync(cancellationToken);
+            await Task.WhenAll(_loop, _onLeave).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {

@@ -17,6 +17,9 @@ namespace LlamaOrleans.Grains;
 [ModelWorkerPlacement]
 public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, TurnGate gate) : Grain, IModelWorkerGrain
 {
+    /// <summary>How often a turn that lost its split model's rank before producing a token runs (placement, then pools).</summary>
+    private const int LostRankAttempts = 3;
+
     private HostedModel? _model;
     private string _modelName = string.Empty;
 
@@ -52,6 +55,11 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
         // A draining silo finishes the turns it has and refuses new ones, which the conversation then takes elsewhere.
         using var admission = gate.Enter();
         var model = await ModelAsync();
+        if (model.ConfirmPlacement is { } confirm)
+        {
+            await confirm(cancellationToken);
+        }
+
         var channel = Channel.CreateUnbounded<WorkerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         // Ending the stream early (caller cancelled or went away) takes the turn out of the engine's batch too.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -96,16 +104,37 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
             Stop = request.Stop is { Length: > 0 } stop ? new StopSequences(tokenizer, stop) : null,
         };
         var pacer = new ReplyPacer(model.StreamInterval, TimeProvider.System);
+        var generated = 0;
         try
         {
-            // Tokens arrive on the engine's thread: only hand them over there.
-            var outcome = await model.Engine.RunAsync(turn, (token, logprobs) =>
+            TurnOutcome outcome;
+            for (var attempt = 1; ; attempt++)
             {
-                if (!stops.Contains(token) && pacer.Add(decoder.Add(token, logprobs, out var described), described) is { } piece)
+                try
                 {
-                    events.TryWrite(piece);
+                    // Tokens arrive on the engine's thread: only hand them over there.
+                    outcome = await model.Engine.RunAsync(turn, (token, logprobs) =>
+                    {
+                        generated++;
+                        if (!stops.Contains(token) && pacer.Add(decoder.Add(token, logprobs, out var described), described) is { } piece)
+                        {
+                            events.TryWrite(piece);
+                        }
+                    }, cancellationToken);
+                    break;
                 }
-            }, cancellationToken);
+                catch (KvCacheLostException) when (generated == 0 && attempt < LostRankAttempts)
+                {
+                    // A split model's rank moved before this turn produced anything (its silo died between turns): the
+                    // KV caches are gone, so a turn that reused one is a cache miss for the caller to re-send, and a
+                    // fresh one simply runs again on the placement as it is now.
+                    if (request.ReuseTokens > 0 || request.ShiftCount > 0)
+                    {
+                        throw new CacheMissException($"Cache {request.CacheId} was lost with a rank of the model.");
+                    }
+                }
+            }
+
             events.TryWrite(pacer.Finish(decoder.Flush(), new WorkerResult
             {
                 Tokens = [.. outcome.Tokens],
