@@ -18,4 +18,17 @@ public interface IUsageGrain : IGrainWithStringKey
     /// <summary>Prompt and completion tokens of every key and model on <paramref name="day"/>, for quotas.</summary>
     [Alias("TokensOn")]
     Task<long> TokensOn(DateOnly day);
+
+    /// <summary>
+    /// Reserves <paramref name="tokens"/> of <paramref name="day"/>'s quota <paramref name="limit"/> for a request about
+    /// to run, if the tokens used and reserved are below it. One grain per tenant holds every silo's reservations, so
+    /// concurrent requests anywhere in the cluster overshoot the quota by at most one request's reservation. A
+    /// reservation not released within <paramref name="lease"/> (its silo died) lapses.
+    /// </summary>
+    [Alias("Reserve")]
+    Task<QuotaAdmission> Reserve(DateOnly day, long limit, long tokens, TimeSpan lease);
+
+    /// <summary>Gives a reservation back once its request's usage is recorded; an unknown or lapsed one is ignored.</summary>
+    [Alias("Release")]
+    Task Release(Guid reservation);
 }

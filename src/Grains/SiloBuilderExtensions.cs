@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Runtime;
 
 namespace LlamaOrleans.Grains;
@@ -18,6 +19,7 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(llamaSection);
         builder.Services.Configure<LlamaHostingOptions>(llamaSection);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<TurnGate>();
         builder.Services.AddSingleton<ModelHost>();

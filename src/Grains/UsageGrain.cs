@@ -3,10 +3,44 @@ using Orleans.Runtime;
 
 namespace LlamaOrleans.Grains;
 
-/// <summary>Counts a tenant's tokens per key, model and day, writing each change to grain storage before it answers.</summary>
+/// <summary>
+/// Counts a tenant's tokens per key, model and day, writing each change to grain storage before it answers, and holds
+/// the quota reservations of the tenant's running requests (in memory: they last one request).
+/// </summary>
 public sealed class UsageGrain(
-    [PersistentState("usage", StorageNames.Conversations)] IPersistentState<UsageState> state) : Grain, IUsageGrain
+    [PersistentState("usage", StorageNames.Conversations)] IPersistentState<UsageState> state, TimeProvider time) : Grain, IUsageGrain
 {
+    private readonly Dictionary<Guid, (DateOnly Day, long Tokens, DateTimeOffset Lapses)> _reservations = [];
+
+    public Task<QuotaAdmission> Reserve(DateOnly day, long limit, long tokens, TimeSpan lease)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        var now = time.GetUtcNow();
+        foreach (var lapsed in _reservations.Where(r => r.Value.Lapses <= now).Select(r => r.Key).ToArray())
+        {
+            _reservations.Remove(lapsed);
+        }
+
+        var used = Used(day);
+        var reserved = _reservations.Values.Where(r => r.Day == day).Sum(r => r.Tokens);
+        if (used + reserved >= limit)
+        {
+            return Task.FromResult(new QuotaAdmission { Used = used, Reserved = reserved });
+        }
+
+        var id = Guid.NewGuid();
+        _reservations[id] = (day, tokens, now + lease);
+        // The reservations live in this activation: keep it while they may be released.
+        this.DelayDeactivation(lease);
+        return Task.FromResult(new QuotaAdmission { Admitted = true, Reservation = id, Used = used, Reserved = reserved });
+    }
+
+    public Task Release(Guid reservation)
+    {
+        _reservations.Remove(reservation);
+        return Task.CompletedTask;
+    }
+
     public async Task Record(string key, string model, DateOnly day, int promptTokens, int completionTokens)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
@@ -42,6 +76,7 @@ public sealed class UsageGrain(
             .ToArray());
 
     [ReadOnly]
-    public Task<long> TokensOn(DateOnly day) =>
-        Task.FromResult(state.State.Records.Where(r => r.Day == day).Sum(r => r.PromptTokens + r.CompletionTokens));
+    public Task<long> TokensOn(DateOnly day) => Task.FromResult(Used(day));
+
+    private long Used(DateOnly day) => state.State.Records.Where(r => r.Day == day).Sum(r => r.PromptTokens + r.CompletionTokens);
 }

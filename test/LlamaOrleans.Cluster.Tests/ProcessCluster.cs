@@ -26,14 +26,19 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IReadOnlyList<Member> Members => _members;
 
-    public static async Task<ProcessCluster> StartAsync(Backend backend, string folder, int silos, IReadOnlyDictionary<string, string>? extra = null)
+    /// <param name="extra">Settings of every silo.</param>
+    /// <param name="perSilo">Settings of silo <c>i</c> alone, e.g. its HTTP address.</param>
+    public static async Task<ProcessCluster> StartAsync(
+        Backend backend, string folder, int silos, IReadOnlyDictionary<string, string>? extra = null, Func<int, IReadOnlyDictionary<string, string>>? perSilo = null)
     {
         var cluster = new ProcessCluster(folder);
+        IReadOnlyDictionary<string, string> SettingsOf(int i) =>
+            perSilo is null ? extra ?? new Dictionary<string, string>() : new Dictionary<string, string>((extra ?? new Dictionary<string, string>()).Concat(perSilo(i)));
         try
         {
             // The first alone (it may set up storage), then the rest together.
-            cluster._members.Add(await StartMemberAsync(backend, folder, 0, extra));
-            cluster._members.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(i => StartMemberAsync(backend, folder, i, extra))));
+            cluster._members.Add(await StartMemberAsync(backend, folder, 0, SettingsOf(0)));
+            cluster._members.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(i => StartMemberAsync(backend, folder, i, SettingsOf(i)))));
 
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);

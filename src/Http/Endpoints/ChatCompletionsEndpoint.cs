@@ -41,7 +41,7 @@ public sealed class ChatCompletionsEndpoint(
         var (turn, promptTokens, maxTokens) = conversationId.Length > 0
             ? await ContinueConversation(caller, conversationId, model, dialog, request, sampling, context)
             : Stateless(model, dialog, sampling, context.RequestAborted);
-        using var reservation = await quotas.ReserveAsync(caller, maxTokens);
+        await using var reservation = await quotas.ReserveAsync(caller, maxTokens);
 
         var id = $"chatcmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

@@ -44,7 +44,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         }
         var ids = generator.EncodeText(model, prompt);
         var turn = generator.Generate(model, ids, sampling, context.RequestAborted);
-        using var reservation = await quotas.ReserveAsync(caller, generator.MaxTokens(model, ids.Count, sampling));
+        await using var reservation = await quotas.ReserveAsync(caller, generator.MaxTokens(model, ids.Count, sampling));
 
         var echo = request.Echo == true ? prompt : string.Empty;
         var id = $"cmpl-{Guid.NewGuid():N}";

@@ -97,7 +97,7 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
 
         var status = await conversations.StatusAsync(caller, id);
         // A turn's prompt and reply fit the model's context: the most it may spend.
-        using var reservation = await quotas.ReserveAsync(caller, status.ContextLimit);
+        await using var reservation = await quotas.ReserveAsync(caller, status.ContextLimit);
         var messageId = MessageIds.From(context);
         var model = status.Settings.Model;
         var turn = conversations.Send(caller, id, new UserMessage(messageId, request.Content), context.RequestAborted);

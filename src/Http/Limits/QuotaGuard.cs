@@ -8,13 +8,14 @@ namespace LlamaOrleans.Http.Limits;
 /// <summary>
 /// Admits turns against their tenant's daily token quota (429 until the next UTC day once it is spent). Each admitted
 /// turn reserves the most it may spend (prompt plus maximum reply) until its usage is recorded, and a turn is admitted
-/// only while the tokens used and reserved are below the quota, so concurrent turns overshoot it by at most one
-/// turn's maximum. Reservations are kept by this silo: with several silos serving HTTP, by one turn per silo.
+/// only while the tokens used and reserved are below the quota. The reservations are held by the tenant's usage grain,
+/// one for the whole cluster, so concurrent turns on any number of silos overshoot the quota by at most one turn's
+/// maximum.
 /// </summary>
 public sealed class QuotaGuard(IGrainFactory grains, IOptions<HttpApiOptions> options, TimeProvider time)
 {
-    private readonly Dictionary<(string Tenant, DateOnly Day), long> _reserved = [];
-    private readonly Lock _lock = new();
+    /// <summary>How long a reservation is held if its silo never gives it back (it died mid-turn).</summary>
+    public static readonly TimeSpan ReservationLease = TimeSpan.FromMinutes(30);
 
     public long? DailyTokens(string tenant) =>
         options.Value.Quotas.TryGetValue(tenant, out var quota) ? quota.DailyTokens : null;
@@ -31,38 +32,18 @@ public sealed class QuotaGuard(IGrainFactory grains, IOptions<HttpApiOptions> op
 
         var now = time.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var used = await grains.GetGrain<IUsageGrain>(caller.Tenant).TokensOn(today);
-        var key = (caller.Tenant, today);
-        lock (_lock)
+        var usage = grains.GetGrain<IUsageGrain>(caller.Tenant);
+        var admission = await usage.Reserve(today, limit, maxTokens, ReservationLease);
+        if (admission.Admitted)
         {
-            var reserved = _reserved.GetValueOrDefault(key);
-            if (used + reserved < limit)
-            {
-                _reserved[key] = reserved + maxTokens;
-                return new QuotaReservation(this, key, maxTokens);
-            }
-
-            var tomorrow = new DateTimeOffset(today.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            var held = reserved > 0 ? $" ({reserved} more are reserved by requests running now)" : string.Empty;
-            throw new ApiException(new ApiError(429,
-                $"Tenant '{caller.Tenant}' has used {used} of its {limit} tokens for {today:yyyy-MM-dd} (UTC){held}; the quota renews at midnight UTC.",
-                ApiErrorTypes.InsufficientQuota, Code: "insufficient_quota", RetryAfter: reserved > 0 && used < limit ? ErrorMapping.BusyRetry : tomorrow - now));
+            return new QuotaReservation(usage, admission.Reservation);
         }
-    }
 
-    internal void Release((string Tenant, DateOnly Day) key, long tokens)
-    {
-        lock (_lock)
-        {
-            var left = _reserved.GetValueOrDefault(key) - tokens;
-            if (left > 0)
-            {
-                _reserved[key] = left;
-            }
-            else
-            {
-                _reserved.Remove(key);
-            }
-        }
+        var (used, reserved) = (admission.Used, admission.Reserved);
+        var tomorrow = new DateTimeOffset(today.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var held = reserved > 0 ? $" ({reserved} more are reserved by requests running now)" : string.Empty;
+        throw new ApiException(new ApiError(429,
+            $"Tenant '{caller.Tenant}' has used {used} of its {limit} tokens for {today:yyyy-MM-dd} (UTC){held}; the quota renews at midnight UTC.",
+            ApiErrorTypes.InsufficientQuota, Code: "insufficient_quota", RetryAfter: reserved > 0 && used < limit ? ErrorMapping.BusyRetry : tomorrow - now));
     }
 }

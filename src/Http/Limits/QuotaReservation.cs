@@ -1,31 +1,31 @@
 namespace LlamaOrleans.Http.Limits;
 
 /// <summary>
-/// Tokens a running request holds against its tenant's daily quota, at most what it may spend. Disposing it (once
-/// the turn's usage is recorded) gives them back, so the quota then counts what was actually spent.
+/// Tokens a running request holds against its tenant's daily quota, at most what it may spend, in the tenant's usage
+/// grain. Disposing it (once the turn's usage is recorded) gives them back, so the quota then counts what was
+/// actually spent.
 /// </summary>
-public sealed class QuotaReservation : IDisposable
+public sealed class QuotaReservation : IAsyncDisposable
 {
     /// <summary>For tenants without a quota: holds nothing.</summary>
-    public static readonly QuotaReservation None = new(null, default, 0);
+    public static readonly QuotaReservation None = new(null, Guid.Empty);
 
-    private readonly QuotaGuard? _guard;
-    private readonly (string Tenant, DateOnly Day) _key;
-    private long _tokens;
+    private readonly IUsageGrain? _usage;
+    private Guid _id;
 
-    internal QuotaReservation(QuotaGuard? guard, (string Tenant, DateOnly Day) key, long tokens)
+    internal QuotaReservation(IUsageGrain? usage, Guid id)
     {
-        _guard = guard;
-        _key = key;
-        _tokens = tokens;
+        _usage = usage;
+        _id = id;
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        var tokens = Interlocked.Exchange(ref _tokens, 0);
-        if (tokens > 0)
+        var id = _id;
+        _id = Guid.Empty;
+        if (_usage is not null && id != Guid.Empty)
         {
-            _guard?.Release(_key, tokens);
+            await _usage.Release(id);
         }
     }
 }
