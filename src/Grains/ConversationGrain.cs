@@ -192,9 +192,11 @@ public sealed partial class ConversationGrain(
 
                 WorkerResult? completed = null;
                 string? worker = null;
+                var generated = 0;
                 await foreach (var (w, e) in RunOnWorker(plan.Prompt.Ids, ReplyBudget(plan), message, cancellationToken))
                 {
                     worker = w;
+                    generated += e.TokenCount;
                     if (e.Completed is { } done)
                     {
                         completed = done;
@@ -202,7 +204,8 @@ public sealed partial class ConversationGrain(
 
                     if (e.Text.Length > 0)
                     {
-                        await Emit(new ReplyDelta(e.Text));
+                        await Emit(new ReplyDelta(e.Text) { Tokens = generated, PromptTokens = plan.Prompt.Ids.Count });
+                        generated = 0;
                     }
                 }
 

@@ -42,20 +42,40 @@ public sealed class MeteringTests(ServerFixture server)
     public async Task A_stream_the_client_aborts_is_billed_for_the_tokens_generated()
     {
         using var client = server.Client("aborts");
+        await AbortAndCheckUsage(client, "/v1/chat/completions", Api.Chat(Question, maxTokens: 400, stream: true),
+            line => line.Contains("\"content\":\"", StringComparison.Ordinal) && !line.Contains("\"role\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_conversation_turn_the_client_aborts_is_billed_for_its_prompt_and_the_tokens_generated()
+    {
+        using var client = server.Client("conversation-aborts");
+        using var created = await Api.PostJson(client, "/v1/conversations", """{"model":"demo","temperature":0,"max_tokens":400}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await Api.Json(created)).GetProperty("id").GetString();
+        await AbortAndCheckUsage(client, $"/v1/conversations/{id}/messages", $$"""{"content":"{{Question}}","stream":true}""",
+            line => line.Contains("\"conversation.turn.delta\"", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Streams a request, leaves after two content events (each at least one token), and waits for the usage row:
+    /// one request, the whole prompt, and at least the tokens received. Pieces are paced, so on a fast host a short
+    /// reply may come in fewer: the client still leaves before reading the end.
+    /// </summary>
+    private static async Task AbortAndCheckUsage(HttpClient client, string path, string body, Func<string, bool> isContent)
+    {
         var received = 0;
-        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/chat/completions", UriKind.Relative))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
         {
-            Content = new StringContent(Api.Chat(Question, maxTokens: 400, stream: true), Encoding.UTF8, "application/json"),
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
         })
         using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            // The role chunk, then two content chunks (each at least one token); then the client goes. Pieces are paced, so
-            // on a fast host a short reply may come in fewer: the client still leaves before reading the end.
             while (received < 2 && await reader.ReadLineAsync() is { } line)
             {
-                if (line.StartsWith("data: ", StringComparison.Ordinal) && line.Contains("\"content\":\"", StringComparison.Ordinal) && !line.Contains("\"role\"", StringComparison.Ordinal))
+                if (line.StartsWith("data: ", StringComparison.Ordinal) && isContent(line))
                 {
                     received++;
                 }

@@ -42,6 +42,7 @@ public sealed class ServerFixture : IAsyncLifetime
         ("paths", "paths", "sk-paths-0123456789", $"RequestsPerMinute={LimitedRequestsPerMinute}"),
         ("race", "race", "sk-race-0123456789", string.Empty),
         ("aborts", "aborts", "sk-aborts-0123456789", string.Empty),
+        ("conversation-aborts", "conversation-aborts", "sk-conversation-aborts-0123456789", string.Empty),
     ];
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("llama-http-tests-");

@@ -54,7 +54,7 @@ public sealed class ConversationTurns(IGrainFactory grains)
                     throw NotFound(id);
                 }
 
-                yield return new TurnPiece(delta.Text, End: delta.Completed is { } turn ? End(turn) : null);
+                yield return new TurnPiece(delta.Text, delta.Tokens, delta.Completed is { } turn ? End(turn) : null, PromptTokens: delta.PromptTokens);
             }
         }
         finally

@@ -21,7 +21,9 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
         ApiErrorTypes.Server, Code: "server_shutting_down", RetryAfter: ErrorMapping.UnavailableRetry);
 
     /// <summary>Runs the turn whole: its text, the log-probabilities of its tokens (empty unless asked for), and its end.</summary>
-    /// <param name="promptTokens">The prompt's tokens when the endpoint knows them (metered if the turn ends early); else 0.</param>
+    /// <param name="promptTokens">
+    /// The prompt's tokens when the endpoint knows them (metered if the turn ends early); else 0, and the pieces say.
+    /// </param>
     public async Task<(string Text, IReadOnlyList<LogprobToken> Logprobs, TurnEnd End)> CollectAsync(
         HttpContext context, string model, string endpoint, IAsyncEnumerable<TurnPiece> turn, int promptTokens)
     {
@@ -37,6 +39,7 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
             {
                 measure.Piece(piece);
                 generated += piece.Tokens;
+                promptTokens = Math.Max(promptTokens, piece.PromptTokens);
                 text.Append(piece.Text);
                 logprobs.AddRange(piece.Logprobs ?? []);
                 if (piece.End is { } end)
@@ -102,6 +105,7 @@ public sealed class TurnResponder(UsageMeter usage, HttpApiTelemetry telemetry, 
                 var piece = pieces.Current;
                 measure.Piece(piece);
                 generated += piece.Tokens;
+                promptTokens = Math.Max(promptTokens, piece.PromptTokens);
                 if (piece.End is { } end)
                 {
                     // Metered before it is sent: the client may leave while the last pieces go out.
