@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the CLI for a GPU host that has PyTorch (CUDA) but no .NET SDK: a framework-dependent publish of
-# llama-orleans and the benches it runs plus copies of this host's .NET shared frameworks, WITHOUT libtorch (the GPU host's
+# llama-orleans, llama-orleans-silo and the benches it runs plus copies of this host's .NET shared frameworks, WITHOUT libtorch (the GPU host's
 # PyTorch supplies it, CUDA included), xz-compressed into artifacts/cuda-bundle/llama-orleans-cuda.tar.xz.
 # build/cuda-device-check.sh unpacks and runs it there; see bench/README.md, "CUDA on a host with PyTorch".
 #
@@ -25,6 +25,7 @@ publish() {
   dotnet publish "$1" -c Release -r linux-x64 --self-contained false -p:SatelliteResourceLanguages=en \
     -p:DebugType=none -p:DebugSymbols=false --nologo -v quiet -o "$2"
 }
+# The CLI references the silo, so its publish carries llama-orleans-silo too (with its runtimeconfig and deps).
 publish src/Cli/Cli.csproj "$app/cli"
 publish bench/Llama.Bench/Llama.Bench.csproj "$app/bench"
 publish bench/Llama.Bench.Serving/Llama.Bench.Serving.csproj "$app/serving"

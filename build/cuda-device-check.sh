@@ -2,7 +2,8 @@
 # Verifies and times the engine on a GPU host that has PyTorch (CUDA) but no .NET SDK, from the bundle that
 # build/cuda-bundle.sh made (see bench/README.md, "CUDA on a host with PyTorch"). Run from anywhere:
 #   build/cuda-device-check.sh [BUNDLE]     (default artifacts/cuda-bundle/llama-orleans-cuda.tar.xz)
-# Everything it prints also goes to $OUT/cuda-check.log ($OUT defaults to artifacts/cuda-check).
+# Everything it prints also goes to $OUT/cuda-check.log ($OUT defaults to artifacts/cuda-check), the figures also to
+# $OUT/device-bench.tsv and $OUT/silo-http.tsv, the silo's own log to $OUT/silo.log.
 # Steps: unpack; point the loader at PyTorch's torch/lib; report libLibTorchSharp.so's unresolved symbols;
 # smoke-test each device and run greedy stories260K against test/data/reference/greedy.json (float32 must
 # match), and if either fails, again with libLibTorchSharp.so rebuilt against this PyTorch (when the bundle has
@@ -10,7 +11,9 @@
 # CUDA graphs library (native/cuda-graphs) against this PyTorch; run Llama.Bench.Device: a Llama-2-7B-shape random
 # model created on the GPU, served by the engine (decode at two contexts as a fraction of the copy bandwidth measured
 # in the same run, 32 streams, a 2,000-token prefill against the GPU's bf16 peak, graphs off and on), the 110M shape
-# against the CPU, bf16 against f32 logits, and 32 batched greedy streams against the same streams alone.
+# against the CPU, bf16 against f32 logits, and 32 batched greedy streams against the same streams alone; then start
+# llama-orleans-silo with the same random model (Llama:Models:0:Random) and run 32 conversations at once over its
+# HTTP API, against the engine alone.
 # Overrides for trying it on a host without CUDA or PyTorch: CHECK_DEVICES="cpu", TORCH_LIB=DIR (default there, when
 # python3 has no torch: the NuGet cache's libtorch-cpu package); CHECK_WORK=DIR unpacks elsewhere; with cpu alone the
 # device bench runs a small shape, so the whole script runs on a CPU host (CI does, with CHECK_QUICK=1, which also
@@ -232,4 +235,24 @@ case $code in
   3) verdict "FAIL device bench: a correctness check failed (above)" ;;
   *) verdict "FAIL device bench exited $code" ;;
 esac
+
+# End to end: llama-orleans-silo serving the same random model as the device bench (same shape, seed, precision,
+# KV budget and batch), that many conversations at once through the HTTP API, against the engine alone above.
+silo_model=(Random:Seed=20 MaxBatchSequences=32 PrefillChunkTokens=2000 PrefixCaching=false)
+case " $devices " in
+  *" cuda "*)
+    silo_model+=(Device=cuda Random:Shape=7b MaxSeqLen=4096 KvCacheMemoryFraction=0.6 Tokenizer=$root/test/data/models/llama2-tokenizer.model)
+    silo_args=(--conversations 32 --tokens 64 --prompt-tokens 128 --engine-figure "7b 32-stream aggregate decode, context 128, " --target 0.9) ;;
+  *)
+    silo_model+=(Device=cpu Random:Dim=256 Random:Layers=4 Random:Heads=8 Random:KvHeads=4 Random:HiddenDim=688 MaxSeqLen=1024
+      Tokenizer=$root/test/data/models/tok512.bin)
+    silo_args=(--conversations 4 --tokens 8 --prompt-tokens 32 --engine-figure "small 4-stream aggregate decode, context 32, ") ;;
+esac
+step "silo over HTTP: ${silo_args[*]}"
+timeout "${SILO_TIMEOUT:-300}" python3 build/cuda-check.py silo --silo "$app/dotnet/dotnet $app/cli/llama-orleans-silo.dll" \
+  "${silo_model[@]/#/--model-setting=}" "${silo_args[@]}" --engine-tsv "$out/device-bench.tsv" \
+  --work "$work/silo" --log "$out/silo.log" --tsv "$out/silo-http.tsv"
+code=$?
+while IFS= read -r line; do verdicts+=("$line"); done < <(awk -F'\t' 'NR > 1 { printf "%-4s %s: %s %s %s\n", $1, $2, $3, $4, $5 }' "$out/silo-http.tsv" 2>/dev/null)
+[ $code -eq 0 ] && verdict "ok   silo served the conversations" || verdict "FAIL silo step exited $code"
 finish

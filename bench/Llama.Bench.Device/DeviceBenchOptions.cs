@@ -49,7 +49,8 @@ internal sealed record DeviceBenchOptions
     public (ModelArgs Args, int MaxSeqLen) ModelShape => Shape switch
     {
         "7b" => (new ModelArgs { Dim = 4096, NLayers = 32, NHeads = 32, VocabSize = 32000, ExplicitHiddenDim = 11008 }, 4096),
-        "small" => (new ModelArgs { Dim = 256, NLayers = 4, NHeads = 8, NKvHeads = 4, VocabSize = 1000, ExplicitHiddenDim = 688 }, 1024),
+        // Vocabulary 512: tok512.bin's, so the device check's silo step serves the same shape with a tokenizer.
+        "small" => (new ModelArgs { Dim = 256, NLayers = 4, NHeads = 8, NKvHeads = 4, VocabSize = 512, ExplicitHiddenDim = 688 }, 1024),
         _ => throw new BenchException($"--shape must be 7b or small, got '{Shape}'."),
     };
 

@@ -104,6 +104,8 @@ internal static class DeviceBenchRunner
         int[] NextPrompt(int length) => EngineStreams.Prompt(length, args.VocabSize, prompt++);
         var modes = model.DecodeGraphs is null ? new[] { false } : [false, true];
         var tokensByMode = new Dictionary<bool, int[]>();
+        // Seconds per decode step by (streams, context), of the last mode timed: the history gather's baseline.
+        var stepSeconds = new Dictionary<(int Streams, int Context), double>();
         foreach (var graphs in modes)
         {
             model.ReplayGraphs = graphs;
@@ -118,6 +120,7 @@ internal static class DeviceBenchRunner
                 var run = await EngineStreams.RunAsync(engine, "timed", NextPrompt(context), options.Tokens, cancellationToken).ConfigureAwait(false);
                 engine.DropAll();
                 single ??= run.DecodeRate;
+                stepSeconds[(1, context)] = 1 / run.DecodeRate;
                 tokensByMode[graphs] = tokensByMode.GetValueOrDefault(graphs) ?? run.Tokens;
                 var bytesPerStep = weightBytes + (kvPerToken * (context + (options.Tokens / 2)));
                 var fraction = run.DecodeRate * bytesPerStep / copy;
@@ -132,6 +135,7 @@ internal static class DeviceBenchRunner
             var (_, aggregate) = await EngineStreams.RunManyAsync(engine, "streams", prompts, options.Tokens, cancellationToken).ConfigureAwait(false);
             engine.DropAll();
             var ratio = aggregate / single!.Value;
+            stepSeconds[(options.Streams, options.Contexts[0])] = options.Streams / aggregate;
             report.Add(new DeviceFigure($"{options.Shape} {options.Streams}-stream aggregate decode, context {options.Contexts[0]}, {mode}", aggregate, "tok/s",
                 Times(ratio, "1 stream (target ≥ 12×)"), targeted ? DeviceFigure.Against(ratio, 12) : "info"));
         }
@@ -141,6 +145,15 @@ internal static class DeviceBenchRunner
             var same = tokensByMode[false].SequenceEqual(tokensByMode[true]);
             report.Add(new DeviceFigure($"{options.Shape} greedy tokens, graphs on equal graphs off", same ? 1 : 0, "equal",
                 $"{tokensByMode[true].Length} tokens at context {options.Contexts[0]}", same ? "ok" : "FAIL"));
+        }
+
+        // What the decode steps above spent copying history out of the paged pool, the part a paged-attention kernel
+        // would not pay (TorchSharp has none): the gather reads the history and writes a copy the fused kernel reads again.
+        foreach (var ((streams, context), step) in stepSeconds)
+        {
+            var gather = HistoryGather.SecondsPerStep(model.Cache, streams, context + (options.Tokens / 2), type, device);
+            report.Add(new DeviceFigure($"{options.Shape} history gather, {streams} stream(s), context {context}", gather * 1e3, "ms",
+                Percent(gather / step, string.Create(CultureInfo.InvariantCulture, $"of the decode step ({step * 1e3:F2} ms)")), "info"));
         }
 
         // Prefill: one prompt in one step; its time to first token is the prefill.

@@ -10,6 +10,12 @@ public sealed class LlamaModelOptions
     public string Path { get; set; } = string.Empty;
 
     /// <summary>
+    /// Seeded random weights of a given shape instead of a checkpoint (then <see cref="Path"/> stays empty): a whole
+    /// model, with <see cref="Tokenizer"/> as its vocabulary.
+    /// </summary>
+    public RandomModelOptions? Random { get; set; }
+
+    /// <summary>
     /// tokenizer.model or tokenizer.bin; every silo needs it, hosting or not (conversations count tokens). A .gguf model
     /// carries its own vocabulary: left empty, the model file serves as the tokenizer.
     /// </summary>

@@ -123,7 +123,9 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
 
     private HostedModel Load(LlamaModelOptions settings)
     {
-        var generator = LlamaGenerator.Build(settings.Path, settings.Tokenizer, settings.MaxSeqLen, settings.MaxBatchSequences, EngineOptionsOf(settings), _logger);
+        var generator = settings.Random is { } random
+            ? LlamaGenerator.Random(random.Args(-1), settings.Tokenizer, random.Seed, settings.MaxSeqLen, settings.MaxBatchSequences, EngineOptionsOf(settings), _logger)
+            : LlamaGenerator.Build(settings.Path, settings.Tokenizer, settings.MaxSeqLen, settings.MaxBatchSequences, EngineOptionsOf(settings), _logger);
         var engine = new ServingEngine(generator.Generator, ServingOptionsOf(settings), loggers.CreateLogger<ServingEngine>());
         _logger.LogInformation("Model {Model}: {Blocks} KV blocks of {BlockSize} positions ({MiB:F1} MiB), up to {Batch} sequences a step",
             settings.Name, generator.Model.Cache.BlockCount, generator.Model.Cache.BlockSize, generator.Model.Cache.Bytes / 1048576.0, settings.MaxBatchSequences);

@@ -5,7 +5,7 @@ namespace LlamaOrleans.Silo;
 
 /// <summary>
 /// Checks the "Llama" section when the silo starts: every model has a distinct name, and a model this silo hosts has
-/// a checkpoint and a tokenizer that exist, and the numbers the engine does not check itself are in range.
+/// a checkpoint (or valid random weights) and a tokenizer that exist, and the numbers the engine does not check itself are in range.
 /// </summary>
 internal sealed class ModelFilesValidator : IValidateOptions<LlamaHostingOptions>
 {
@@ -45,9 +45,28 @@ internal sealed class ModelFilesValidator : IValidateOptions<LlamaHostingOptions
                 failures.Add($"{key}:StreamIntervalMs is {model.StreamIntervalMs}; it must be 0 or more.");
             }
 
+            if (model.Random is { } random)
+            {
+                if (!string.IsNullOrWhiteSpace(model.Path))
+                {
+                    failures.Add($"{key}:Path and {key}:Random are both set; a model has a checkpoint or random weights, not both.");
+                }
+
+                if (model.Parallel != ModelParallelism.None)
+                {
+                    failures.Add($"{key}:Random serves whole models only, but {key}:Parallel is {model.Parallel}.");
+                }
+
+                failures.AddRange(random.Problems($"{key}:Random"));
+            }
+
             if (model.Host)
             {
-                CheckExists(failures, $"{key}:Path", "checkpoint", model.Name, model.Path, folderAllowed: true);
+                if (model.Random is null)
+                {
+                    CheckExists(failures, $"{key}:Path", "checkpoint", model.Name, model.Path, folderAllowed: true);
+                }
+
                 CheckExists(failures, $"{key}:Tokenizer", "tokenizer", model.Name, model.Tokenizer, folderAllowed: false);
             }
         }

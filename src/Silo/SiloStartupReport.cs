@@ -19,7 +19,7 @@ internal sealed partial class SiloStartupReport(
         LogStorage(storage.Value.Provider, storage.Value.Provider == StorageProviders.Sqlite ? storage.Value.DataSource : $"ConnectionStrings:{storage.Value.Provider}");
         foreach (var model in llama.Value.Models)
         {
-            LogModel(model.Name, model.Host ? "hosted here" : "hosted elsewhere", model.Path, model.Tokenizer);
+            LogModel(model.Name, model.Host ? "hosted here" : "hosted elsewhere", model.Random?.Describe() ?? model.Path, model.Tokenizer);
         }
 
         return Task.CompletedTask;

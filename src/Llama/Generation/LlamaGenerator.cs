@@ -16,7 +16,7 @@ public sealed class LlamaGenerator : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    private LlamaGenerator(Transformer model, ITokenizer tokenizer, CheckpointFormat format)
+    private LlamaGenerator(Transformer model, ITokenizer tokenizer, CheckpointFormat? format)
     {
         Model = model;
         Tokenizer = tokenizer;
@@ -38,7 +38,8 @@ public sealed class LlamaGenerator : IDisposable
 
     public ChatFormat ChatFormat { get; }
 
-    public CheckpointFormat Format { get; }
+    /// <summary>The checkpoint's format; null for random weights (<see cref="Random"/>).</summary>
+    public CheckpointFormat? Format { get; }
 
     public TokenGenerator Generator { get; }
 
@@ -80,6 +81,43 @@ public sealed class LlamaGenerator : IDisposable
             "Loaded {Path} ({Format}, dim {Dim}, {Layers} layers, vocab {Vocab}) on {Device} as {DType} in {Ms} ms",
             checkpointPath, checkpoint.Format, args.Dim, args.NLayers, args.VocabSize, model.Device, model.DType, clock.ElapsedMilliseconds);
         return new LlamaGenerator(model, tokenizer, checkpoint.Format);
+    }
+
+    /// <summary>
+    /// A model of shape <paramref name="args"/> with seeded random weights drawn on its device
+    /// (<see cref="Transformer.Random"/>) and a tokenizer; the vocabulary is the tokenizer's unless
+    /// <paramref name="args"/> gives one, which must then equal it. Its generations stop at EOS, as Meta's.
+    /// </summary>
+    public static LlamaGenerator Random(
+        ModelArgs args,
+        string tokenizerPath,
+        ulong seed,
+        int maxSeqLen = 512,
+        int maxBatchSize = 8,
+        EngineOptions? options = null,
+        ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        logger ??= NullLogger.Instance;
+        options ??= new EngineOptions();
+        var clock = Stopwatch.StartNew();
+        var tokenizer = TokenizerLoader.Load(tokenizerPath);
+        if (args.VocabSize < 0)
+        {
+            args = args with { VocabSize = tokenizer.VocabSize };
+        }
+        else if (args.VocabSize != tokenizer.VocabSize)
+        {
+            throw new ArgumentException(
+                $"Wrong tokenizer for this model: {tokenizerPath} has {tokenizer.VocabSize} tokens, " +
+                $"but the random model has a vocabulary of {args.VocabSize}.");
+        }
+
+        var model = Transformer.Random(args, maxSeqLen, maxBatchSize, options, seed);
+        logger.LogInformation(
+            "Created random weights (seed {Seed}, dim {Dim}, {Layers} layers, vocab {Vocab}) on {Device} as {DType} in {Ms} ms",
+            seed, args.Dim, args.NLayers, args.VocabSize, model.Device, model.DType, clock.ElapsedMilliseconds);
+        return new LlamaGenerator(model, tokenizer, format: null);
     }
 
     /// <summary>Runs <see cref="TokenGenerator.Generate"/> once the model is free.</summary>

@@ -6,7 +6,8 @@ namespace Llama.Bench.Tests.Device;
 /// <summary>
 /// build/cuda-bundle.sh and build/cuda-device-check.sh end to end on the CPU, as the GPU host runs them: the bundle
 /// carries every shared framework the CLI needs (ASP.NET Core's too), and with CHECK_DEVICES=cpu the check passes its
-/// smoke test, the float32 greedy reference and the device bench on a small shape. A GPU run then fails only on the GPU.
+/// smoke test, the float32 greedy reference, the device bench on a small shape and llama-orleans-silo serving that shape's
+/// random model over HTTP. A GPU run then fails only on the GPU.
 /// </summary>
 public class CudaDeviceCheckScriptTests
 {
@@ -38,6 +39,14 @@ public class CudaDeviceCheckScriptTests
             Assert.Equal(checkLog.TrimEnd(), File.ReadAllText(Path.Combine(output, "cuda-check.log")).TrimEnd());
             var figures = File.ReadAllLines(Path.Combine(output, "device-bench.tsv"));
             Assert.Contains(figures, f => f.Contains("small 1-stream decode, context 160, eager", StringComparison.Ordinal));
+
+            // The silo step: llama-orleans-silo from the bundle serving the small random shape, conversations over HTTP.
+            Assert.Contains("RESULT ok   silo served the conversations", checkLog, StringComparison.Ordinal);
+            var silo = File.ReadAllLines(Path.Combine(output, "silo-http.tsv"));
+            Assert.Contains(silo, f => f.StartsWith("info\tsilo HTTP 4-conversation aggregate decode\t", StringComparison.Ordinal));
+            Assert.Contains(silo, f => f.StartsWith("info\tsilo HTTP against the engine alone\t", StringComparison.Ordinal)
+                && f.Contains("small 4-stream aggregate decode, context 32, eager", StringComparison.Ordinal));
+            Assert.Contains("random weights, shape explicit, seed 20", File.ReadAllText(Path.Combine(output, "silo.log")), StringComparison.Ordinal);
         }
         finally
         {

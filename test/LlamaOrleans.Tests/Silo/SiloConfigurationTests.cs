@@ -178,6 +178,32 @@ public sealed class SiloConfigurationTests
     }
 
     [Fact]
+    public void A_random_weights_model_is_bound_from_configuration_and_bad_combinations_are_reported_with_their_keys()
+    {
+        using var random = Build("--Llama:Models:0:Path=", "--Llama:Models:0:Random:Shape=7b", "--Llama:Models:0:Random:Seed=20", "--Llama:Models:0:Random:Layers=2");
+        var model = random.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value.Models[0];
+        Assert.Equal(20UL, model.Random!.Seed);
+        Assert.Equal(
+            new Llama.Model.ModelArgs { Dim = 4096, NLayers = 2, NHeads = 32, VocabSize = 32000, ExplicitHiddenDim = 11008 },
+            model.Random.Args(512));
+
+        using var bad = Build("--Llama:Models:0:Random:Shape=7b", "--Llama:Models:0:Parallel=Pipeline", "--Llama:Models:0:Stages=2",
+            "--Llama:Models:1:Name=b", "--Llama:Models:1:Host=false", "--Llama:Models:1:Random:Shape=13b",
+            "--Llama:Models:2:Name=c", "--Llama:Models:2:Host=false", "--Llama:Models:2:Random:Dim=64",
+            "--Llama:Models:3:Name=d", "--Llama:Models:3:Host=false", "--Llama:Models:3:Random:Dim=64", "--Llama:Models:3:Random:Layers=2", "--Llama:Models:3:Random:Heads=3");
+        var error = Assert.Throws<OptionsValidationException>(() => bad.Services.GetRequiredService<IOptions<LlamaHostingOptions>>().Value);
+        Assert.Equal(
+            [
+                "Llama:Models:0:Path and Llama:Models:0:Random are both set; a model has a checkpoint or random weights, not both.",
+                "Llama:Models:0:Random serves whole models only, but Llama:Models:0:Parallel is Pipeline.",
+                "Llama:Models:1:Random:Shape is '13b'; it must be 7b, 110m or empty (with Dim, Layers and Heads given).",
+                "Llama:Models:2:Random: without a Shape, Dim, Layers and Heads must all be given.",
+                "Llama:Models:3:Random: Invalid model parameters: dim 64 is not divisible by n_heads 3.",
+            ],
+            error.Failures);
+    }
+
+    [Fact]
     public void Models_hosted_elsewhere_need_no_local_files_but_every_model_needs_a_distinct_name()
     {
         using var elsewhere = Build("--Llama:Models:0:Host=false", "--Llama:Models:0:Path=/absent/model.bin", "--Llama:Models:0:Tokenizer=/absent/tok.bin");
