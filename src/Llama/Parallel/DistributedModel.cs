@@ -78,7 +78,7 @@ public abstract class DistributedModel<TShard> : IPagedModel, IDisposable
         }
 
         _counter.Step();
-        var step = new ShardStep(++_step, Id, batch, _kvCache.TakePending());
+        var step = new ShardStep(++_step, Id, batch, _kvCache.TakeOperations());
         return Run(shards, step);
     }
 
