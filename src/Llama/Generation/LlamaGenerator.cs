@@ -113,15 +113,7 @@ public sealed class LlamaGenerator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prompts);
         var tokens = prompts.Select(p => Tokenizer.Encode(p, bos: true, eos: false)).ToArray();
-        var options = new GenerationOptions
-        {
-            Temperature = temperature,
-            TopP = topP,
-            MaxGenLen = maxGenLen,
-            Logprobs = logprobs,
-            Echo = echo,
-            Seed = seed,
-        };
+        var options = new GenerationOptions { Temperature = temperature, TopP = topP, MaxGenLen = maxGenLen, Logprobs = logprobs, Echo = echo, Seed = seed };
         return Generate(tokens, options, cancellationToken: cancellationToken)
             .Select(r => new CompletionPrediction(
                 Tokenizer.Decode(r.Tokens), logprobs ? TokenTexts(r.Tokens) : null, r.Logprobs, r.Tokens, r.FinishReason))
@@ -143,14 +135,7 @@ public sealed class LlamaGenerator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(dialogs);
         var prompts = dialogs.Select(ChatFormat.Encode).ToArray();
-        var options = new GenerationOptions
-        {
-            Temperature = temperature,
-            TopP = topP,
-            MaxGenLen = maxGenLen,
-            Logprobs = logprobs,
-            Seed = seed,
-        };
+        var options = new GenerationOptions { Temperature = temperature, TopP = topP, MaxGenLen = maxGenLen, Logprobs = logprobs, Seed = seed };
         var results = Generate(prompts.Select(p => p.Ids).ToArray(), options, cancellationToken: cancellationToken);
         return results.Select((r, i) => new ChatPrediction(
                 new Message(Role.Assistant, prompts[i].ReplyContent(Tokenizer.Decode(r.Tokens))),
