@@ -72,13 +72,11 @@ public sealed class LlamaGenerator : IDisposable
 
         if (args.TrainedSeqLen is { } trained && maxSeqLen > trained)
         {
-            logger.LogWarning("max_seq_len {MaxSeqLen} exceeds the {Trained} positions the model was trained with", maxSeqLen, trained);
+            GeneratorLog.BeyondTrainedLength(logger, maxSeqLen, trained);
         }
 
         var model = Transformer.Load(checkpoint, args, maxSeqLen, maxBatchSize, options);
-        logger.LogInformation(
-            "Loaded {Path} ({Format}, dim {Dim}, {Layers} layers, vocab {Vocab}) on {Device} as {DType} in {Ms} ms",
-            checkpointPath, checkpoint.Format, args.Dim, args.NLayers, args.VocabSize, model.Device, model.DType, clock.ElapsedMilliseconds);
+        GeneratorLog.Loaded(logger, checkpointPath, checkpoint.Format, args.Dim, args.NLayers, args.VocabSize, model.Device, model.DType, clock.ElapsedMilliseconds);
         return new LlamaGenerator(model, tokenizer, checkpoint.Format);
     }
 
