@@ -1,7 +1,6 @@
 using Llama.Checkpoints;
 using Llama.Model;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Llama.Parallel;
 
@@ -114,7 +113,7 @@ public sealed class PipelineStage : ModelShard, IPipelineStage
 
             if (Last)
             {
-                h = F.linear(Weights.Norm!.Forward(h.index_select(0, layout.LastRows)), Weights.Output!);
+                h = Weights.Logits(h.index_select(0, layout.LastRows));
             }
 
             return Task.FromResult(Answer(Activations.ToArray(h)));

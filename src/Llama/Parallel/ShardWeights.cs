@@ -9,6 +9,13 @@ namespace Llama.Parallel;
 /// </summary>
 internal sealed record ShardWeights(TransformerBlock[] Layers, Tensor? Embeddings, RmsNorm? Norm, Tensor? Output) : IDisposable
 {
+    /// <summary>The final norm and output projection of <paramref name="rows"/>: logits, or this rank's slice of them.</summary>
+    public Tensor Logits(Tensor rows)
+    {
+        using var normed = Norm!.Forward(rows);
+        return nn.functional.linear(normed, Output!);
+    }
+
     public void Dispose()
     {
         foreach (var layer in Layers)

@@ -1,7 +1,6 @@
 using Llama.Checkpoints;
 using Llama.Model;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Llama.Parallel;
 
@@ -144,8 +143,7 @@ public sealed class TensorParallelShard : ModelShard, ITensorParallelRank
             CheckStep(step);
             using var _ = no_grad();
             using var x = Activations.ToTensor(hidden, hidden.Length / Args.Dim, Args.Dim, DType, Device);
-            using var normed = Weights.Norm!.Forward(x);
-            using var logits = F.linear(normed, Weights.Output!);
+            using var logits = Weights.Logits(x);
             return Task.FromResult(Activations.ToArray(logits));
         }
     }
