@@ -40,8 +40,8 @@ internal static class ParallelBenchRunner
             timings.AddRange(StepTimer.Measure([(layout, single)], options.Tokens, options.ChunkRows).Timings);
         }
 
-        var tensorBlocks = TensorParallelShard.KvBlocks(engine, args, 2, ScalarType.Float32, CPU, shape.MaxSeqLen, shape.Sequences);
-        var pipelineBlocks = PipelineStage.KvBlocks(engine, args, 2, ScalarType.Float32, CPU, shape.MaxSeqLen, shape.Sequences);
+        var tensorLayout = TensorParallelShard.KvLayoutOf(engine, args, 2, ScalarType.Float32, CPU, shape.MaxSeqLen, shape.Sequences);
+        var pipelineLayout = PipelineStage.KvLayoutOf(engine, args, 2, ScalarType.Float32, CPU, shape.MaxSeqLen, shape.Sequences);
         await using var silos = await TwoSilos.StartAsync(model, shape, options.Threads, cancellationToken).ConfigureAwait(false);
 
         // Each split runs in this process and over the silos, step for step in turn: their difference is the messaging.
@@ -50,9 +50,8 @@ internal static class ParallelBenchRunner
         var ranks = Enumerable.Range(0, 2).Select(r => TensorParallelShard.Cut(checkpoint, args, r, 2, shape.MaxSeqLen, shape.Sequences, engine)).ToArray();
         Overhead tensor;
         double ping;
-        using (var local = new TensorParallelModel(args, 2, shape.MaxSeqLen, shape.Sequences, tensorBlocks, engine.KvBlockSize, ScalarType.Float32,
-            new FixedShards<ITensorParallelRank>([.. ranks.Select(r => new ThreadedRank(r))])))
-        using (var remote = new TensorParallelModel(args, 2, shape.MaxSeqLen, shape.Sequences, tensorBlocks, engine.KvBlockSize, ScalarType.Float32,
+        using (var local = new TensorParallelModel(args, 2, tensorLayout, new FixedShards<ITensorParallelRank>([.. ranks.Select(r => new ThreadedRank(r))])))
+        using (var remote = new TensorParallelModel(args, 2, tensorLayout,
             new FixedShards<ITensorParallelRank>([.. placed.Shards.Select(s => new ShardWorkerRank(silos.Grains.GetGrain<IShardWorkerGrain>(ShardWorkerKey.For(TwoSilos.Tensor, s.Rank, s.Silo!))))])))
         {
             tensor = Compare(timings, [("tensor parallel, 2 ranks in process", local), ("tensor parallel, 2 silos (Orleans)", remote)], options);
@@ -64,9 +63,8 @@ internal static class ParallelBenchRunner
         placed = await silos.WaitUntilReadyAsync(TwoSilos.Pipeline, cancellationToken).ConfigureAwait(false);
         var stages = Enumerable.Range(0, 2).Select(s => PipelineStage.Load(checkpoint, args, s, 2, shape.MaxSeqLen, shape.Sequences, engine)).ToArray();
         Overhead pipeline;
-        using (var local = new PipelineModel(args, 2, shape.MaxSeqLen, shape.Sequences, pipelineBlocks, engine.KvBlockSize, ScalarType.Float32,
-            new FixedShards<IPipelineStage>(stages)))
-        using (var remote = new PipelineModel(args, 2, shape.MaxSeqLen, shape.Sequences, pipelineBlocks, engine.KvBlockSize, ScalarType.Float32,
+        using (var local = new PipelineModel(args, 2, pipelineLayout, new FixedShards<IPipelineStage>(stages)))
+        using (var remote = new PipelineModel(args, 2, pipelineLayout,
             new FixedShards<IPipelineStage>([.. placed.Shards.Select(s => new ShardWorkerStage(silos.Grains.GetGrain<IShardWorkerGrain>(ShardWorkerKey.For(TwoSilos.Pipeline, s.Rank, s.Silo!))))])))
         {
             pipeline = Compare(timings, [("pipeline, 2 stages in process", local), ("pipeline, 2 silos (Orleans)", remote)], options);

@@ -92,7 +92,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
 
     private IEnumerable<LlamaModelOptions> SplitModels() => catalog.Options.Models.Where(m => m.Host && m.Parallel != ModelParallelism.None);
 
-    private object Loaded(string model, int rank) =>
+    private ModelShard Loaded(string model, int rank) =>
         _shards.TryGetValue((model, rank), out var shard) && shard.Instance is { } instance
             ? instance
             : throw new ConversationException(ConversationErrorCode.Unavailable, $"Rank {rank} of model '{model}' is not loaded on this silo.");
@@ -148,16 +148,14 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         {
             var ranks = TensorRanks(settings);
             var directory = new GrainShardDirectory<ITensorParallelRank>(grains, membership, settings.Name, g => new ShardWorkerRank(g), logger);
-            model = new TensorParallelModel(args, ranks, maxSeqLen, maxBatch, TensorParallelShard.KvBlocks(options, args, ranks, kvType, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, kvType, directory);
+            model = new TensorParallelModel(args, ranks, TensorParallelShard.KvLayoutOf(options, args, ranks, kvType, device, maxSeqLen, maxBatch), directory);
             confirm = directory.ConfirmAsync;
         }
         else
         {
             var stages = StageCount(settings);
             var directory = new GrainShardDirectory<IPipelineStage>(grains, membership, settings.Name, g => new ShardWorkerStage(g), logger);
-            model = new PipelineModel(args, stages, maxSeqLen, maxBatch, PipelineStage.KvBlocks(options, args, stages, kvType, device, maxSeqLen, maxBatch),
-                options.KvBlockSize, kvType, directory);
+            model = new PipelineModel(args, stages, PipelineStage.KvLayoutOf(options, args, stages, kvType, device, maxSeqLen, maxBatch), directory);
             confirm = directory.ConfirmAsync;
         }
 
@@ -173,7 +171,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         return new HostedModel(settings.Name, tokenizer, stops, engine, (IDisposable)model, StreamIntervalOf(settings)) { ConfirmPlacement = confirm };
     }
 
-    private object LoadShard(LlamaModelOptions settings, int rank, HostedShard shard)
+    private ModelShard LoadShard(LlamaModelOptions settings, int rank, HostedShard shard)
     {
         var options = EngineOptionsOf(settings);
         if (settings.Parallel == ModelParallelism.Tensor)
@@ -268,13 +266,13 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         private volatile ShardState _state = ShardState.Loading;
         private string? _error;
 
-        public object? Instance { get; private set; }
+        public ModelShard? Instance { get; private set; }
 
         public int Count { get; set; }
 
         public ShardOffer Offer => new() { Model = model, Parallel = parallel, Rank = rank, Count = Count, State = _state, Error = _error };
 
-        public void Load(Func<object> load)
+        public void Load(Func<ModelShard> load)
         {
             try
             {
@@ -288,7 +286,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
             }
         }
 
-        public void Dispose() => (Instance as IDisposable)?.Dispose();
+        public void Dispose() => Instance?.Dispose();
     }
 }
 

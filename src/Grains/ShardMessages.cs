@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Llama.Model;
 using Llama.Parallel;
+using static TorchSharp.torch;
 
 namespace LlamaOrleans.Grains;
 
@@ -54,7 +55,17 @@ internal static class ShardMessages
         return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
     }
 
-    public static ShardReply ToReply(ShardOutput output) => new() { Pool = output.Pool, Data = ToBytes(output.Data) };
+    public static ShardReply ToReply(ShardOutput output) => new()
+    {
+        Pool = output.Pool,
+        Data = ToBytes(output.Data),
+        MaxSeqLen = output.Layout.MaxSeqLen,
+        MaxBatchSize = output.Layout.MaxBatchSize,
+        KvBlocks = output.Layout.Blocks,
+        KvBlockSize = output.Layout.BlockSize,
+        KvDType = (int)output.Layout.DType,
+    };
 
-    public static ShardOutput ToOutput(ShardReply reply) => new(reply.Pool, ToFloats(reply.Data));
+    public static ShardOutput ToOutput(ShardReply reply) =>
+        new(reply.Pool, new KvLayout(reply.MaxSeqLen, reply.MaxBatchSize, reply.KvBlocks, reply.KvBlockSize, (ScalarType)reply.KvDType), ToFloats(reply.Data));
 }

@@ -36,9 +36,9 @@ public sealed class TestingHostTests(TwoSiloCluster fixture) : IClassFixture<Two
         var status = await SplitModels.WaitUntilReady(fixture.Grains, SplitModels.Tensor);
         ITensorParallelRank[] ranks = [.. status.Shards.Select(s => new ShardWorkerRank(fixture.Grains.GetGrain<IShardWorkerGrain>(ShardWorkerKey.For(SplitModels.Tensor, s.Rank, s.Silo!))))];
         using var merged = SplitModels.Merged(4);
-        using var split = new TensorParallelModel(merged.Args, 2, SplitModels.MaxSeqLen, 4,
-            TensorParallelShard.KvBlocks(new EngineOptions { KvCacheSequences = 4 }, merged.Args, 2, ScalarType.Float32, CPU, SplitModels.MaxSeqLen, 4),
-            16, ScalarType.Float32, new FixedShards<ITensorParallelRank>(ranks));
+        using var split = new TensorParallelModel(merged.Args, 2,
+            TensorParallelShard.KvLayoutOf(new EngineOptions { KvCacheSequences = 4 }, merged.Args, 2, ScalarType.Float32, CPU, SplitModels.MaxSeqLen, 4),
+            new FixedShards<ITensorParallelRank>(ranks));
 
         AssertSameLogits(merged, split);
         Assert.Equal(((2 * 5) + 2) * 9, split.Statistics.Exchanges);
@@ -50,9 +50,9 @@ public sealed class TestingHostTests(TwoSiloCluster fixture) : IClassFixture<Two
         var status = await SplitModels.WaitUntilReady(fixture.Grains, SplitModels.Pipeline);
         IPipelineStage[] stages = [.. status.Shards.Select(s => new ShardWorkerStage(fixture.Grains.GetGrain<IShardWorkerGrain>(ShardWorkerKey.For(SplitModels.Pipeline, s.Rank, s.Silo!))))];
         using var merged = SplitModels.Merged(4);
-        using var split = new PipelineModel(merged.Args, 2, SplitModels.MaxSeqLen, 4,
-            PipelineStage.KvBlocks(new EngineOptions { KvCacheSequences = 4 }, merged.Args, 2, ScalarType.Float32, CPU, SplitModels.MaxSeqLen, 4),
-            16, ScalarType.Float32, new FixedShards<IPipelineStage>(stages));
+        using var split = new PipelineModel(merged.Args, 2,
+            PipelineStage.KvLayoutOf(new EngineOptions { KvCacheSequences = 4 }, merged.Args, 2, ScalarType.Float32, CPU, SplitModels.MaxSeqLen, 4),
+            new FixedShards<IPipelineStage>(stages));
 
         AssertSameLogits(merged, split);
         Assert.Equal(2 * 9, split.Statistics.Exchanges);

@@ -73,13 +73,11 @@ public sealed class LlamaGenerator : IDisposable
 
         if (args.TrainedSeqLen is { } trained && maxSeqLen > trained)
         {
-            logger.LogWarning("max_seq_len {MaxSeqLen} exceeds the {Trained} positions the model was trained with", maxSeqLen, trained);
+            GeneratorLog.BeyondTrainedLength(logger, maxSeqLen, trained);
         }
 
         var model = Transformer.Load(checkpoint, args, maxSeqLen, maxBatchSize, options);
-        logger.LogInformation(
-            "Loaded {Path} ({Format}, dim {Dim}, {Layers} layers, vocab {Vocab}) on {Device} as {DType} in {Ms} ms",
-            checkpointPath, checkpoint.Format, args.Dim, args.NLayers, args.VocabSize, model.Device, model.DType, clock.ElapsedMilliseconds);
+        GeneratorLog.Loaded(logger, checkpointPath, checkpoint.Format, args.Dim, args.NLayers, args.VocabSize, model.Device, model.DType, clock.ElapsedMilliseconds);
         return new LlamaGenerator(model, tokenizer, checkpoint.Format);
     }
 
@@ -151,15 +149,7 @@ public sealed class LlamaGenerator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prompts);
         var tokens = prompts.Select(p => Tokenizer.Encode(p, bos: true, eos: false)).ToArray();
-        var options = new GenerationOptions
-        {
-            Temperature = temperature,
-            TopP = topP,
-            MaxGenLen = maxGenLen,
-            Logprobs = logprobs,
-            Echo = echo,
-            Seed = seed,
-        };
+        var options = new GenerationOptions { Temperature = temperature, TopP = topP, MaxGenLen = maxGenLen, Logprobs = logprobs, Echo = echo, Seed = seed };
         return Generate(tokens, options, cancellationToken: cancellationToken)
             .Select(r => new CompletionPrediction(
                 Tokenizer.Decode(r.Tokens), logprobs ? TokenTexts(r.Tokens) : null, r.Logprobs, r.Tokens, r.FinishReason))
@@ -181,14 +171,7 @@ public sealed class LlamaGenerator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(dialogs);
         var prompts = dialogs.Select(ChatFormat.Encode).ToArray();
-        var options = new GenerationOptions
-        {
-            Temperature = temperature,
-            TopP = topP,
-            MaxGenLen = maxGenLen,
-            Logprobs = logprobs,
-            Seed = seed,
-        };
+        var options = new GenerationOptions { Temperature = temperature, TopP = topP, MaxGenLen = maxGenLen, Logprobs = logprobs, Seed = seed };
         var results = Generate(prompts.Select(p => p.Ids).ToArray(), options, cancellationToken: cancellationToken);
         return results.Select((r, i) => new ChatPrediction(
                 new Message(Role.Assistant, prompts[i].ReplyContent(Tokenizer.Decode(r.Tokens))),

@@ -4,7 +4,7 @@ namespace Llama.Generation;
 
 /// <summary>
 /// Meta's <c>generate</c> over token ids: prefill every prompt, then one batched decode step per new token
-/// until each sequence stops or uses its budget. Each sequence keeps its own positions, so a batch gives
+/// until each sequence stops or has generated max_gen_len tokens. Each sequence keeps its own positions, so a batch gives
 /// every prompt exactly the tokens it would get alone.
 /// </summary>
 public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopTokens)
@@ -69,8 +69,8 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
             lastLogits[i] = options.Logprobs ? prefill[i][((s.PromptTokens - 1) * vocab)..] : prefill[i];
         }
 
-        var active = sequences.Where(s => s.Budget > 0).ToList();
-        foreach (var s in sequences.Where(s => s.Budget <= 0))
+        var active = sequences.Where(s => s.MaxGenLen > 0).ToList();
+        foreach (var s in sequences.Where(s => s.MaxGenLen <= 0))
         {
             s.Finish = FinishReason.Length;
         }
@@ -93,7 +93,7 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
                 {
                     s.Finish = FinishReason.Stop;
                 }
-                else if (s.Tokens.Count - s.PromptTokens >= s.Budget)
+                else if (s.Tokens.Count - s.PromptTokens >= s.MaxGenLen)
                 {
                     s.Finish = FinishReason.Length;
                 }
@@ -154,7 +154,7 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
         }
     }
 
-    private sealed class SequenceState(int index, IReadOnlyList<int> blocks, IReadOnlyList<int> prompt, int budget, SeededRandom random)
+    private sealed class SequenceState(int index, IReadOnlyList<int> blocks, IReadOnlyList<int> prompt, int maxGenLen, SeededRandom random)
     {
         public int Index { get; } = index;
 
@@ -162,7 +162,7 @@ public sealed class TokenGenerator(Transformer model, IReadOnlySet<int> stopToke
 
         public int PromptTokens { get; } = prompt.Count;
 
-        public int Budget { get; } = budget;
+        public int MaxGenLen { get; } = maxGenLen;
 
         public SeededRandom Random { get; } = random;
 

@@ -122,16 +122,10 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         }
 
         var blockTypes = new Dictionary<Tensor, WeightType>(ReferenceEqualityComparer.Instance);
-        Tensor Weight(string name, params long[] shape)
+        var shapes = new CheckedShapes(checkpoint, args);
+        Tensor Weight(string name)
         {
-            var actual = checkpoint.Shape(name);
-            if (!actual.SequenceEqual(shape))
-            {
-                throw new CheckpointException(
-                    $"{checkpoint.Path}: tensor '{name}' has shape [{string.Join(", ", actual)}], " +
-                    $"but the model parameters imply [{string.Join(", ", shape)}].");
-            }
-
+            var shape = shapes.Check(name);
             if (shape.Length != 2 || !blocks)
             {
                 return checkpoint.Load(name, type, device);
@@ -159,26 +153,12 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
             }
         }
 
-        int dim = args.Dim, kvDim = args.KvHeads * args.HeadDim, hidden = args.HiddenDim, vocab = args.VocabSize;
-        var layers = new TransformerBlock[args.NLayers];
-        for (var i = 0; i < args.NLayers; i++)
-        {
-            layers[i] = new TransformerBlock(
-                new Attention(args,
-                    Weight(TensorNames.Wq(i), dim, dim), Weight(TensorNames.Wk(i), kvDim, dim),
-                    Weight(TensorNames.Wv(i), kvDim, dim), Weight(TensorNames.Wo(i), dim, dim)),
-                new FeedForward(
-                    Weight(TensorNames.W1(i), hidden, dim), Weight(TensorNames.W2(i), dim, hidden),
-                    Weight(TensorNames.W3(i), hidden, dim)),
-                new RmsNorm(Weight(TensorNames.AttentionNorm(i), dim), args.NormEps),
-                new RmsNorm(Weight(TensorNames.FfnNorm(i), dim), args.NormEps));
-        }
-
-        var embeddings = Weight(TensorNames.TokEmbeddings, vocab, dim);
+        var layers = Enumerable.Range(0, args.NLayers).Select(i => TransformerBlock.Create(args, i, Weight)).ToArray();
+        var embeddings = Weight(TensorNames.TokEmbeddings);
         // A tied classifier is the same table: one copy in memory serves both.
-        var output = checkpoint.TiedEmbeddings ? embeddings : Weight(TensorNames.Output, vocab, dim);
+        var output = checkpoint.TiedEmbeddings ? embeddings : Weight(TensorNames.Output);
         var kvBlocks = options.ResolveKvBlocks(args, options.ResolveKvCacheDType(type), device, maxSeqLen, maxBatchSize);
-        return new Transformer(args, embeddings, layers, new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps), output,
+        return new Transformer(args, embeddings, layers, new RmsNorm(Weight(TensorNames.Norm), args.NormEps), output,
             maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, blockTypes);
     }
 
@@ -192,47 +172,12 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         var (device, type, threads) = Prepare(args, maxSeqLen, maxBatchSize, options);
 
         using var _ = no_grad();
-        // The device's own default generator, seeded (CPU and every CUDA device): TorchSharp's explicit generators are CPU ones.
-        torch.random.manual_seed((long)seed);
-        if (device.type == DeviceType.CUDA)
-        {
-            torch.cuda.manual_seed_all((long)seed);
-        }
-
-        // Drawn in float32 and rounded once, in bounded slices, so a 7B shape never holds a float32 copy of a whole matrix.
-        Tensor Normal(long rows, long columns)
-        {
-            var weight = empty([rows, columns], type, device);
-            const long sliceElements = 1L << 26;
-            var step = Math.Max(1, sliceElements / columns);
-            for (long row = 0; row < rows; row += step)
-            {
-                var count = Math.Min(step, rows - row);
-                using var slice = weight.narrow(0, row, count);
-                using var drawn = randn([count, columns], ScalarType.Float32, device);
-                slice.copy_(drawn.mul_(RandomWeightStd));
-            }
-
-            return weight;
-        }
-
-        Tensor Ones(long length) => ones([length], type, device);
-
-        int dim = args.Dim, kvDim = args.KvHeads * args.HeadDim, hidden = args.HiddenDim, vocab = args.VocabSize;
-        var layers = new TransformerBlock[args.NLayers];
-        for (var i = 0; i < args.NLayers; i++)
-        {
-            layers[i] = new TransformerBlock(
-                new Attention(args, Normal(dim, dim), Normal(kvDim, dim), Normal(kvDim, dim), Normal(dim, dim)),
-                new FeedForward(Normal(hidden, dim), Normal(dim, hidden), Normal(hidden, dim)),
-                new RmsNorm(Ones(dim), args.NormEps),
-                new RmsNorm(Ones(dim), args.NormEps));
-        }
-
-        var embeddings = Normal(vocab, dim);
-        var output = Normal(vocab, dim);
+        var weights = new RandomWeights(args, type, device, seed);
+        var layers = Enumerable.Range(0, args.NLayers).Select(i => TransformerBlock.Create(args, i, weights.Next)).ToArray();
+        var embeddings = weights.Next(TensorNames.TokEmbeddings);
+        var output = weights.Next(TensorNames.Output);
         var kvBlocks = options.ResolveKvBlocks(args, type, device, maxSeqLen, maxBatchSize);
-        return new Transformer(args, embeddings, layers, new RmsNorm(Ones(dim), args.NormEps), output,
+        return new Transformer(args, embeddings, layers, new RmsNorm(weights.Next(TensorNames.Norm), args.NormEps), output,
             maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, new Dictionary<Tensor, WeightType>());
     }
 

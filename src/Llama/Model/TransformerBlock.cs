@@ -1,3 +1,4 @@
+using Llama.Checkpoints;
 using static TorchSharp.torch;
 
 namespace Llama.Model;
@@ -13,6 +14,16 @@ public sealed class TransformerBlock(Attention attention, FeedForward feedForwar
     public RmsNorm AttentionNorm { get; } = attentionNorm;
 
     public RmsNorm FfnNorm { get; } = ffnNorm;
+
+    /// <summary>
+    /// Layer <paramref name="layer"/> of a model of shape <paramref name="args"/>, each weight from <paramref name="weight"/>
+    /// by its Meta name, in the order Meta's module lists them.
+    /// </summary>
+    internal static TransformerBlock Create(ModelArgs args, int layer, Func<string, Tensor> weight) => new(
+        new Attention(args, weight(TensorNames.Wq(layer)), weight(TensorNames.Wk(layer)), weight(TensorNames.Wv(layer)), weight(TensorNames.Wo(layer))),
+        new FeedForward(weight(TensorNames.W1(layer)), weight(TensorNames.W2(layer)), weight(TensorNames.W3(layer))),
+        new RmsNorm(weight(TensorNames.AttentionNorm(layer)), args.NormEps),
+        new RmsNorm(weight(TensorNames.FfnNorm(layer)), args.NormEps));
 
     internal Tensor Forward(Tensor x, BatchLayout layout, RotaryEmbedding rope, Tensor cacheK, Tensor cacheV)
     {

@@ -18,22 +18,20 @@ public abstract class DistributedModel<TShard> : IPagedModel, IDisposable
     private Guid[]? _pools;
     private long _step;
 
-    protected DistributedModel(ModelArgs args, int shards, int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType kvType,
-        IShardDirectory<TShard> directory)
+    protected DistributedModel(ModelArgs args, int shards, KvLayout layout, IShardDirectory<TShard> directory)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxSeqLen, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        layout.Validate();
         args.Validate();
         Args = args;
         Shards = shards;
-        MaxSeqLen = maxSeqLen;
-        MaxBatchSize = maxBatchSize;
+        Layout = layout;
         _directory = directory;
-        _kvCache = new RecordedKvStore(kvBlocks, kvBlockSize, KvBlockPool.BytesPerTokenOf(args, kvType));
-        Rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, CPU);
+        _kvCache = new RecordedKvStore(layout.Blocks, layout.BlockSize, KvBlockPool.BytesPerTokenOf(args, layout.DType));
+        Rope = new RotaryEmbedding(args.HeadDim, layout.MaxSeqLen * 2, args.RopeTheta, CPU);
     }
 
     public ModelArgs Args { get; }
@@ -44,9 +42,12 @@ public abstract class DistributedModel<TShard> : IPagedModel, IDisposable
     /// <summary>Number of ranks or stages.</summary>
     public int Shards { get; }
 
-    public int MaxSeqLen { get; }
+    /// <summary>The KV memory this coordinator plans for; every shard must hold the same.</summary>
+    public KvLayout Layout { get; }
 
-    public int MaxBatchSize { get; }
+    public int MaxSeqLen => Layout.MaxSeqLen;
+
+    public int MaxBatchSize => Layout.MaxBatchSize;
 
     public RotaryEmbedding Rope { get; }
 
@@ -78,7 +79,7 @@ public abstract class DistributedModel<TShard> : IPagedModel, IDisposable
         }
 
         _counter.Step();
-        var step = new ShardStep(++_step, Id, batch, _kvCache.TakePending());
+        var step = new ShardStep(++_step, Id, batch, _kvCache.TakeOperations());
         return Run(shards, step);
     }
 
@@ -118,18 +119,28 @@ public abstract class DistributedModel<TShard> : IPagedModel, IDisposable
     }
 
     /// <summary>
-    /// Checks the KV pools the shards answered with: a pool that changed since the last step (its shard restarted or
-    /// moved) holds none of the caches, so they are all lost.
+    /// Checks the answers of a step's first call to the given shards: a shard whose KV layout differs from this
+    /// coordinator's cannot follow its block tables (a configuration error); a pool that changed since the last step (its
+    /// shard restarted or moved) holds none of the caches, so they are all lost.
     /// </summary>
-    protected void CheckPools(IReadOnlyList<int> indices, IReadOnlyList<Guid> pools)
+    protected void CheckShards(IReadOnlyList<int> indices, IReadOnlyList<ShardOutput> outputs)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        ArgumentNullException.ThrowIfNull(pools);
-        var known = _pools ??= new Guid[Shards];
-        var changed = indices.Where((index, n) => known[index] != Guid.Empty && known[index] != pools[n]).ToArray();
+        ArgumentNullException.ThrowIfNull(outputs);
         for (var n = 0; n < indices.Count; n++)
         {
-            known[indices[n]] = pools[n];
+            if (Layout.Disagreement(outputs[n].Layout) is { } disagreement)
+            {
+                throw new InvalidOperationException(
+                    $"Shard {indices[n]} of the model has {disagreement}: every rank or stage needs the coordinator's KV block size, max_seq_len and batch size.");
+            }
+        }
+
+        var known = _pools ??= new Guid[Shards];
+        var changed = indices.Where((index, n) => known[index] != Guid.Empty && known[index] != outputs[n].Pool).ToArray();
+        for (var n = 0; n < indices.Count; n++)
+        {
+            known[indices[n]] = outputs[n].Pool;
         }
 
         if (changed.Length > 0)

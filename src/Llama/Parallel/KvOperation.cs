@@ -9,35 +9,28 @@ namespace Llama.Parallel;
 /// </summary>
 public sealed record KvOperation
 {
-    private KvOperation(KvOperationKind kind, int source, int target, int[] blocks, int from, int to, int length)
+    private KvOperation()
     {
-        Kind = kind;
-        Source = source;
-        Target = target;
-        Blocks = blocks;
-        From = from;
-        To = to;
-        Length = length;
     }
 
-    public KvOperationKind Kind { get; }
+    public KvOperationKind Kind { get; private init; }
 
-    public int Source { get; }
+    public int Source { get; private init; }
 
-    public int Target { get; }
+    public int Target { get; private init; }
 
-    public IReadOnlyList<int> Blocks { get; }
+    public IReadOnlyList<int> Blocks { get; private init; } = [];
 
-    public int From { get; }
+    public int From { get; private init; }
 
-    public int To { get; }
+    public int To { get; private init; }
 
-    public int Length { get; }
+    public int Length { get; private init; }
 
-    public static KvOperation Copy(int source, int target) => new(KvOperationKind.Copy, source, target, [], 0, 0, 0);
+    public static KvOperation Copy(int source, int target) => new() { Kind = KvOperationKind.Copy, Source = source, Target = target };
 
     public static KvOperation Move(IReadOnlyList<int> blocks, int from, int to, int length) =>
-        new(KvOperationKind.Move, 0, 0, [.. blocks], from, to, length);
+        new() { Kind = KvOperationKind.Move, Blocks = [.. blocks], From = from, To = to, Length = length };
 
     /// <summary>Performs the operation on one rank's or stage's pool.</summary>
     public void Apply(KvBlockPool pool, RotaryEmbedding rope)

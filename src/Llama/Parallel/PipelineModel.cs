@@ -1,5 +1,4 @@
 using Llama.Model;
-using static TorchSharp.torch;
 
 namespace Llama.Parallel;
 
@@ -9,9 +8,8 @@ namespace Llama.Parallel;
 /// (stages rather than 2 × layers), for links where a per-layer all-reduce costs too much; the stages work one after
 /// another.
 /// </summary>
-public sealed class PipelineModel(ModelArgs args, int stages, int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType kvType,
-    IShardDirectory<IPipelineStage> directory)
-    : DistributedModel<IPipelineStage>(args, stages, maxSeqLen, maxBatchSize, kvBlocks, kvBlockSize, kvType, directory)
+public sealed class PipelineModel(ModelArgs args, int stages, KvLayout layout, IShardDirectory<IPipelineStage> directory)
+    : DistributedModel<IPipelineStage>(args, stages, layout, directory)
 {
     protected override float[][] Run(IReadOnlyList<IPipelineStage> shards, ShardStep step)
     {
@@ -23,7 +21,7 @@ public sealed class PipelineModel(ModelArgs args, int stages, int maxSeqLen, int
             var input = hidden;
             var output = Exchange([s], i => shards[i].ForwardAsync(step, input), tokenBytes + ((input?.LongLength ?? 0) * sizeof(float)),
                 o => o.Data.LongLength * sizeof(float))[0];
-            CheckPools([s], [output.Pool]);
+            CheckShards([s], [output]);
             hidden = output.Data;
         }
 

@@ -1,7 +1,6 @@
 using Llama.Checkpoints;
 using Llama.Model;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Llama.Parallel;
 
@@ -10,36 +9,15 @@ namespace Llama.Parallel;
 /// checkpoint format; Meta's shards merged), with a KV pool for just those layers, the embeddings on the first stage
 /// and the final norm and output projection on the last.
 /// </summary>
-public sealed class PipelineStage : IPipelineStage, IDisposable
+public sealed class PipelineStage : ModelShard, IPipelineStage
 {
-    private readonly object _lock = new();
-    private readonly TransformerBlock[] _layers;
-    private readonly Tensor? _embeddings;
-    private readonly RmsNorm? _norm;
-    private readonly Tensor? _output;
-    private readonly RotaryEmbedding _rope;
-    private readonly CoordinatedPool _coordinated;
-
-    private PipelineStage(ModelArgs args, int stage, int stages, int firstLayer, TransformerBlock[] layers, Tensor? embeddings, RmsNorm? norm, Tensor? output,
-        int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, ScalarType kvType, Device device)
+    private PipelineStage(ModelArgs args, int stage, int stages, int firstLayer, ShardWeights weights, KvLayout layout, ScalarType type, Device device)
+        : base(args, weights, args.KvHeads, layout, type, device)
     {
-        Args = args;
         Stage = stage;
         Stages = stages;
         FirstLayer = firstLayer;
-        _layers = layers;
-        _embeddings = embeddings;
-        _norm = norm;
-        _output = output;
-        MaxSeqLen = maxSeqLen;
-        DType = type;
-        Device = device;
-        _rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
-        Pool = new KvBlockPool(layers.Length, args.KvHeads, args.HeadDim, kvBlocks, kvBlockSize, kvType, device);
-        _coordinated = new CoordinatedPool(Pool, _rope, maxBatchSize, maxSeqLen, args.VocabSize);
     }
-
-    public ModelArgs Args { get; }
 
     public int Stage { get; }
 
@@ -47,18 +25,7 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
 
     public int FirstLayer { get; }
 
-    public int EndLayer => FirstLayer + _layers.Length;
-
-    public int MaxSeqLen { get; }
-
-    public ScalarType DType { get; }
-
-    public Device Device { get; }
-
-    public KvBlockPool Pool { get; }
-
-    /// <inheritdoc cref="CoordinatedPool.Id"/>
-    public Guid PoolId => _coordinated.Id;
+    public int EndLayer => FirstLayer + Weights.Layers.Length;
 
     private bool First => Stage == 0;
 
@@ -92,50 +59,35 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
         var type = options.ResolveDType(device);
         var kvType = options.ResolveKvCacheDType(type);
         using var _ = no_grad();
-        Tensor Weight(string name, params long[] shape)
+        var shapes = new CheckedShapes(checkpoint, args);
+        Tensor Weight(string name)
         {
-            var actual = checkpoint.Shape(name);
-            if (!actual.SequenceEqual(shape))
-            {
-                throw new CheckpointException(
-                    $"{checkpoint.Path}: tensor '{name}' has shape [{string.Join(", ", actual)}], but the model parameters imply [{string.Join(", ", shape)}].");
-            }
-
+            shapes.Check(name);
             return checkpoint.Load(name, type, device);
         }
 
-        int dim = args.Dim, kvDim = args.KvHeads * args.HeadDim, hidden = args.HiddenDim, vocab = args.VocabSize;
-        var layers = new TransformerBlock[end - first];
-        for (var i = first; i < end; i++)
-        {
-            layers[i - first] = new TransformerBlock(
-                new Attention(args, Weight(TensorNames.Wq(i), dim, dim), Weight(TensorNames.Wk(i), kvDim, dim),
-                    Weight(TensorNames.Wv(i), kvDim, dim), Weight(TensorNames.Wo(i), dim, dim)),
-                new FeedForward(Weight(TensorNames.W1(i), hidden, dim), Weight(TensorNames.W2(i), dim, hidden), Weight(TensorNames.W3(i), hidden, dim)),
-                new RmsNorm(Weight(TensorNames.AttentionNorm(i), dim), args.NormEps),
-                new RmsNorm(Weight(TensorNames.FfnNorm(i), dim), args.NormEps));
-        }
-
+        var layers = Enumerable.Range(first, end - first).Select(i => TransformerBlock.Create(args, i, Weight)).ToArray();
         var last = stage == stages - 1;
-        var embeddings = stage == 0 ? Weight(TensorNames.TokEmbeddings, vocab, dim) : null;
+        var embeddings = stage == 0 ? Weight(TensorNames.TokEmbeddings) : null;
         var output = !last ? null
-            : checkpoint.TiedEmbeddings ? embeddings ?? Weight(TensorNames.TokEmbeddings, vocab, dim)
-            : Weight(TensorNames.Output, vocab, dim);
-        var norm = last ? new RmsNorm(Weight(TensorNames.Norm, dim), args.NormEps) : null;
-        return new PipelineStage(args, stage, stages, first, layers, embeddings, norm, output, maxSeqLen, maxBatchSize,
-            KvBlocks(options, args, stages, kvType, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, kvType, device);
+            : checkpoint.TiedEmbeddings ? embeddings ?? Weight(TensorNames.TokEmbeddings)
+            : Weight(TensorNames.Output);
+        var norm = last ? new RmsNorm(Weight(TensorNames.Norm), args.NormEps) : null;
+        var layout = KvLayoutOf(options, args, stages, kvType, device, maxSeqLen, maxBatchSize);
+        return new PipelineStage(args, stage, stages, first, new ShardWeights(layers, embeddings, norm, output), layout, type, device);
     }
 
     /// <summary>
-    /// KV blocks every stage's pool gets: the budget of <paramref name="options"/> applies to each stage, and all take the
-    /// count of the stage with the most layers, so every block table fits every pool.
+    /// The KV layout of every stage, and so of their coordinator: the budget of <paramref name="options"/> applies to each
+    /// stage, and all take the block count of the stage with the most layers, so every block table fits every pool.
     /// </summary>
-    public static int KvBlocks(EngineOptions options, ModelArgs args, int stages, ScalarType kvType, Device device, int maxSeqLen, int maxBatchSize)
+    public static KvLayout KvLayoutOf(EngineOptions options, ModelArgs args, int stages, ScalarType kvType, Device device, int maxSeqLen, int maxBatchSize)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(args);
         var most = Enumerable.Range(0, stages).Max(s => Layers(args.NLayers, stages, s) is var (f, e) ? e - f : 0);
-        return options.ResolveKvBlocks(args with { NLayers = most }, kvType, device, maxSeqLen, maxBatchSize);
+        var blocks = options.ResolveKvBlocks(args with { NLayers = most }, kvType, device, maxSeqLen, maxBatchSize);
+        return new KvLayout(maxSeqLen, maxBatchSize, blocks, options.KvBlockSize, kvType);
     }
 
     public Task<ShardOutput> ForwardAsync(ShardStep step, float[]? hidden)
@@ -146,46 +98,25 @@ public sealed class PipelineStage : IPipelineStage, IDisposable
             throw new ArgumentException(First ? "The first stage starts from the tokens: it takes no activations." : $"Stage {Stage} needs the previous stage's activations.", nameof(hidden));
         }
 
-        lock (_lock)
+        lock (Lock)
         {
             using var _ = no_grad();
             using var scope = NewDisposeScope();
-            _coordinated.Begin(step);
+            Begin(step);
 
             using var layout = new BatchLayout(step.Batch, Pool, Device);
-            var h = hidden is null ? _embeddings!.index_select(0, layout.Tokens) : Activations.ToTensor(hidden, layout.Rows, Args.Dim, DType, Device);
-            for (var i = 0; i < _layers.Length; i++)
+            var h = hidden is null ? Weights.Embeddings!.index_select(0, layout.Tokens) : Activations.ToTensor(hidden, layout.Rows, Args.Dim, DType, Device);
+            for (var i = 0; i < Weights.Layers.Length; i++)
             {
-                h = _layers[i].Forward(h, layout, _rope, Pool.Keys[i], Pool.Values[i]);
+                h = Weights.Layers[i].Forward(h, layout, Rope, Pool.Keys[i], Pool.Values[i]);
             }
 
             if (Last)
             {
-                h = F.linear(_norm!.Forward(h.index_select(0, layout.LastRows)), _output!);
+                h = Weights.Logits(h.index_select(0, layout.LastRows));
             }
 
-            return Task.FromResult(new ShardOutput(PoolId, Activations.ToArray(h)));
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            foreach (var layer in _layers)
-            {
-                layer.Dispose();
-            }
-
-            _norm?.Dispose();
-            if (_output is not null && !ReferenceEquals(_output, _embeddings))
-            {
-                _output.Dispose();
-            }
-
-            _embeddings?.Dispose();
-            _rope.Dispose();
-            Pool.Dispose();
+            return Task.FromResult(Answer(Activations.ToArray(h)));
         }
     }
 }

@@ -8,7 +8,7 @@ namespace Llama.Parallel;
 /// </summary>
 internal sealed class RecordedKvStore(int blockCount, int blockSize, long bytesPerToken) : IKvBlockStore
 {
-    private readonly List<KvOperation> _pending = [];
+    private readonly List<KvOperation> _operations = [];
 
     public int BlockCount { get; } = blockCount;
 
@@ -20,7 +20,7 @@ internal sealed class RecordedKvStore(int blockCount, int blockSize, long bytesP
     {
         Check(source);
         Check(target);
-        _pending.Add(KvOperation.Copy(source, target));
+        _operations.Add(KvOperation.Copy(source, target));
     }
 
     /// <summary>Each rank re-rotates with its own tables; <paramref name="rope"/> is the same rotation.</summary>
@@ -29,15 +29,15 @@ internal sealed class RecordedKvStore(int blockCount, int blockSize, long bytesP
         ArgumentNullException.ThrowIfNull(blocks);
         if (length > 0 && from != to)
         {
-            _pending.Add(KvOperation.Move(blocks, from, to, length));
+            _operations.Add(KvOperation.Move(blocks, from, to, length));
         }
     }
 
     /// <summary>The operations since the last step, in order.</summary>
-    public KvOperation[] TakePending()
+    public KvOperation[] TakeOperations()
     {
-        var operations = _pending.ToArray();
-        _pending.Clear();
+        var operations = _operations.ToArray();
+        _operations.Clear();
         return operations;
     }
 

@@ -10,7 +10,8 @@ namespace Llama.Parallel;
 public sealed record ShardStep(long Step, Guid Coordinator, IReadOnlyList<SequenceInput> Batch, IReadOnlyList<KvOperation> Operations);
 
 /// <summary>
-/// A rank's or stage's answer: its activations or logits (float32, row-major), and the identity of its KV pool, which
-/// changes when the pool was recreated (a restarted shard), so the coordinator knows every cache is gone.
+/// A rank's or stage's answer: its activations or logits (float32, row-major), the identity of its KV pool, which
+/// changes when the pool was recreated (a restarted shard), so the coordinator knows every cache is gone, and the
+/// pool's layout, which the coordinator checks against its own.
 /// </summary>
-public readonly record struct ShardOutput(Guid Pool, float[] Data);
+public readonly record struct ShardOutput(Guid Pool, KvLayout Layout, float[] Data);

@@ -1,5 +1,4 @@
 using Llama.Model;
-using static TorchSharp.torch;
 
 namespace Llama.Parallel;
 
@@ -10,9 +9,8 @@ namespace Llama.Parallel;
 /// 2 × layers + 2 round trips. Two per layer is the floor for this star: the FFN input needs the attention's reduced
 /// output plus the residual, and the next layer's attention needs the FFN's.
 /// </summary>
-public sealed class TensorParallelModel(ModelArgs args, int ranks, int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType kvType,
-    IShardDirectory<ITensorParallelRank> directory)
-    : DistributedModel<ITensorParallelRank>(args, ranks, maxSeqLen, maxBatchSize, kvBlocks, kvBlockSize, kvType, directory)
+public sealed class TensorParallelModel(ModelArgs args, int ranks, KvLayout layout, IShardDirectory<ITensorParallelRank> directory)
+    : DistributedModel<ITensorParallelRank>(args, ranks, layout, directory)
 {
     protected override float[][] Run(IReadOnlyList<ITensorParallelRank> shards, ShardStep step)
     {
@@ -21,7 +19,7 @@ public sealed class TensorParallelModel(ModelArgs args, int ranks, int maxSeqLen
         var tokenBytes = step.Batch.Sum(s => (long)(s.Tokens.Count + s.Blocks.Count + 1)) * sizeof(int);
 
         var begun = Exchange(all, r => shards[r].BeginAsync(step), tokenBytes, o => o.Data.LongLength * sizeof(float));
-        CheckPools(all, begun.Select(o => o.Pool).ToArray());
+        CheckShards(all, begun);
         var h = JoinColumns(begun.Select(o => o.Data).ToArray(), rows);
 
         long hiddenBytes = (long)rows * dim * sizeof(float);

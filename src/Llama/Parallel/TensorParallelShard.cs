@@ -1,7 +1,6 @@
 using Llama.Checkpoints;
 using Llama.Model;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Llama.Parallel;
 
@@ -11,55 +10,22 @@ namespace Llama.Parallel;
 /// just its KV heads, its share of the FFN (w1, w3 rows; w2 columns), the replicated norms and its rows of the output
 /// projection. Runs the calls of <see cref="ITensorParallelRank"/> one step at a time.
 /// </summary>
-public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
+public sealed class TensorParallelShard : ModelShard, ITensorParallelRank
 {
-    private readonly object _lock = new();
-    private readonly TransformerBlock[] _layers;
-    private readonly Tensor _embeddings;
-    private readonly RmsNorm _norm;
-    private readonly Tensor _output;
-    private readonly RotaryEmbedding _rope;
-    private readonly CoordinatedPool _coordinated;
     private BatchLayout? _layout;
     private long _step = -1;
 
-    private TensorParallelShard(ModelArgs args, int rank, int ranks, Tensor embeddings, TransformerBlock[] layers, RmsNorm norm, Tensor output,
-        int maxSeqLen, int maxBatchSize, int kvBlocks, int kvBlockSize, ScalarType type, ScalarType kvType, Device device)
+    private TensorParallelShard(ModelArgs args, int rank, int ranks, ShardWeights weights, KvLayout layout, ScalarType type, Device device)
+        : base(args, weights, args.KvHeads / ranks, layout, type, device)
     {
-        Args = args;
         Rank = rank;
         Ranks = ranks;
-        _embeddings = embeddings;
-        _layers = layers;
-        _norm = norm;
-        _output = output;
-        MaxSeqLen = maxSeqLen;
-        DType = type;
-        Device = device;
-        _rope = new RotaryEmbedding(args.HeadDim, maxSeqLen * 2, args.RopeTheta, device);
-        Pool = new KvBlockPool(args.NLayers, args.KvHeads / ranks, args.HeadDim, kvBlocks, kvBlockSize, kvType, device);
-        _coordinated = new CoordinatedPool(Pool, _rope, maxBatchSize, maxSeqLen, args.VocabSize);
     }
-
-    /// <summary>The whole model's architecture.</summary>
-    public ModelArgs Args { get; }
 
     public int Rank { get; }
 
     /// <summary>Number of ranks the checkpoint is cut into.</summary>
     public int Ranks { get; }
-
-    public int MaxSeqLen { get; }
-
-    public ScalarType DType { get; }
-
-    public Device Device { get; }
-
-    /// <summary>Keys and values of this rank's KV heads.</summary>
-    public KvBlockPool Pool { get; }
-
-    /// <inheritdoc cref="CoordinatedPool.Id"/>
-    public Guid PoolId => _coordinated.Id;
 
     /// <summary>
     /// Loads rank <paramref name="rank"/> of the Meta checkpoint in <paramref name="path"/> without reading the other
@@ -126,48 +92,41 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         var type = options.ResolveDType(device);
         var kvType = options.ResolveKvCacheDType(type);
         using var _ = no_grad();
-        var layers = new TransformerBlock[args.NLayers];
-        for (var i = 0; i < args.NLayers; i++)
-        {
-            layers[i] = new TransformerBlock(
-                new Attention(args, load(TensorNames.Wq(i)), load(TensorNames.Wk(i)), load(TensorNames.Wv(i)), load(TensorNames.Wo(i))),
-                new FeedForward(load(TensorNames.W1(i)), load(TensorNames.W2(i)), load(TensorNames.W3(i))),
-                new RmsNorm(load(TensorNames.AttentionNorm(i)), args.NormEps),
-                new RmsNorm(load(TensorNames.FfnNorm(i)), args.NormEps));
-        }
-
-        return new TensorParallelShard(args, rank, ranks, load(TensorNames.TokEmbeddings), layers, new RmsNorm(load(TensorNames.Norm), args.NormEps),
-            load(TensorNames.Output), maxSeqLen, maxBatchSize, KvBlocks(options, args, ranks, kvType, device, maxSeqLen, maxBatchSize), options.KvBlockSize, type, kvType, device);
+        var layers = Enumerable.Range(0, args.NLayers).Select(i => TransformerBlock.Create(args, i, load)).ToArray();
+        var layout = KvLayoutOf(options, args, ranks, kvType, device, maxSeqLen, maxBatchSize);
+        var weights = new ShardWeights(layers, load(TensorNames.TokEmbeddings), new RmsNorm(load(TensorNames.Norm), args.NormEps), load(TensorNames.Output));
+        return new TensorParallelShard(args, rank, ranks, weights, layout, type, device);
     }
 
-    /// <summary>KV blocks each rank's pool gets: the budget of <paramref name="options"/> applies to each rank.</summary>
-    public static int KvBlocks(EngineOptions options, ModelArgs args, int ranks, ScalarType kvType, Device device, int maxSeqLen, int maxBatchSize)
+    /// <summary>The KV layout of every rank, and so of their coordinator: the budget of <paramref name="options"/> applies to each rank.</summary>
+    public static KvLayout KvLayoutOf(EngineOptions options, ModelArgs args, int ranks, ScalarType kvType, Device device, int maxSeqLen, int maxBatchSize)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(args);
-        return options.ResolveKvBlocks(args with { NKvHeads = args.KvHeads / ranks }, kvType, device, maxSeqLen, maxBatchSize);
+        var blocks = options.ResolveKvBlocks(args with { NKvHeads = args.KvHeads / ranks }, kvType, device, maxSeqLen, maxBatchSize);
+        return new KvLayout(maxSeqLen, maxBatchSize, blocks, options.KvBlockSize, kvType);
     }
 
     public Task<ShardOutput> BeginAsync(ShardStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
-        lock (_lock)
+        lock (Lock)
         {
             using var _ = no_grad();
-            _coordinated.Begin(step);
+            Begin(step);
 
             _layout?.Dispose();
             _layout = new BatchLayout(step.Batch, Pool, Device);
             _step = step.Step;
-            using var columns = _embeddings.index_select(0, _layout.Tokens);
-            return Task.FromResult(new ShardOutput(PoolId, Activations.ToArray(columns)));
+            using var columns = Weights.Embeddings!.index_select(0, _layout.Tokens);
+            return Task.FromResult(Answer(Activations.ToArray(columns)));
         }
     }
 
     public Task<float[]> AttentionAsync(long step, int layer, float[] hidden) => Run(step, layer, hidden, (block, x, layout) =>
     {
         using var normed = block.AttentionNorm.Forward(x);
-        return block.Attention.Forward(normed, layout, _rope, Pool.Keys[layer], Pool.Values[layer]);
+        return block.Attention.Forward(normed, layout, Rope, Pool.Keys[layer], Pool.Values[layer]);
     });
 
     public Task<float[]> FeedForwardAsync(long step, int layer, float[] hidden) => Run(step, layer, hidden, (block, x, _) =>
@@ -179,13 +138,12 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     public Task<float[]> LogitsAsync(long step, float[] hidden)
     {
         ArgumentNullException.ThrowIfNull(hidden);
-        lock (_lock)
+        lock (Lock)
         {
             CheckStep(step);
             using var _ = no_grad();
             using var x = Activations.ToTensor(hidden, hidden.Length / Args.Dim, Args.Dim, DType, Device);
-            using var normed = _norm.Forward(x);
-            using var logits = F.linear(normed, _output);
+            using var logits = Weights.Logits(x);
             return Task.FromResult(Activations.ToArray(logits));
         }
     }
@@ -194,13 +152,13 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
     {
         ArgumentNullException.ThrowIfNull(hidden);
         ArgumentOutOfRangeException.ThrowIfNegative(layer);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, _layers.Length);
-        lock (_lock)
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, Weights.Layers.Length);
+        lock (Lock)
         {
             var layout = CheckStep(step);
             using var _ = no_grad();
             using var x = Activations.ToTensor(hidden, layout.Rows, Args.Dim, DType, Device);
-            using var partial = compute(_layers[layer], x, layout);
+            using var partial = compute(Weights.Layers[layer], x, layout);
             return Task.FromResult(Activations.ToArray(partial));
         }
     }
@@ -220,21 +178,5 @@ public sealed class TensorParallelShard : ITensorParallelRank, IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            _layout?.Dispose();
-            foreach (var layer in _layers)
-            {
-                layer.Dispose();
-            }
-
-            _embeddings.Dispose();
-            _norm.Dispose();
-            _output.Dispose();
-            _rope.Dispose();
-            Pool.Dispose();
-        }
-    }
+    private protected override void DisposeState() => _layout?.Dispose();
 }

@@ -31,6 +31,77 @@ internal sealed class ConversationCaches(IKvBlockStore pool)
         return entry;
     }
 
+    public int UsedBlocks => Allocator.UsedBlocks;
+
+    public int FreeBlocks => Allocator.FreeBlocks;
+
+    /// <summary>The block table of a cache, or null when it is not held.</summary>
+    public IReadOnlyList<int>? BlocksOf(string id) => _entries.TryGetValue(id, out var entry) ? entry.Blocks.ToArray() : null;
+
+    /// <summary>Marks a cache as just used, so it is the last idle one evicted; nothing when it is not held.</summary>
+    public void Touch(string id)
+    {
+        if (_entries.TryGetValue(id, out var entry))
+        {
+            entry.LastUse = NextUse();
+        }
+    }
+
+    /// <summary>
+    /// Finds the cache <paramref name="request"/> continues and makes it hold what the request reuses: it shifts
+    /// the cache first when the request asks for a context shift, and only when the shifted cache would hold the
+    /// reused tokens. <see cref="CacheResume.Missed"/> leaves the cache as it was; <paramref name="entry"/> is the
+    /// cache, or null when none is held under the request's id.
+    /// </summary>
+    public CacheResume TryResume(TurnRequest request, RotaryEmbedding rope, out CacheEntry? entry)
+    {
+        _entries.TryGetValue(request.CacheId, out entry);
+        if (entry?.Turn is not null)
+        {
+            return CacheResume.Busy;
+        }
+
+        var reuse = request.ReuseTokens;
+        var shifted = request.ShiftCount == 0 || (entry is not null && ReusedAfterShift(entry, request)
+            && TryShift(entry, request.ShiftFrom, request.ShiftCount, rope));
+        return !shifted || (reuse > 0 && (entry is null || entry.Tokens.Count < reuse || entry.PrefixHash(reuse) != request.ReuseHash))
+            ? CacheResume.Missed
+            : CacheResume.Resumed;
+    }
+
+    /// <summary>The prompt of a turn on <paramref name="entry"/>: the cached tokens it reuses, then its new ones.</summary>
+    public static int[] Prompt(CacheEntry? entry, TurnRequest request) =>
+        request.ReuseTokens > 0 ? [.. entry!.Tokens.Take(request.ReuseTokens), .. request.NewTokens] : [.. request.NewTokens];
+
+    /// <summary>Gives a turn the cache <paramref name="id"/> (created when not held), keeping its first <paramref name="keep"/> tokens.</summary>
+    public CacheEntry Claim(string id, CacheEntry? entry, int keep, TurnState turn)
+    {
+        entry ??= Add(id);
+        entry.Truncate(keep, Allocator);
+        entry.Turn = turn;
+        return entry;
+    }
+
+    /// <summary>Keeps the first <paramref name="length"/> tokens of a cache and frees the blocks after them.</summary>
+    public void Truncate(CacheEntry entry, int length) => entry.Truncate(length, Allocator);
+
+    /// <summary>
+    /// The turn on <paramref name="entry"/> completed: the cache is idle again, or freed when it was dropped while the
+    /// turn ran. Returns the tokens it holds now and their hash.
+    /// </summary>
+    public (int Tokens, ulong Hash) Release(CacheEntry entry)
+    {
+        entry.Turn = null;
+        entry.LastUse = NextUse();
+        if (entry.Detached)
+        {
+            entry.Truncate(0, Allocator);
+            return (0, TokenHash.Empty);
+        }
+
+        return (entry.Tokens.Count, entry.PrefixHash(entry.Tokens.Count));
+    }
+
     public long NextUse() => ++_clock;
 
     /// <summary>Forgets a cache; one a turn is using is detached and freed when the turn ends.</summary>
@@ -67,13 +138,19 @@ internal sealed class ConversationCaches(IKvBlockStore pool)
 
     public IReadOnlyList<string> Ids() => _entries.Keys.ToArray();
 
-    /// <summary>Forgets every cache and every registered prefix: the KV memory behind them is gone.</summary>
-    public void Forget()
+    /// <summary>Forgets every cache; those turns are using are detached and freed when the turns end.</summary>
+    public void DropAll()
     {
         foreach (var id in Ids())
         {
             Drop(id);
         }
+    }
+
+    /// <summary>Forgets every cache and every registered prefix: the KV memory behind them is gone.</summary>
+    public void Forget()
+    {
+        DropAll();
 
         for (var block = 0; block < Allocator.BlockCount; block++)
         {
@@ -257,6 +334,27 @@ internal sealed class ConversationCaches(IKvBlockStore pool)
             var parent = k == 0 ? KvBlockAllocator.Root : entry.PrefixIds[k - 1];
             entry.PrefixIds.Add(Allocator.Register(entry.Blocks[k], parent, Slice(entry.Tokens, k)));
         }
+    }
+
+    /// <summary>
+    /// Whether the cache, once shifted as <paramref name="request"/> asks, would hold the tokens it reuses: checked
+    /// before shifting, so a turn that would miss anyway leaves the cache as it was.
+    /// </summary>
+    private static bool ReusedAfterShift(CacheEntry entry, TurnRequest request)
+    {
+        var (from, count, reuse) = (request.ShiftFrom, request.ShiftCount, request.ReuseTokens);
+        if (from + (long)count > entry.Tokens.Count || reuse > entry.Tokens.Count - count)
+        {
+            return false;
+        }
+
+        var hash = entry.PrefixHash(Math.Min(from, reuse));
+        for (var i = from; i < reuse; i++)
+        {
+            hash = TokenHash.Extend(hash, entry.Tokens[i + count]);
+        }
+
+        return hash == request.ReuseHash;
     }
 
     private int BlocksFor(int tokens) => (tokens + BlockSize - 1) / BlockSize;

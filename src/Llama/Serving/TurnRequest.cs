@@ -29,7 +29,7 @@ public sealed record TurnRequest(string CacheId, IReadOnlyList<int> NewTokens, G
     /// </summary>
     public int TopLogprobs { get; init; }
 
-    /// <summary>Text that ends the turn as soon as the reply contains it; null: only the model's stop tokens and the budget end it.</summary>
+    /// <summary>Text that ends the turn as soon as the reply contains it; null: only the model's stop tokens and max_gen_len end it.</summary>
     public StopSequences? Stop { get; init; }
 
     public const int MaxTopLogprobs = 20;

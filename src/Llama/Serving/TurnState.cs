@@ -5,6 +5,22 @@ namespace Llama.Serving;
 /// <summary>One turn from the moment it is queued until it completes: its tokens, sampling state and result.</summary>
 internal sealed class TurnState(TurnRequest request, Action<int, TokenLogprobs?>? onToken, SeededRandom random, CancellationToken cancellationToken)
 {
+    /// <summary>
+    /// A new turn for <paramref name="request"/>, seeded as it asks (else at random); cancelling
+    /// <paramref name="cancellationToken"/> marks it cancelled and calls <paramref name="wake"/>.
+    /// </summary>
+    public static TurnState Start(TurnRequest request, Action<int, TokenLogprobs?>? onToken, Action wake, CancellationToken cancellationToken)
+    {
+        var seed = request.Options.Seed ?? (ulong)System.Random.Shared.NextInt64();
+        var turn = new TurnState(request, onToken, new SeededRandom(seed), cancellationToken);
+        turn.Registration = cancellationToken.Register(() =>
+        {
+            turn.Cancelled = true;
+            wake();
+        });
+        return turn;
+    }
+
     public TurnRequest Request { get; } = request;
 
     public Action<int, TokenLogprobs?>? OnToken { get; } = onToken;
@@ -28,8 +44,8 @@ internal sealed class TurnState(TurnRequest request, Action<int, TokenLogprobs?>
 
     public int PromptLength { get; set; }
 
-    /// <summary>Most tokens it may generate.</summary>
-    public int Budget { get; set; }
+    /// <summary>Most tokens it may generate (Meta's max_gen_len, within what the sequence can hold).</summary>
+    public int MaxGenLen { get; set; }
 
     /// <summary>Prompt tokens its first admission had to compute (the rest came from caches).</summary>
     public int PrefilledTokens { get; set; }
@@ -73,6 +89,46 @@ internal sealed class TurnState(TurnRequest request, Action<int, TokenLogprobs?>
         {
             Logprobs.Add(TokenLogprobs.Of(logits ?? throw new InvalidOperationException("The step returned no logits for a turn that asked for log-probabilities."), token, Request.TopLogprobs));
         }
+    }
+
+    /// <summary>Ends the turn with its outcome.</summary>
+    public void Complete(TurnOutcome outcome)
+    {
+        Registration.Unregister();
+        Completion.TrySetResult(outcome);
+    }
+
+    /// <summary>Ends the turn with an error: cancelled when <paramref name="error"/> is a cancellation.</summary>
+    public void Fail(Exception error)
+    {
+        Registration.Unregister();
+        if (error is OperationCanceledException)
+        {
+            Completion.TrySetCanceled(CancellationToken);
+        }
+        else
+        {
+            Completion.TrySetException(error);
+        }
+    }
+
+    /// <summary>Hands each sampled token to its turn's callback; returns the turns whose callback threw, with what it threw.</summary>
+    public static Dictionary<TurnState, Exception> Notify(IEnumerable<(TurnState Turn, int Token)> sampled)
+    {
+        var failed = new Dictionary<TurnState, Exception>();
+        foreach (var (turn, token) in sampled)
+        {
+            try
+            {
+                turn.Notify(token);
+            }
+            catch (Exception e)
+            {
+                failed[turn] = e;
+            }
+        }
+
+        return failed;
     }
 
     /// <summary>Hands a sampled token, and its log-probabilities when asked for, to the caller's callback.</summary>

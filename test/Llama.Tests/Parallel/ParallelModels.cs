@@ -29,8 +29,8 @@ internal static class ParallelModels
     public static TensorParallelShard[] Ranks() => [.. Enumerable.Range(0, 2).Select(r => TensorParallelShard.Load(Folder, r, MaxSeqLen, MaxBatch, Options))];
 
     public static TensorParallelModel Tensor(IReadOnlyList<ITensorParallelRank> ranks, ModelArgs args) =>
-        new(args, ranks.Count, MaxSeqLen, MaxBatch, TensorParallelShard.KvBlocks(Options, args, ranks.Count, ScalarType.Float32, CPU, MaxSeqLen, MaxBatch),
-            BlockSize, ScalarType.Float32, new FixedShards<ITensorParallelRank>(ranks));
+        new(args, ranks.Count, TensorParallelShard.KvLayoutOf(Options, args, ranks.Count, ScalarType.Float32, CPU, MaxSeqLen, MaxBatch),
+            new FixedShards<ITensorParallelRank>(ranks));
 
     public static PipelineStage[] Stages(int count)
     {
@@ -39,8 +39,8 @@ internal static class ParallelModels
     }
 
     public static PipelineModel Pipeline(IReadOnlyList<IPipelineStage> stages, ModelArgs args) =>
-        new(args, stages.Count, MaxSeqLen, MaxBatch, PipelineStage.KvBlocks(Options, args, stages.Count, ScalarType.Float32, CPU, MaxSeqLen, MaxBatch),
-            BlockSize, ScalarType.Float32, new FixedShards<IPipelineStage>(stages));
+        new(args, stages.Count, PipelineStage.KvLayoutOf(Options, args, stages.Count, ScalarType.Float32, CPU, MaxSeqLen, MaxBatch),
+            new FixedShards<IPipelineStage>(stages));
 
     /// <summary>The fixture's greedy case: prompt ids and the 120 tokens a correct loader generates.</summary>
     /// <summary>A serving engine over <paramref name="model"/> generates the fixture's greedy tokens for its prompt.</summary>

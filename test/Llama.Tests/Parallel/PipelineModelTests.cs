@@ -74,14 +74,25 @@ public sealed class PipelineModelTests : IDisposable
     public void A_stage_that_fails_loses_the_kv_cache_and_is_reported_to_the_directory()
     {
         var directory = new RecordingDirectory([_stages[0], new BrokenStage()]);
-        using var model = new PipelineModel(_merged.Args, 2, ParallelModels.MaxSeqLen, ParallelModels.MaxBatch, 16, ParallelModels.BlockSize,
-            TorchSharp.torch.ScalarType.Float32, directory);
+        using var model = new PipelineModel(_merged.Args, 2, _stages[0].Layout, directory);
 
         var error = Assert.Throws<KvCacheLostException>(() => model.Forward([new SequenceInput(ParallelModels.Blocks(0, 1), 0, [1])]));
 
         Assert.Contains("Shard 1", error.Message);
         Assert.IsType<TimeoutException>(error.InnerException);
         Assert.Equal([1], directory.Lost);
+    }
+
+    [Fact]
+    public void A_coordinator_whose_kv_block_size_differs_from_its_stages_fails_with_a_one_line_error()
+    {
+        using var model = new PipelineModel(_merged.Args, 2, _stages[0].Layout with { BlockSize = 8 }, new FixedShards<IPipelineStage>(_stages));
+
+        var error = Assert.Throws<InvalidOperationException>(() => model.Forward([new SequenceInput(ParallelModels.Blocks(0, 1), 0, [1])]));
+
+        Assert.Equal(
+            "Shard 0 of the model has KV blocks of 16 positions, max_seq_len 256 and batches of 4, but the coordinator plans for 8, 256 and 4: " +
+            "every rank or stage needs the coordinator's KV block size, max_seq_len and batch size.", error.Message);
     }
 
     private sealed class BrokenStage : IPipelineStage

@@ -2,6 +2,7 @@ using Llama.Generation;
 using Llama.Model;
 using Llama.Parallel;
 using Llama.Serving;
+using Llama.Tests.Serving;
 
 namespace Llama.Tests.Parallel;
 
@@ -219,6 +220,21 @@ public sealed class TensorParallelModelTests : IDisposable
     public void A_rank_outside_the_checkpoints_shards_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => TensorParallelShard.Load(ParallelModels.Folder, 2, 64, 1, ParallelModels.Options));
+    }
+
+    [Fact]
+    public async Task Ranks_loaded_for_another_max_seq_len_or_batch_size_fail_the_turn_with_what_differs()
+    {
+        foreach (var layout in new[] { _ranks[0].Layout with { MaxSeqLen = 128 }, _ranks[0].Layout with { MaxBatchSize = 2 } })
+        {
+            using var model = new TensorParallelModel(_merged.Args, 2, layout, new FixedShards<ITensorParallelRank>(_ranks));
+            using var engine = new ServingEngine(model, new HashSet<int> { 2 });
+
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => engine.RunAsync(new TurnRequest("story", [1, 2, 3], Stories.Greedy(4))));
+
+            Assert.StartsWith("Shard 0 of the model has KV blocks of 16 positions, max_seq_len 256 and batches of 4, but the coordinator plans for 16, ", error.Message);
+            Assert.DoesNotContain('\n', error.Message);
+        }
     }
 
     /// <summary>Rank 1 that throws on its n-th call, as a rank whose silo died.</summary>
