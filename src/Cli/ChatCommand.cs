@@ -140,7 +140,7 @@ internal static class ChatCommand
             throw new UsageException("--model is empty");
         }
 
-        if (temperature < 0)
+        if (SamplingRules.Temperature(temperature) is not null)
         {
             throw new UsageException("--temperature must be 0 (greedy) or positive");
         }

@@ -7,7 +7,7 @@ namespace LlamaOrleans.Grains;
 /// Tells the model registry which models (and ranks of split models) this silo hosts once the silo is active, and again every
 /// <see cref="Period"/>, so a registry that moved to another silo learns the cluster again.
 /// </summary>
-public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelRegistration> logger)
+public sealed partial class ModelRegistration(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelRegistration> logger)
     : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
@@ -61,9 +61,12 @@ public sealed class ModelRegistration(IGrainFactory grains, ILocalSiloDetails si
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Registering the models of silo {Silo} failed; retrying in {Period}", silo.SiloAddress, Period);
+            LogRegisterFailed(e, silo.SiloAddress, Period);
         }
     }
 
     public void Dispose() => _stop.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering the models of silo {Silo} failed; retrying in {Period}")]
+    private partial void LogRegisterFailed(Exception exception, SiloAddress silo, TimeSpan period);
 }

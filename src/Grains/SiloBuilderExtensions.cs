@@ -19,6 +19,8 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(llamaSection);
         builder.Services.Configure<LlamaHostingOptions>(llamaSection);
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelCatalog>());
+        builder.Services.AddSingleton<WorkerTurnClient>();
         builder.Services.AddSingleton<TurnGate>();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton<ModelRegistration>();

@@ -1,9 +1,11 @@
 using LlamaOrleans.Http;
+using LlamaOrleans.Http.Health;
 using LlamaOrleans.Http.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace LlamaOrleans.Silo;
@@ -42,6 +44,10 @@ public static class LlamaSiloHost
 
         builder.AddLlamaSilo();
         builder.AddLlamaHttpApi();
+        // The API reports readiness once this silo's models are loaded, which it starts as soon as the silo is up.
+        builder.Services.AddSingleton<ModelWarmup>();
+        builder.Services.AddSingleton<IModelReadiness>(sp => sp.GetRequiredService<ModelWarmup>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmup>());
         var app = builder.Build();
         app.MapLlamaHttpApi();
         return app;

@@ -11,10 +11,10 @@ using Microsoft.AspNetCore.Http;
 namespace LlamaOrleans.Http.Endpoints;
 
 /// <summary><c>POST /v1/completions</c>: text completion as Meta's <c>text_completion</c> (for pretrained models), optionally echoing the prompt.</summary>
-public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator generator, QuotaGuard quotas, TurnResponder responder)
+public sealed class CompletionsEndpoint(IModelCatalog catalog, StatelessGenerator generator, QuotaGuard quotas, TurnResponder responder)
 {
-    /// <summary>OpenAI's default completion length.</summary>
-    public const int DefaultMaxTokens = 16;
+    /// <summary>OpenAI's default completion length (<c>max_tokens</c>).</summary>
+    public const int DefaultMaxReplyTokens = 16;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -22,7 +22,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         var caller = context.GetCaller();
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CompletionRequest);
         var model = RequestChecks.Model(request.Model);
-        catalog.Get(model);
+        catalog.ContextLimit(model);
         if (request.Suffix is not null)
         {
             throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", UnsupportedParameters.Code);
@@ -31,7 +31,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         UnsupportedParameters.Check(request);
 
         var prompt = Prompt(request.Prompt);
-        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N) with
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxReplyTokens, request.Seed, request.Stop, request.N) with
         {
             TopLogprobs = RequestChecks.CompletionLogprobs(request.Logprobs),
         };
@@ -43,8 +43,9 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
                 "echo", "unsupported_parameter");
         }
         var ids = generator.EncodeText(model, prompt);
-        var turn = generator.Generate(model, ids, sampling, context.RequestAborted);
-        using var reservation = await quotas.ReserveAsync(caller, generator.MaxTokens(model, ids.Count, sampling));
+        var fitted = generator.Fit(model, ids, sampling, "prompt");
+        var turn = generator.Generate(fitted, context.RequestAborted);
+        using var reservation = await quotas.ReserveAsync(caller, fitted.MaxTokens);
 
         var echo = request.Echo == true ? prompt : string.Empty;
         var id = $"cmpl-{Guid.NewGuid():N}";
