@@ -33,8 +33,7 @@ public static class LlamaSiloHost
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        InsertBeforeCommandLine(builder.Configuration, new EnvironmentVariablesConfigurationSource { Prefix = EnvironmentPrefix });
-        configure?.Invoke(builder.Configuration);
+        AddSources(builder.Configuration, configure);
         if (!HttpEnabled(builder.Configuration))
         {
             // No web server at all: the plain host, configured from the same sources.
@@ -70,8 +69,7 @@ public static class LlamaSiloHost
             // The shipped appsettings.json and demo model sit beside the binary, wherever it is started from.
             ContentRootPath = AppContext.BaseDirectory,
         });
-        InsertBeforeCommandLine(builder.Configuration, new EnvironmentVariablesConfigurationSource { Prefix = EnvironmentPrefix });
-        configure?.Invoke(builder.Configuration);
+        AddSources(builder.Configuration, configure);
         builder.AddLlamaSilo();
         return builder;
     }
@@ -87,6 +85,13 @@ public static class LlamaSiloHost
         {
             throw new SiloConfigurationException($"{Key} must be true or false: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>The <see cref="EnvironmentPrefix"/>ed variables, before the command line, then what <paramref name="configure"/> adds.</summary>
+    private static void AddSources(IConfigurationBuilder configuration, Action<IConfigurationBuilder>? configure)
+    {
+        InsertBeforeCommandLine(configuration, new EnvironmentVariablesConfigurationSource { Prefix = EnvironmentPrefix });
+        configure?.Invoke(configuration);
     }
 
     private static void InsertBeforeCommandLine(IConfigurationBuilder configuration, IConfigurationSource source)

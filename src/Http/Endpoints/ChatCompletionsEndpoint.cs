@@ -1,12 +1,5 @@
 using Llama.Chat;
 using LlamaOrleans.Grains;
-using LlamaOrleans.Http.Auth;
-using LlamaOrleans.Http.Errors;
-using LlamaOrleans.Http.Generation;
-using LlamaOrleans.Http.Json;
-using LlamaOrleans.Http.Limits;
-using LlamaOrleans.Http.Streaming;
-using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Endpoints;
 
@@ -28,8 +21,7 @@ public sealed class ChatCompletionsEndpoint(
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.GetCaller();
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest);
-        var model = RequestChecks.Model(request.Model);
-        catalog.ContextLimit(model);
+        var model = RequestChecks.Model(request.Model, catalog);
         UnsupportedParameters.Check(request);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N) with
         {

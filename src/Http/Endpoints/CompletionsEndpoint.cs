@@ -1,12 +1,5 @@
 using System.Text.Json;
 using LlamaOrleans.Grains;
-using LlamaOrleans.Http.Auth;
-using LlamaOrleans.Http.Errors;
-using LlamaOrleans.Http.Generation;
-using LlamaOrleans.Http.Json;
-using LlamaOrleans.Http.Limits;
-using LlamaOrleans.Http.Streaming;
-using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Endpoints;
 
@@ -21,8 +14,7 @@ public sealed class CompletionsEndpoint(IModelCatalog catalog, StatelessGenerato
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.GetCaller();
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CompletionRequest);
-        var model = RequestChecks.Model(request.Model);
-        catalog.ContextLimit(model);
+        var model = RequestChecks.Model(request.Model, catalog);
         if (request.Suffix is not null)
         {
             throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", UnsupportedParameters.Code);

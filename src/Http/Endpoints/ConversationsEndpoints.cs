@@ -1,12 +1,5 @@
 using System.Globalization;
 using LlamaOrleans.Grains;
-using LlamaOrleans.Http.Auth;
-using LlamaOrleans.Http.Errors;
-using LlamaOrleans.Http.Generation;
-using LlamaOrleans.Http.Json;
-using LlamaOrleans.Http.Limits;
-using LlamaOrleans.Http.Streaming;
-using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Endpoints;
 
@@ -24,8 +17,7 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, IModelCatalog c
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.GetCaller();
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CreateConversationRequest);
-        var model = RequestChecks.Model(request.Model);
-        catalog.ContextLimit(model);
+        var model = RequestChecks.Model(request.Model, catalog);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens, request.Seed, null, null);
         var settings = new ConversationSettings
         {

@@ -1,6 +1,5 @@
 using LlamaOrleans.Grains;
 using LlamaOrleans.Http.Health;
-using LlamaOrleans.Http.Json;
 
 namespace LlamaOrleans.Http.Endpoints;
 

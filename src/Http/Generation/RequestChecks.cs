@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlamaOrleans.Grains;
 using LlamaOrleans.Http.Errors;
 
 namespace LlamaOrleans.Http.Generation;
@@ -13,8 +14,18 @@ public static class RequestChecks
 
     public const int MaxCompletionLogprobs = 5;
 
-    public static string Model(string? model) =>
-        string.IsNullOrWhiteSpace(model) ? throw ApiException.BadRequest("You must provide a model parameter.", "model", "missing_required_parameter") : model;
+    /// <summary>The request's model, which the cluster must serve (else 404).</summary>
+    public static string Model(string? model, IModelCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            throw ApiException.BadRequest("You must provide a model parameter.", "model", "missing_required_parameter");
+        }
+
+        catalog.ContextLimit(model);
+        return model;
+    }
 
     /// <summary>The request's sampling settings by <see cref="SamplingRules"/>, with OpenAI's temperature range and one choice only.</summary>
     public static Sampling Sampling(double? temperature, double? topP, int? maxTokens, long? seed, JsonElement? stop, int? n)
