@@ -45,7 +45,7 @@ public sealed partial class ConversationGrain(
     public Task<ConversationStatus> Configure(ConversationSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        catalog.ContextLimit(settings.Model);
+        catalog.ContextLimit(settings.Model); // An unknown model is refused before its settings are looked at.
         Require(SamplingRules.Temperature(settings.Temperature) ?? SamplingRules.TopP(settings.TopP) ?? MaxReplyTokensProblem(settings.Model, settings.MaxReplyTokens));
         catalog.ChatFormat(settings.Model);
         return Exclusive(async () =>
