@@ -52,7 +52,7 @@ internal static class ChatCommand
         var maxTokens = line.Int("max-tokens", min: 1);
         Validate(line, conversationId, message, model, temperature);
 
-        try
+        return await ClusterCommand.RunAsync(address, stderr, async () =>
         {
             await using var connection = await Connect(address, stderr, cancellationToken);
             var conversation = connection.Client.Conversation(conversationId);
@@ -110,17 +110,7 @@ internal static class ChatCommand
                 stderr.WriteLine($"error: {e.Message}");
                 return 1;
             }
-        }
-        catch (ClusterUnavailableException e)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
-        {
-            stderr.WriteLine($"error: the cluster at {address.Description} failed: {e.Message.Split('\n')[0].Trim()}");
-            return 1;
-        }
+        });
     }
 
     private static void Validate(CommandLine line, string conversationId, string? message, string? model, float? temperature)
@@ -140,7 +130,7 @@ internal static class ChatCommand
             throw new UsageException("--model is empty");
         }
 
-        if (temperature < 0)
+        if (SamplingRules.Temperature(temperature) is not null)
         {
             throw new UsageException("--temperature must be 0 (greedy) or positive");
         }

@@ -22,7 +22,7 @@ internal static class ModelsCommand
         var line = new CommandLine(args, ClusterAddress.OptionNames, ["json"]);
         var address = ClusterAddress.From(line);
 
-        try
+        return await ClusterCommand.RunAsync(address, stderr, async () =>
         {
             await using var connection = await ChatConnection.OpenAsync(address, cancellationToken);
             var models = await connection.Grains.GetGrain<IModelRegistryGrain>(0).GetModels().WaitAsync(cancellationToken);
@@ -36,16 +36,6 @@ internal static class ModelsCommand
             }
 
             return 0;
-        }
-        catch (ClusterUnavailableException e)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
-        {
-            stderr.WriteLine($"error: the cluster at {address.Description} failed: {e.Message.Split('\n')[0].Trim()}");
-            return 1;
-        }
+        });
     }
 }

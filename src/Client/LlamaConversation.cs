@@ -177,19 +177,11 @@ public sealed class LlamaConversation
             throw new ArgumentException("The settings name no model.", nameof(settings));
         }
 
-        if (!float.IsFinite(settings.Temperature) || settings.Temperature < 0)
+        // The silo checks the same rules (and the reply cap against the model's context); failing here saves the call.
+        if ((SamplingRules.Temperature(settings.Temperature) ?? SamplingRules.TopP(settings.TopP)
+            ?? SamplingRules.MaxReplyTokens(settings.MaxReplyTokens, nameof(settings.MaxReplyTokens))) is { } problem)
         {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Temperature, "Temperature must be 0 (greedy) or positive.");
-        }
-
-        if (!(settings.TopP > 0 && settings.TopP <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.TopP, "TopP must be in (0, 1].");
-        }
-
-        if (settings.MaxReplyTokens is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxReplyTokens, "MaxReplyTokens must be at least 1 (or null for the silo's default reply cap).");
+            throw new ArgumentOutOfRangeException(nameof(settings), problem);
         }
     }
 }

@@ -47,7 +47,7 @@ public sealed record ConversationStatus
     [Id(10)]
     public string? PendingMessageId { get; init; }
 
-    /// <summary>Tokens each turn keeps free for its reply: the settings' reply cap, else the silo's default cap.</summary>
+    /// <summary>Tokens each turn keeps free for its reply, and the most it generates: the settings' reply cap, else the silo's default cap.</summary>
     [Id(11)]
-    public int ReplyReserve { get; init; }
+    public int MaxReplyTokens { get; init; }
 }

@@ -29,8 +29,9 @@ public sealed record WorkerRequest
     [Id(5)]
     public float TopP { get; init; } = 0.9f;
 
+    /// <summary>Most tokens of the reply (the engine's <c>MaxGenLen</c>).</summary>
     [Id(6)]
-    public int MaxNewTokens { get; init; }
+    public int MaxReplyTokens { get; init; }
 
     [Id(7)]
     public ulong Seed { get; init; }

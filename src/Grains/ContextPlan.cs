@@ -10,4 +10,7 @@ public sealed record ContextPlan(ChatPrompt Prompt, List<TranscriptEntry> Transc
 {
     /// <summary>Whether the context shrank this turn: the prompt no longer starts as the last one did.</summary>
     public bool Shrunk => Trims > 0;
+
+    /// <summary>Whether the summary changed this turn (trimmed turns were folded into it, or it was shed).</summary>
+    public bool Summarized { get; init; }
 }

@@ -10,13 +10,6 @@ public static class ContextWindow
 {
     public const string SummaryIntro = "Summary of the earlier conversation: ";
 
-    /// <summary>
-    /// Tokens kept for a reply: <paramref name="maxReplyTokens"/> (the turn's or the settings'), else the default cap,
-    /// at most an eighth of the context; never the whole context.
-    /// </summary>
-    public static int ReplyReserve(int? maxReplyTokens, int limit, int defaultCap) =>
-        Math.Min(maxReplyTokens ?? Math.Min(defaultCap, Math.Max(1, limit / 8)), limit - 1);
-
     public static string? SystemText(string? systemPrompt, string? summary) => (systemPrompt, summary) switch
     {
         (null or "", null or "") => null,

@@ -59,6 +59,45 @@ internal sealed partial class ConversationStore(IGrainStorage storage, GrainId g
         }
     }
 
+    /// <summary>
+    /// Writes the state. On an ETag conflict (another activation wrote it, e.g. while a silo was being declared dead)
+    /// the stored state wins: it is reloaded, and the caller is told to retry on it, unless it already holds what this
+    /// write meant to store.
+    /// </summary>
+    /// <exception cref="ConversationException">Storage is unavailable, or the state changed elsewhere (both <see cref="ConversationErrorCode.Unavailable"/>).</exception>
+    public async Task SaveOrReconcileAsync()
+    {
+        if (await SaveAsync())
+        {
+            return;
+        }
+
+        var written = State;
+        if (!(await ReloadAsync()).Holds(written))
+        {
+            throw new ConversationException(ConversationErrorCode.Unavailable,
+                "The conversation was changed elsewhere at the same time (for example while a silo failed); its stored state has been reloaded: send the request again.");
+        }
+    }
+
+    /// <summary>Writes changes kept in memory through a storage outage, if any: the activation's last chance.</summary>
+    public async Task SaveUnsavedAsync(string reason)
+    {
+        if (!Unsaved)
+        {
+            return;
+        }
+
+        try
+        {
+            await SaveAsync();
+        }
+        catch (ConversationException ex)
+        {
+            LogUnsavedLost(ex, grainId, reason);
+        }
+    }
+
     /// <summary>Replaces the state in memory with the stored one (after a conflict).</summary>
     /// <exception cref="ConversationException">Storage is unavailable.</exception>
     public async Task<ConversationState> ReloadAsync()
@@ -125,6 +164,9 @@ internal sealed partial class ConversationStore(IGrainStorage storage, GrainId g
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation storage {Operation} failed for {Grain}")]
     private partial void LogUnavailable(Exception exception, string operation, GrainId grain);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Conversation {Grain}: changes kept in memory through a storage outage are lost on deactivation ({Reason})")]
+    private partial void LogUnsavedLost(Exception exception, GrainId grain, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ETag conflict writing {Grain}: its stored state changed elsewhere")]
     private partial void LogConflict(Exception exception, GrainId grain);

@@ -10,7 +10,7 @@ namespace LlamaOrleans.Grains;
 /// called at its old place. Between turns the placement is kept while calls succeed and its silos are active members
 /// of the cluster; a silo that leaves or a failed call (reported to the registry) makes the next step resolve again.
 /// </summary>
-internal sealed class GrainShardDirectory<TShard>(
+internal sealed partial class GrainShardDirectory<TShard>(
     IGrainFactory grains, IClusterMembershipService membership, string model, Func<IShardWorkerGrain, TShard> wrap, ILogger logger)
     : IShardDirectory<TShard>
 {
@@ -32,7 +32,7 @@ internal sealed class GrainShardDirectory<TShard>(
         var status = await Registry.GetModel(model).WaitAsync(cancellationToken);
         if (!status.Ready || !status.Shards.Select(s => s.Silo).SequenceEqual(resolved.Silos, StringComparer.Ordinal))
         {
-            logger.LogInformation("Model {Model}: the registry places its ranks elsewhere now; the next step resolves them again", model);
+            LogPlacementMoved(logger, model);
             Interlocked.CompareExchange(ref _resolved, null, resolved);
         }
     }
@@ -47,7 +47,7 @@ internal sealed class GrainShardDirectory<TShard>(
                 return resolved.Shards;
             }
 
-            logger.LogInformation("Model {Model}: a silo of its placement left the cluster; asking the registry again", model);
+            LogPlacementLeft(logger, model);
             _resolved = null;
         }
 
@@ -59,7 +59,7 @@ internal sealed class GrainShardDirectory<TShard>(
 
         var silos = status.Shards.Select(s => s.Silo!).ToArray();
         var shards = status.Shards.Select(s => wrap(grains.GetGrain<IShardWorkerGrain>(ShardWorkerKey.For(model, s.Rank, s.Silo!)))).ToArray();
-        logger.LogInformation("Model {Model}: ranks placed on {Silos}", model, string.Join(", ", silos.Select((s, r) => $"{r}@{s}")));
+        LogPlaced(logger, model, string.Join(", ", silos.Select((s, r) => $"{r}@{s}")));
         _resolved = new Placement(shards, silos, [.. silos.Select(SiloAddress.FromParsableString)]);
         return shards;
     }
@@ -72,16 +72,31 @@ internal sealed class GrainShardDirectory<TShard>(
         }
 
         _resolved = null;
-        logger.LogWarning(error, "Model {Model}: rank {Rank} on {Silo} failed; it will be placed again", model, index, resolved.Silos[index]);
+        LogRankFailed(logger, error, model, index, resolved.Silos[index]);
         try
         {
             await Registry.ReportShardLost(model, index, resolved.Silos[index]);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Model {Model}: reporting the loss of rank {Rank} failed", model, index);
+            LogReportFailed(logger, e, model, index);
         }
     }
 
     private sealed record Placement(IReadOnlyList<TShard> Shards, string[] Silos, SiloAddress[] Addresses);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: a silo of its placement left the cluster; asking the registry again")]
+    private static partial void LogPlacementLeft(ILogger logger, string model);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: ranks placed on {Silos}")]
+    private static partial void LogPlaced(ILogger logger, string model, string silos);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: rank {Rank} on {Silo} failed; it will be placed again")]
+    private static partial void LogRankFailed(ILogger logger, Exception exception, string model, int rank, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: reporting the loss of rank {Rank} failed")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, string model, int rank);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: the registry places its ranks elsewhere now; the next step resolves them again")]
+    private static partial void LogPlacementMoved(ILogger logger, string model);
 }

@@ -16,11 +16,8 @@ namespace LlamaOrleans.Grains;
 /// the conversation caches of their worker; the ranks or stages of split models it is configured with, loaded when the
 /// silo starts; and, on the silo of a split model's rank 0, the coordinator that serves it.
 /// </summary>
-public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClusterMembershipService membership, ILoggerFactory loggers) : IDisposable
+public sealed partial class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClusterMembershipService membership, ILoggerFactory loggers) : IDisposable
 {
-    /// <summary>How long a model that failed to load answers with that failure before it is tried again.</summary>
-    public static readonly TimeSpan LoadRetryInterval = TimeSpan.FromSeconds(30);
-
     private readonly ConcurrentDictionary<string, ModelLoad> _models = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, int Rank), HostedShard> _shards = new();
     private readonly ILogger _logger = loggers.CreateLogger<ModelHost>();
@@ -46,7 +43,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         }
 
         return _models.GetOrAdd(model, _ => new ModelLoad(
-            model, () => settings.Parallel == ModelParallelism.None ? Load(settings) : Coordinate(settings), LoadRetryInterval, TimeProvider.System, _logger)).Get();
+            model, () => settings.Parallel == ModelParallelism.None ? Load(settings) : Coordinate(settings), ModelLoadRetry.Interval, TimeProvider.System, _logger)).Get();
     }
 
     /// <summary>A loaded tensor-parallel rank of <paramref name="model"/> on this silo.</summary>
@@ -78,11 +75,11 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
                 await Task.Run(() => shard.Load(() => LoadShard(settings, rank, shard)), cancellationToken);
                 if (shard.Offer.State == ShardState.Failed)
                 {
-                    _logger.LogError("Model {Model}: rank {Rank} failed to load: {Error}", settings.Name, rank, shard.Offer.Error);
+                    LogRankFailed(settings.Name, rank, shard.Offer.Error);
                 }
                 else
                 {
-                    _logger.LogInformation("Model {Model}: rank {Rank} of {Count} loaded ({Parallel} parallel)", settings.Name, rank, shard.Offer.Count, settings.Parallel);
+                    LogRankLoaded(settings.Name, rank, shard.Offer.Count, settings.Parallel);
                 }
 
                 await changed();
@@ -127,8 +124,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
             ? LlamaGenerator.Random(random.Args(-1), settings.Tokenizer, random.Seed, settings.MaxSeqLen, settings.MaxBatchSequences, EngineOptionsOf(settings), _logger)
             : LlamaGenerator.Build(settings.Path, settings.Tokenizer, settings.MaxSeqLen, settings.MaxBatchSequences, EngineOptionsOf(settings), _logger);
         var engine = new ServingEngine(generator.Generator, ServingOptionsOf(settings), loggers.CreateLogger<ServingEngine>());
-        _logger.LogInformation("Model {Model}: {Blocks} KV blocks of {BlockSize} positions ({MiB:F1} MiB), up to {Batch} sequences a step",
-            settings.Name, generator.Model.Cache.BlockCount, generator.Model.Cache.BlockSize, generator.Model.Cache.Bytes / 1048576.0, settings.MaxBatchSequences);
+        LogLoaded(settings.Name, generator.Model.Cache.BlockCount, generator.Model.Cache.BlockSize, generator.Model.Cache.Bytes / 1048576.0, settings.MaxBatchSequences);
         return new HostedModel(settings.Name, generator.Tokenizer, generator.Generator.StopTokens, engine, generator, StreamIntervalOf(settings));
     }
 
@@ -166,8 +162,7 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
         }
 
         var engine = new ServingEngine(model, stops, ServingOptionsOf(settings), loggers.CreateLogger<ServingEngine>());
-        _logger.LogInformation("Model {Model}: coordinating {Parallel} parallel ranks on this silo, {Blocks} KV blocks of {BlockSize} positions on each",
-            settings.Name, settings.Parallel, model.KvCache.BlockCount, model.KvCache.BlockSize);
+        LogCoordinating(settings.Name, settings.Parallel, model.KvCache.BlockCount, model.KvCache.BlockSize);
         return new HostedModel(settings.Name, tokenizer, stops, engine, (IDisposable)model, StreamIntervalOf(settings)) { ConfirmPlacement = confirm };
     }
 
@@ -261,6 +256,18 @@ public sealed class ModelHost(ModelCatalog catalog, IGrainFactory grains, IClust
     }
 
     /// <summary>A rank or stage this silo is configured with: loading, loaded, or failed with a reason.</summary>
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model}: rank {Rank} failed to load: {Error}")]
+    private partial void LogRankFailed(string model, int rank, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: rank {Rank} of {Count} loaded ({Parallel} parallel)")]
+    private partial void LogRankLoaded(string model, int rank, int count, ModelParallelism parallel);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Blocks} KV blocks of {BlockSize} positions ({MiB:F1} MiB), up to {Batch} sequences a step")]
+    private partial void LogLoaded(string model, int blocks, int blockSize, double miB, int batch);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: coordinating {Parallel} parallel ranks on this silo, {Blocks} KV blocks of {BlockSize} positions on each")]
+    private partial void LogCoordinating(string model, ModelParallelism parallel, int blocks, int blockSize);
+
     private sealed class HostedShard(string model, ModelParallelism parallel, int rank) : IDisposable
     {
         private volatile ShardState _state = ShardState.Loading;

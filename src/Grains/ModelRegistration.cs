@@ -8,7 +8,7 @@ namespace LlamaOrleans.Grains;
 /// <see cref="Period"/>, and at once when a silo leaves the cluster: the registry's activation may have left with it, and
 /// the one that replaces it knows nothing until the silos tell it.
 /// </summary>
-public sealed class ModelRegistration(
+public sealed partial class ModelRegistration(
     IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, IClusterMembershipService membership, ILogger<ModelRegistration> logger)
     : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
@@ -76,9 +76,12 @@ public sealed class ModelRegistration(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Registering the models of silo {Silo} failed; retrying in {Period}", silo.SiloAddress, Period);
+            LogRegisterFailed(e, silo.SiloAddress, Period);
         }
     }
 
     public void Dispose() => _stop.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering the models of silo {Silo} failed; retrying in {Period}")]
+    private partial void LogRegisterFailed(Exception exception, SiloAddress silo, TimeSpan period);
 }

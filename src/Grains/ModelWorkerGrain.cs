@@ -91,7 +91,7 @@ public sealed class ModelWorkerGrain(ModelHost host, ILocalSiloDetails silo, Tur
         {
             Temperature = request.Temperature,
             TopP = request.TopP,
-            MaxGenLen = request.MaxNewTokens,
+            MaxGenLen = request.MaxReplyTokens,
             Seed = request.Seed,
             Logprobs = request.Logprobs,
         })

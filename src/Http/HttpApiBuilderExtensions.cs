@@ -23,7 +23,10 @@ using OpenTelemetry.Trace;
 
 namespace LlamaOrleans.Http;
 
-/// <summary>Adds the HTTP API to a web host that also hosts the silo (it uses the silo's own grain factory).</summary>
+/// <summary>
+/// Adds the HTTP API to a web host that also hosts the silo (it uses the silo's own grain factory, model catalog and
+/// worker client); the host provides <see cref="IModelReadiness"/>.
+/// </summary>
 public static class HttpApiBuilderExtensions
 {
     /// <summary>Environment variable that, when set, sends traces to an OTLP collector (OpenTelemetry's standard name).</summary>
@@ -67,8 +70,6 @@ public static class HttpApiBuilderExtensions
         services.AddSingleton<ConversationsEndpoints>();
         services.AddSingleton<UsageEndpoint>();
         services.AddSingleton<HealthEndpoints>();
-        services.AddSingleton<ModelWarmup>();
-        services.AddHostedService(sp => sp.GetRequiredService<ModelWarmup>());
         services.AddRequestRateLimiting();
         services.ConfigureHttpJsonOptions(json =>
         {

@@ -66,19 +66,9 @@ public static class HttpApiEndpointExtensions
     private static void MapOpenAi(RouteGroupBuilder v1)
     {
         v1.MapPost("/chat/completions", (HttpContext context, ChatCompletionsEndpoint chat) => chat.HandleAsync(context))
-            .WithTags("OpenAI").WithSummary("Chat completion (OpenAI-compatible); stream: true answers with server-sent events.")
-            .Accepts<ChatCompletionRequest>("application/json")
-            .Produces<ChatCompletionResponse>()
-            .Produces<ChatCompletionChunk>(StatusCodes.Status200OK, SseWriter.ContentType)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .WithErrors();
+            .Generates<ChatCompletionRequest, ChatCompletionResponse, ChatCompletionChunk>("Chat completion (OpenAI-compatible); stream: true answers with server-sent events.");
         v1.MapPost("/completions", (HttpContext context, CompletionsEndpoint completions) => completions.HandleAsync(context))
-            .WithTags("OpenAI").WithSummary("Text completion (OpenAI-compatible), for pretrained models.")
-            .Accepts<CompletionRequest>("application/json")
-            .Produces<CompletionResponse>()
-            .Produces<CompletionResponse>(StatusCodes.Status200OK, SseWriter.ContentType)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .WithErrors();
+            .Generates<CompletionRequest, CompletionResponse, CompletionResponse>("Text completion (OpenAI-compatible), for pretrained models.");
         v1.MapGet("/models", (ModelsEndpoint models) => models.List())
             .WithTags("OpenAI").WithSummary("The models this cluster serves.")
             .WithErrors();
@@ -116,6 +106,16 @@ public static class HttpApiEndpointExtensions
     }
 
     /// <summary>The error answers every /v1 endpoint may give, in OpenAI's shape.</summary>
+    /// <summary>An OpenAI generation endpoint: its request, its whole response, and the chunks of its stream.</summary>
+    private static RouteHandlerBuilder Generates<TRequest, TResponse, TChunk>(this RouteHandlerBuilder endpoint, string summary)
+        where TRequest : notnull => endpoint
+        .WithTags("OpenAI").WithSummary(summary)
+        .Accepts<TRequest>("application/json")
+        .Produces<TResponse>()
+        .Produces<TChunk>(StatusCodes.Status200OK, SseWriter.ContentType)
+        .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+        .WithErrors();
+
     private static RouteHandlerBuilder WithErrors(this RouteHandlerBuilder endpoint) => endpoint
         .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
         .Produces<ErrorResponse>(StatusCodes.Status401Unauthorized)

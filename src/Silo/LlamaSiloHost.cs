@@ -1,9 +1,11 @@
 using LlamaOrleans.Http;
+using LlamaOrleans.Http.Health;
 using LlamaOrleans.Http.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace LlamaOrleans.Silo;
@@ -31,8 +33,7 @@ public static class LlamaSiloHost
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        InsertBeforeCommandLine(builder.Configuration, new EnvironmentVariablesConfigurationSource { Prefix = EnvironmentPrefix });
-        configure?.Invoke(builder.Configuration);
+        AddSources(builder.Configuration, configure);
         if (!HttpEnabled(builder.Configuration))
         {
             // No web server at all: the plain host, configured from the same sources.
@@ -42,6 +43,10 @@ public static class LlamaSiloHost
 
         builder.AddLlamaSilo();
         builder.AddLlamaHttpApi();
+        // The API reports readiness once this silo's models are loaded, which it starts as soon as the silo is up.
+        builder.Services.AddSingleton<ModelWarmup>();
+        builder.Services.AddSingleton<IModelReadiness>(sp => sp.GetRequiredService<ModelWarmup>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmup>());
         var app = builder.Build();
         app.MapLlamaHttpApi();
         return app;
@@ -64,8 +69,7 @@ public static class LlamaSiloHost
             // The shipped appsettings.json and demo model sit beside the binary, wherever it is started from.
             ContentRootPath = AppContext.BaseDirectory,
         });
-        InsertBeforeCommandLine(builder.Configuration, new EnvironmentVariablesConfigurationSource { Prefix = EnvironmentPrefix });
-        configure?.Invoke(builder.Configuration);
+        AddSources(builder.Configuration, configure);
         builder.AddLlamaSilo();
         return builder;
     }
@@ -81,6 +85,13 @@ public static class LlamaSiloHost
         {
             throw new SiloConfigurationException($"{Key} must be true or false: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>The <see cref="EnvironmentPrefix"/>ed variables, before the command line, then what <paramref name="configure"/> adds.</summary>
+    private static void AddSources(IConfigurationBuilder configuration, Action<IConfigurationBuilder>? configure)
+    {
+        InsertBeforeCommandLine(configuration, new EnvironmentVariablesConfigurationSource { Prefix = EnvironmentPrefix });
+        configure?.Invoke(configuration);
     }
 
     private static void InsertBeforeCommandLine(IConfigurationBuilder configuration, IConfigurationSource source)

@@ -102,7 +102,7 @@ public sealed class RankLossTests(ITestOutputHelper output)
             CacheId = cacheId,
             Tokens = [.. format.Encode(dialog).Ids],
             Temperature = 0,
-            MaxNewTokens = SplitModels.ReplyTokens,
+            MaxReplyTokens = SplitModels.ReplyTokens,
         };
         await foreach (var e in worker.Generate(request))
         {

@@ -16,18 +16,6 @@ namespace LlamaOrleans.Grains.Storage;
 /// </remarks>
 public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    private const string CreateTableSql = """
-        CREATE TABLE IF NOT EXISTS GrainState (
-            ServiceId  TEXT NOT NULL,
-            StateName  TEXT NOT NULL,
-            GrainId    TEXT NOT NULL,
-            Payload    BLOB NULL,
-            ETag       TEXT NOT NULL,
-            UpdatedUtc TEXT NOT NULL,
-            PRIMARY KEY (ServiceId, StateName, GrainId)
-        ) WITHOUT ROWID;
-        """;
-
     private const string KeyMatch = "ServiceId = $service AND StateName = $state AND GrainId = $grain";
     private const string Now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
@@ -53,7 +41,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     private readonly IGrainStorageSerializer _serializer;
     private readonly IActivatorProvider _activators;
     private readonly ILogger<SqliteGrainStorage> _logger;
-    private readonly string _connectionString;
+    private readonly SqliteDatabase _database;
     private readonly SemaphoreSlim _initializationLock = new(1, 1);
     private volatile bool _initialized;
 
@@ -86,18 +74,11 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
             ?? throw new ArgumentException($"Grain storage '{name}': no grain storage serializer is set.", nameof(options));
         _activators = activators;
         _logger = logger;
-        FilePath = Path.GetFullPath(options.DataSource);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = FilePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
-        }.ToString();
+        _database = new SqliteDatabase(Path.GetFullPath(options.DataSource), options.BusyTimeout);
     }
 
     /// <summary>Full path of the database file.</summary>
-    public string FilePath { get; }
+    public string FilePath => _database.FilePath;
 
     /// <inheritdoc />
     public void Participate(ISiloLifecycle lifecycle)
@@ -144,7 +125,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         await InitializeAsync(cancellationToken);
         try
         {
-            await using var connection = await OpenAsync(cancellationToken);
+            await using var connection = await _database.OpenAsync(cancellationToken);
             await using var command = Command(connection, SelectSql, stateName, grainId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -184,7 +165,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         try
         {
             var payload = _serializer.Serialize(grainState.State).ToArray();
-            await using var connection = await OpenAsync(cancellationToken);
+            await using var connection = await _database.OpenAsync(cancellationToken);
             await using var command = Command(connection, grainState.ETag is null ? InsertSql : UpdateSql, stateName, grainId);
             command.Parameters.AddWithValue("$payload", payload);
             command.Parameters.AddWithValue("$newETag", newETag);
@@ -215,7 +196,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         string? newETag;
         try
         {
-            await using var connection = await OpenAsync(cancellationToken);
+            await using var connection = await _database.OpenAsync(cancellationToken);
             newETag = _options.DeleteStateOnClear
                 ? await DeleteAsync(connection, stateName, grainId, grainState.ETag, cancellationToken)
                 : await EmptyAsync(connection, stateName, grainId, grainState.ETag, cancellationToken);
@@ -272,23 +253,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     {
         try
         {
-            CreatePrivately(FilePath);
-            using var connection = Open();
-            using (var wal = connection.CreateCommand())
-            {
-                // Persistent in the file: readers then never block the writer, across connections and processes.
-                wal.CommandText = "PRAGMA journal_mode = WAL;";
-                var mode = wal.ExecuteScalar() as string;
-                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new SqliteGrainStorageException(
-                        $"Grain storage '{_name}': the database '{FilePath}' cannot use WAL journal mode (it reports '{mode}').");
-                }
-            }
-
-            using var create = connection.CreateCommand();
-            create.CommandText = CreateTableSql;
-            create.ExecuteNonQuery();
+            _database.Create(_name);
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -298,88 +263,6 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         }
 
         LogInitialized(_name, FilePath, _serviceId);
-    }
-
-    /// <summary>
-    /// Creates the database's folder (0700) and an empty database file (0600) where they do not exist: conversations
-    /// are the tenants' text, for this user alone. SQLite gives its WAL and shared-memory files the database file's mode.
-    /// Existing folders and files keep the permissions they have.
-    /// </summary>
-    private static void CreatePrivately(string path)
-    {
-        var folder = Path.GetDirectoryName(path);
-        if (OperatingSystem.IsWindows())
-        {
-            if (!string.IsNullOrEmpty(folder))
-            {
-                Directory.CreateDirectory(folder);
-            }
-
-            return;
-        }
-
-        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
-        {
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        if (!File.Exists(path))
-        {
-            try
-            {
-                // An empty file is an empty database; SQLite writes its header on first use.
-                using var created = new FileStream(path, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another silo of this machine created it first.
-            }
-        }
-    }
-
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            SetBusyTimeout(connection);
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            SetBusyTimeout(connection);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>SQLite's own wait on a locked file, per connection; it also covers the WAL checkpoints' locks.</summary>
-    private void SetBusyTimeout(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds};";
-        command.ExecuteNonQuery();
     }
 
     private SqliteCommand Command(SqliteConnection connection, string sql, string stateName, GrainId grainId)

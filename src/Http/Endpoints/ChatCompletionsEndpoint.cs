@@ -1,12 +1,5 @@
 using Llama.Chat;
 using LlamaOrleans.Grains;
-using LlamaOrleans.Http.Auth;
-using LlamaOrleans.Http.Errors;
-using LlamaOrleans.Http.Generation;
-using LlamaOrleans.Http.Json;
-using LlamaOrleans.Http.Limits;
-using LlamaOrleans.Http.Streaming;
-using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Endpoints;
 
@@ -17,7 +10,7 @@ namespace LlamaOrleans.Http.Endpoints;
 /// <c>top_p</c> or <c>seed</c>, which then hold for that turn.
 /// </summary>
 public sealed class ChatCompletionsEndpoint(
-    ModelCatalog catalog,
+    IModelCatalog catalog,
     StatelessGenerator generator,
     ConversationTurns conversations,
     QuotaGuard quotas,
@@ -28,8 +21,7 @@ public sealed class ChatCompletionsEndpoint(
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.GetCaller();
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest);
-        var model = RequestChecks.Model(request.Model);
-        catalog.Get(model);
+        var model = RequestChecks.Model(request.Model, catalog);
         UnsupportedParameters.Check(request);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxCompletionTokens ?? request.MaxTokens, request.Seed, request.Stop, request.N) with
         {
@@ -89,10 +81,9 @@ public sealed class ChatCompletionsEndpoint(
         string model, IReadOnlyList<Message> dialog, Sampling sampling, CancellationToken cancellationToken)
     {
         var prompt = generator.EncodeChat(model, dialog);
-        var turn = prompt.HasSpecialTags
-            ? Refusal(prompt.Ids.Count)
-            : generator.Generate(model, prompt.Ids, sampling, cancellationToken);
-        return (turn, prompt.Ids.Count, generator.MaxTokens(model, prompt.Ids.Count, sampling));
+        var fitted = generator.Fit(model, prompt.Ids, sampling, "messages");
+        var turn = prompt.HasSpecialTags ? Refusal(prompt.Ids.Count) : generator.Generate(fitted, cancellationToken);
+        return (turn, prompt.Ids.Count, fitted.MaxTokens);
     }
 
     /// <summary>Meta answers a dialog with special tags by a fixed error text instead of the model's reply.</summary>
@@ -128,18 +119,14 @@ public sealed class ChatCompletionsEndpoint(
             throw new ChatFormatException($"Last message must be from user, got {dialog[^1].Role.ToRoleName()}");
         }
 
-        var limit = catalog.ContextLimit(model);
-        if (sampling.MaxTokens >= limit)
-        {
-            throw ApiException.BadRequest(
-                $"max_tokens must be less than this model's maximum context length of {limit} tokens, got {sampling.MaxTokens}.", "max_tokens", "invalid_value");
-        }
+        // The conversation decides its context; this only names the field in the same rule's refusal.
+        RequestChecks.Require(SamplingRules.MaxReplyTokens(sampling.MaxReplyTokens, "max_tokens", status.ContextLimit, model), "max_tokens");
 
         // The request's sampling holds for this turn; what it leaves out comes from the conversation's settings.
         var messageId = MessageIds.From(context);
         var message = new UserMessage(messageId, dialog[^1].Content)
         {
-            MaxReplyTokens = sampling.MaxTokens,
+            MaxReplyTokens = sampling.MaxReplyTokens,
             Temperature = request.Temperature is null ? null : sampling.Temperature,
             TopP = request.TopP is null ? null : sampling.TopP,
             Seed = sampling.Seed,

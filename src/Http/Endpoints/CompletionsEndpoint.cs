@@ -1,28 +1,20 @@
 using System.Text.Json;
 using LlamaOrleans.Grains;
-using LlamaOrleans.Http.Auth;
-using LlamaOrleans.Http.Errors;
-using LlamaOrleans.Http.Generation;
-using LlamaOrleans.Http.Json;
-using LlamaOrleans.Http.Limits;
-using LlamaOrleans.Http.Streaming;
-using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Endpoints;
 
 /// <summary><c>POST /v1/completions</c>: text completion as Meta's <c>text_completion</c> (for pretrained models), optionally echoing the prompt.</summary>
-public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator generator, QuotaGuard quotas, TurnResponder responder)
+public sealed class CompletionsEndpoint(IModelCatalog catalog, StatelessGenerator generator, QuotaGuard quotas, TurnResponder responder)
 {
-    /// <summary>OpenAI's default completion length.</summary>
-    public const int DefaultMaxTokens = 16;
+    /// <summary>OpenAI's default completion length (<c>max_tokens</c>).</summary>
+    public const int DefaultMaxReplyTokens = 16;
 
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.GetCaller();
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CompletionRequest);
-        var model = RequestChecks.Model(request.Model);
-        catalog.Get(model);
+        var model = RequestChecks.Model(request.Model, catalog);
         if (request.Suffix is not null)
         {
             throw ApiException.BadRequest("suffix is not supported by this server.", "suffix", UnsupportedParameters.Code);
@@ -31,7 +23,7 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
         UnsupportedParameters.Check(request);
 
         var prompt = Prompt(request.Prompt);
-        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxTokens, request.Seed, request.Stop, request.N) with
+        var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens ?? DefaultMaxReplyTokens, request.Seed, request.Stop, request.N) with
         {
             TopLogprobs = RequestChecks.CompletionLogprobs(request.Logprobs),
         };
@@ -43,8 +35,9 @@ public sealed class CompletionsEndpoint(ModelCatalog catalog, StatelessGenerator
                 "echo", "unsupported_parameter");
         }
         var ids = generator.EncodeText(model, prompt);
-        var turn = generator.Generate(model, ids, sampling, context.RequestAborted);
-        await using var reservation = await quotas.ReserveAsync(caller, generator.MaxTokens(model, ids.Count, sampling));
+        var fitted = generator.Fit(model, ids, sampling, "prompt");
+        var turn = generator.Generate(fitted, context.RequestAborted);
+        await using var reservation = await quotas.ReserveAsync(caller, fitted.MaxTokens);
 
         var echo = request.Echo == true ? prompt : string.Empty;
         var id = $"cmpl-{Guid.NewGuid():N}";

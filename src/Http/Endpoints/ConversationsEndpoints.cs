@@ -1,12 +1,5 @@
 using System.Globalization;
 using LlamaOrleans.Grains;
-using LlamaOrleans.Http.Auth;
-using LlamaOrleans.Http.Errors;
-using LlamaOrleans.Http.Generation;
-using LlamaOrleans.Http.Json;
-using LlamaOrleans.Http.Limits;
-using LlamaOrleans.Http.Streaming;
-using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Endpoints;
 
@@ -14,7 +7,7 @@ namespace LlamaOrleans.Http.Endpoints;
 /// <c>/v1/conversations</c>: server-side conversations whose KV caches stay warm between turns. Each belongs to the
 /// tenant that created it; other tenants' ids are not found.
 /// </summary>
-public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog catalog, ConversationTurns conversations, QuotaGuard quotas, TurnResponder responder)
+public sealed class ConversationsEndpoints(IGrainFactory grains, IModelCatalog catalog, ConversationTurns conversations, QuotaGuard quotas, TurnResponder responder)
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
@@ -24,8 +17,7 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.GetCaller();
         var request = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CreateConversationRequest);
-        var model = RequestChecks.Model(request.Model);
-        catalog.Get(model);
+        var model = RequestChecks.Model(request.Model, catalog);
         var sampling = RequestChecks.Sampling(request.Temperature, request.TopP, request.MaxTokens, request.Seed, null, null);
         var settings = new ConversationSettings
         {
@@ -33,7 +25,7 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
             SystemPrompt = request.SystemPrompt,
             Temperature = sampling.Temperature,
             TopP = sampling.TopP,
-            MaxReplyTokens = sampling.MaxTokens,
+            MaxReplyTokens = sampling.MaxReplyTokens,
             Seed = sampling.Seed,
             ContextPolicy = Policy(request.ContextPolicy),
             ContextShift = request.ContextShift ?? false,
@@ -157,6 +149,6 @@ public sealed class ConversationsEndpoints(IGrainFactory grains, ModelCatalog ca
         return new ConversationResponse(id, s.Model, s.SystemPrompt, Math.Round(s.Temperature, 6), Math.Round(s.TopP, 6), s.MaxReplyTokens,
             s.Seed is { } seed ? unchecked((long)seed) : null, s.ContextPolicy.ToString().ToLowerInvariant(), s.ContextShift,
             status.Turns, status.ContextTokens, status.ContextLimit, status.Trims, status.Summaries, status.CachedTokens, status.Summary,
-            status.ReplyReserve, status.CacheWorker);
+            status.MaxReplyTokens, status.CacheWorker);
     }
 }

@@ -1,6 +1,3 @@
-using LlamaOrleans.Http.Errors;
-using Microsoft.AspNetCore.Http;
-
 namespace LlamaOrleans.Http.Endpoints;
 
 /// <summary>The client's message id from <see cref="HttpApiRoutes.MessageIdHeader"/>, or a new one.</summary>

@@ -1,9 +1,4 @@
 using System.Globalization;
-using LlamaOrleans.Http.Auth;
-using LlamaOrleans.Http.Errors;
-using LlamaOrleans.Http.Json;
-using LlamaOrleans.Http.Limits;
-using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Endpoints;
 

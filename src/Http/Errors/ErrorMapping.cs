@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Llama.Chat;
-using LlamaOrleans.Grains;
 using Microsoft.AspNetCore.Http;
 
 namespace LlamaOrleans.Http.Errors;
@@ -34,7 +33,7 @@ public static class ErrorMapping
         ConversationErrorCode.Busy => new ApiError(429, e.Message, ApiErrorTypes.RateLimit, Code: "server_busy", RetryAfter: BusyRetry),
         ConversationErrorCode.Conflict => new ApiError(409, e.Message, ApiErrorTypes.InvalidRequest, HttpApiRoutes.MessageIdHeader, "message_id_conflict"),
         ConversationErrorCode.Unavailable => new ApiError(503, e.Message, ApiErrorTypes.Server, Code: "unavailable", RetryAfter: UnavailableRetry),
-        ConversationErrorCode.ModelUnavailable => new ApiError(503, e.Message, ApiErrorTypes.Server, "model", "model_unavailable", ModelHost.LoadRetryInterval),
+        ConversationErrorCode.ModelUnavailable => new ApiError(503, e.Message, ApiErrorTypes.Server, "model", "model_unavailable", ModelLoadRetry.Interval),
         _ => new ApiError(400, e.Message, ApiErrorTypes.InvalidRequest, Code: "invalid_request"),
     };
 }

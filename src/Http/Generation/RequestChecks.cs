@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlamaOrleans.Grains;
 using LlamaOrleans.Http.Errors;
 
 namespace LlamaOrleans.Http.Generation;
@@ -13,40 +14,42 @@ public static class RequestChecks
 
     public const int MaxCompletionLogprobs = 5;
 
-    public static string Model(string? model) =>
-        string.IsNullOrWhiteSpace(model) ? throw ApiException.BadRequest("You must provide a model parameter.", "model", "missing_required_parameter") : model;
+    /// <summary>The request's model, which the cluster must serve (else 404).</summary>
+    public static string Model(string? model, IModelCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            throw ApiException.BadRequest("You must provide a model parameter.", "model", "missing_required_parameter");
+        }
 
+        catalog.ContextLimit(model);
+        return model;
+    }
+
+    /// <summary>The request's sampling settings by <see cref="SamplingRules"/>, with OpenAI's temperature range and one choice only.</summary>
     public static Sampling Sampling(double? temperature, double? topP, int? maxTokens, long? seed, JsonElement? stop, int? n)
     {
         var t = temperature ?? Generation.Sampling.DefaultTemperature;
-        if (!double.IsFinite(t) || t < 0 || t > 2)
-        {
-            throw ApiException.BadRequest($"temperature must be between 0 and 2, got {t}.", "temperature", "invalid_value");
-        }
-
+        Require(SamplingRules.Temperature(t, SamplingRules.OpenAiMaxTemperature), "temperature");
         var p = topP ?? Generation.Sampling.DefaultTopP;
-        if (!double.IsFinite(p) || p <= 0 || p > 1)
-        {
-            throw ApiException.BadRequest($"top_p must be greater than 0 and at most 1, got {p}.", "top_p", "invalid_value");
-        }
-
-        if ((float)p == 0)
-        {
-            // The workers sample in single precision, where this top_p is 0.
-            throw ApiException.BadRequest($"top_p must be at least {float.Epsilon:R} (the smallest single-precision number), got {p}.", "top_p", "invalid_value");
-        }
-
-        if (maxTokens is < 1)
-        {
-            throw ApiException.BadRequest($"max_tokens must be at least 1, got {maxTokens}.", "max_tokens", "invalid_value");
-        }
-
+        Require(SamplingRules.TopP(p), "top_p");
+        Require(SamplingRules.MaxReplyTokens(maxTokens, "max_tokens"), "max_tokens");
         if (n is not null and not 1)
         {
             throw ApiException.BadRequest($"Only n=1 is supported, got {n}.", "n", "invalid_value");
         }
 
         return new Sampling((float)t, (float)p, maxTokens, seed is { } s ? unchecked((ulong)s) : null, Stop(stop));
+    }
+
+    /// <summary>A 400 naming <paramref name="param"/> when there is a <paramref name="problem"/>.</summary>
+    public static void Require(string? problem, string param)
+    {
+        if (problem is not null)
+        {
+            throw ApiException.BadRequest(problem, param, "invalid_value");
+        }
     }
 
     /// <summary>Chat's <c>logprobs</c> and <c>top_logprobs</c>: null when no log-probabilities are wanted, else the alternatives per token.</summary>

@@ -1,81 +1,80 @@
 using System.Runtime.CompilerServices;
 using Llama.Chat;
-using Llama.Tokenization;
 using LlamaOrleans.Grains;
 using LlamaOrleans.Http.Errors;
 
 namespace LlamaOrleans.Http.Generation;
 
 /// <summary>
-/// Runs a stateless request (a whole dialog or a text prompt) on the least loaded worker of its model, under a cache id
-/// of its own that is dropped afterwards, applying the request's stop sequences.
+/// Runs a stateless request (a whole dialog or a text prompt) through the grains' <see cref="WorkerTurnClient"/>, as
+/// conversations do: on an assigned worker of its model (another when that one cannot be reached before the reply
+/// starts), under a cache id of its own that is dropped afterwards, applying the request's stop sequences.
 /// </summary>
-public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalog)
+public sealed class StatelessGenerator(WorkerTurnClient workers, IModelCatalog catalog)
 {
-    private readonly Dictionary<string, ITokenizer> _tokenizers = new(StringComparer.Ordinal);
-    private readonly Lock _tokenizersLock = new();
-
-    /// <summary>Meta's chat prompt of <paramref name="dialog"/>, checked against the model's context.</summary>
+    /// <summary>Meta's chat prompt of <paramref name="dialog"/>.</summary>
     /// <exception cref="ChatFormatException">The dialog breaks Meta's rules (Meta's text).</exception>
-    public ChatPrompt EncodeChat(string model, IReadOnlyList<Message> dialog)
-    {
-        var prompt = catalog.ChatFormat(model).Encode(dialog);
-        CheckFits(model, prompt.Ids.Count, "messages");
-        return prompt;
-    }
+    public ChatPrompt EncodeChat(string model, IReadOnlyList<Message> dialog) => catalog.ChatFormat(model).Encode(dialog);
 
     /// <summary>The text prompt as Meta's <c>text_completion</c> encodes it: BOS, no EOS.</summary>
-    public IReadOnlyList<int> EncodeText(string model, string prompt)
-    {
-        var ids = Tokenizer(model).Encode(prompt, bos: true, eos: false);
-        CheckFits(model, ids.Count, "prompt");
-        return ids;
-    }
+    public IReadOnlyList<int> EncodeText(string model, string prompt) => catalog.Tokenizer(model).Encode(prompt, bos: true, eos: false);
 
-    public int ContextLimit(string model) => catalog.ContextLimit(model);
-
-    /// <summary>The most tokens a request may spend: its prompt and its reply, which the context bounds.</summary>
-    public long MaxTokens(string model, int promptTokens, Sampling sampling)
+    /// <summary>
+    /// Decides whether the request fits the model's context: the prompt must leave room for a reply, and the reply
+    /// cap (when given) must fit that room; without a cap, the reply may fill it.
+    /// </summary>
+    /// <param name="param">The request field that holds the prompt, named in the error.</param>
+    public StatelessTurn Fit(string model, IReadOnlyList<int> prompt, Sampling sampling, string param)
     {
+        ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(sampling);
-        var room = catalog.ContextLimit(model) - promptTokens;
-        return promptTokens + Math.Min(sampling.MaxTokens ?? room, room);
-    }
-
-    /// <summary>Streams the reply to <paramref name="prompt"/>; the last piece carries the end.</summary>
-    public async IAsyncEnumerable<TurnPiece> Generate(string model, IReadOnlyList<int> prompt, Sampling sampling, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
         var limit = catalog.ContextLimit(model);
+        if (prompt.Count >= limit)
+        {
+            throw ApiException.BadRequest(
+                $"This model's maximum context length is {limit} tokens. However, your {param} resulted in {prompt.Count} tokens, " +
+                "leaving no room for a completion. Please reduce the length.", param, "context_length_exceeded");
+        }
+
         var room = limit - prompt.Count;
-        if (sampling.MaxTokens is { } requested && requested > room)
+        if (sampling.MaxReplyTokens is { } requested && requested > room)
         {
             throw ApiException.BadRequest(
                 $"This model's maximum context length is {limit} tokens. However, you requested {(long)prompt.Count + requested} tokens " +
                 $"({prompt.Count} in the prompt, {requested} for the completion). Reduce the prompt or max_tokens.", "max_tokens", "context_length_exceeded");
         }
 
-        var registry = grains.GetGrain<IModelRegistryGrain>(0);
-        var key = await registry.AssignWorker(model);
-        var worker = grains.GetGrain<IModelWorkerGrain>(key);
-        var cacheId = $"http/{Guid.NewGuid():N}";
+        return new StatelessTurn(model, prompt, sampling.MaxReplyTokens ?? room, sampling);
+    }
+
+    /// <summary>Streams the reply to the fitted request; the last piece carries the end.</summary>
+    public async IAsyncEnumerable<TurnPiece> Generate(StatelessTurn request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (prompt, sampling) = (request.Prompt, request.Sampling);
         var stops = new StopSequenceFilter(sampling.Stop);
         var logprobs = sampling.TopLogprobs is null ? null : new LogprobAligner();
-        var tokens = 0;
-        try
+        var turn = new WorkerTurn
         {
-            await foreach (var e in worker.Generate(new WorkerRequest
+            Model = request.Model,
+            Request = new WorkerRequest
             {
-                CacheId = cacheId,
+                CacheId = $"http/{Guid.NewGuid():N}",
                 Tokens = [.. prompt],
                 Temperature = sampling.Temperature,
                 TopP = sampling.TopP,
-                MaxNewTokens = sampling.MaxTokens ?? room,
+                MaxReplyTokens = request.MaxReplyTokens,
                 Seed = sampling.Seed ?? (ulong)Random.Shared.NextInt64(),
                 Logprobs = logprobs is not null,
                 TopLogprobs = sampling.TopLogprobs ?? 0,
                 // The worker stops generating at a stop sequence; the filter cuts the text exactly there.
                 Stop = [.. sampling.Stop],
-            }, cancellationToken))
+            },
+        };
+        var tokens = 0;
+        try
+        {
+            await foreach (var e in workers.Run(turn, cancellationToken))
             {
                 logprobs?.Add(e.Logprobs);
                 if (e.Completed is { } done)
@@ -103,47 +102,12 @@ public sealed class StatelessGenerator(IGrainFactory grains, ModelCatalog catalo
         }
         finally
         {
-            await Release(registry, key, worker, cacheId);
+            if (turn.Worker is { } worker)
+            {
+                await workers.DropCache(worker, turn.Request.CacheId);
+            }
         }
 
         throw new ConversationException(ConversationErrorCode.Unavailable, "The model worker ended the turn without a result; send the request again.");
-    }
-
-    private static async Task Release(IModelRegistryGrain registry, string key, IModelWorkerGrain worker, string cacheId)
-    {
-        try
-        {
-            await worker.DropCache(cacheId);
-            await registry.ReleaseWorker(key);
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException or ConversationException)
-        {
-            // The worker or registry is gone (silo stopping or lost); its caches and counts went with it.
-        }
-    }
-
-    private void CheckFits(string model, int promptTokens, string param)
-    {
-        var limit = catalog.ContextLimit(model);
-        if (promptTokens >= limit)
-        {
-            throw ApiException.BadRequest(
-                $"This model's maximum context length is {limit} tokens. However, your {param} resulted in {promptTokens} tokens, " +
-                "leaving no room for a completion. Please reduce the length.", param, "context_length_exceeded");
-        }
-    }
-
-    private ITokenizer Tokenizer(string model)
-    {
-        var path = catalog.Get(model).Tokenizer;
-        lock (_tokenizersLock)
-        {
-            if (!_tokenizers.TryGetValue(model, out var tokenizer))
-            {
-                _tokenizers[model] = tokenizer = TokenizerLoader.Load(path);
-            }
-
-            return tokenizer;
-        }
     }
 }

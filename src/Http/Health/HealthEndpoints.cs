@@ -5,7 +5,7 @@ using Orleans.Runtime;
 namespace LlamaOrleans.Http.Health;
 
 /// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: the silo is an active cluster member and its hosted models are loaded.</summary>
-public sealed class HealthEndpoints(IClusterMembershipService membership, ILocalSiloDetails silo, ModelWarmup warmup)
+public sealed class HealthEndpoints(IClusterMembershipService membership, ILocalSiloDetails silo, IModelReadiness warmup)
 {
     public static HealthResponse Healthy() => new("ok");
 

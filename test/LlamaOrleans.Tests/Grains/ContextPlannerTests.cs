@@ -144,7 +144,7 @@ public class ContextPlannerTests
     [InlineData(40, 512, 256, 40)]
     [InlineData(600, 512, 256, 511)]
     public void The_reply_cap_is_the_turns_or_settings_else_the_default_at_most_an_eighth_of_the_context(int? max, int limit, int defaultCap, int expected) =>
-        Assert.Equal(expected, ContextWindow.ReplyReserve(max, limit, defaultCap));
+        Assert.Equal(expected, ContextPlanner.ResolveMaxReplyTokens(max, limit, defaultCap));
 
     [Fact]
     public void Bad_planner_arguments_and_options_are_refused()

@@ -1,16 +1,17 @@
 using System.Collections.Concurrent;
 using LlamaOrleans.Grains;
+using LlamaOrleans.Http.Health;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
-namespace LlamaOrleans.Http.Health;
+namespace LlamaOrleans.Silo;
 
 /// <summary>
 /// Once the silo is up, activates this silo's worker of every model it hosts, which loads the weights, so the first
 /// request does not pay for it and readiness can say when the models are loaded. A failed load is retried.
 /// </summary>
-public sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelWarmup> logger) : BackgroundService
+internal sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails silo, ModelHost host, ILogger<ModelWarmup> logger) : BackgroundService, IModelReadiness
 {
     public const string Loading = "loading";
     public const string Loaded = "loaded";
@@ -20,10 +21,10 @@ public sealed partial class ModelWarmup(IGrainFactory grains, ILocalSiloDetails 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _loadedAt = new(StringComparer.Ordinal);
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
-    /// <summary>Each hosted model's state: <see cref="Loading"/>, <see cref="Loaded"/>, or the last load error.</summary>
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, string> States => host.HostedModels.ToDictionary(m => m, m => _states.GetValueOrDefault(m, Loading), StringComparer.Ordinal);
 
-    /// <summary>When this silo loaded <paramref name="model"/>; for a model it does not host (or has not loaded yet), when the silo started.</summary>
+    /// <inheritdoc/>
     public DateTimeOffset LoadedAt(string model) => _loadedAt.GetValueOrDefault(model, _started);
 
     public bool AllLoaded => host.HostedModels.All(m => _states.GetValueOrDefault(m) == Loaded);
