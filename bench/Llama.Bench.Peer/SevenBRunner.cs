@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
 using Llama.Checkpoints;
+using Llama.Kernels;
 using Llama.Model;
 using Llama.Tests.Checkpoints.Writers;
 
@@ -70,7 +71,7 @@ internal static class SevenBRunner
                 }
 
                 // Each step streams every matrix but the embedding table, of which it reads one row per token.
-                var streamed = fileBytes - (Shape.VocabSize * Kernels.WeightType.Q4_K.RowBytes(Shape.Dim));
+                var streamed = fileBytes - (Shape.VocabSize * WeightType.Q4_K.RowBytes(Shape.Dim));
                 var bandwidth = MemoryBandwidth.MeasureBytesPerSecond(threads, MemoryBandwidth.DefaultBytes, 3, cancellationToken);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"load {loadSeconds:F1} s; RSS before load {before / 1e9:F2} GB, loaded {loaded / 1e9:F2} GB, peak while decoding {peak / 1e9:F2} GB (bound {RssBound / 1e9:F0} GB: {(peak <= RssBound ? "met" : "NOT met")}); KV cache {model.Cache.Bytes / 1e6:F0} MB"));
