@@ -13,7 +13,9 @@ const string Usage =
     "  alternates runs of the engine and llama.cpp on each file and prints tokens/s and ours/llama.cpp ratios.\n" +
     "Llama.Bench.Peer --7b [--threads 2] [--prompt 128] [--decode 32]\n" +
     "  Writes a seeded random 7B-shape Q4_K GGUF (about 3.8 GB) into a temporary folder, loads and decodes it with the\n" +
-    "  engine, and prints resident memory, tok/s and the share of the host's read bandwidth; the file is deleted after.";
+    "  engine, and prints resident memory, tok/s and the share of the host's read bandwidth; the file is deleted after.\n" +
+    "Llama.Bench.Peer --kernels\n" +
+    "  Times the Q8_0 and Q4_K block kernels on one thread: 32 inputs in four-input tiles against one input at a time.";
 return await BenchMain.RunAsync(args, Usage, cancellationToken =>
 {
     int Option(string name, int fallback)
@@ -25,6 +27,12 @@ return await BenchMain.RunAsync(args, Usage, cancellationToken =>
     var at = Array.IndexOf(args, "--folder");
     var folder = at >= 0 && at + 1 < args.Length ? args[at + 1] : Path.Combine(Path.GetTempPath(), "llama-bench-peer");
     int threads = Option("threads", 2), promptLength = Option("prompt", 128), decode = Option("decode", 32), streams = Option("streams", 32), runs = Option("runs", 2);
+    if (args.Contains("--kernels"))
+    {
+        KernelRunner.Run(cancellationToken);
+        return Task.FromResult(0);
+    }
+
     if (args.Contains("--7b"))
     {
         SevenBRunner.Run(threads, promptLength, decode, cancellationToken);

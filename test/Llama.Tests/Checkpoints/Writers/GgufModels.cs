@@ -143,7 +143,7 @@ internal static class GgufModels
     /// Rows of random Q4_K super-blocks. A value is d·scale·q − dmin·min with q uniform in 0..15 and six-bit scale and min
     /// (mean 31.5): its spread is about 145·d and its mean about 236·d − 31.5·dmin, so dmin = 7.5·d centres it.
     /// </summary>
-    private static byte[] RandomQ4K(long rows, long cols, Random random)
+    public static byte[] RandomQ4K(long rows, long cols, Random random)
     {
         var bytes = new byte[rows * WeightType.Q4_K.RowBytes(cols)];
         random.NextBytes(bytes);
