@@ -8,14 +8,14 @@ namespace Llama.Kernels;
 /// One block-stored weight row against <see cref="Inputs"/> 8-bit input rows at once, for prefill chunks and serving
 /// batches: each weight block is loaded and decoded (signs, nibbles, K-quant sub-scales) once for the tile instead of
 /// once per input, and the tile's four sums are independent chains. AVX-512 takes two 32-value blocks per instruction,
-/// AVX2 one (AVX-VNNI's multiply-add where present). Q8_0 and Q4_K, the types of Q8_0 and Q4_K_M files' large matrices.
+/// AVX2 one (AVX-VNNI's multiply-add where present). Q8_0, Q4_K and Q6_K: the types of Q8_0 and Q4_K_M files' matrices.
 /// </summary>
 internal static unsafe class BlockTiles
 {
     /// <summary>Input rows per tile.</summary>
     public const int Inputs = 4;
 
-    public static bool Supports(WeightType type) => BlockDot.Integer(type) && type is WeightType.Q8_0 or WeightType.Q4_K;
+    public static bool Supports(WeightType type) => BlockDot.Integer(type) && type is WeightType.Q8_0 or WeightType.Q4_K or WeightType.Q6_K;
 
     /// <summary>
     /// output[i * outputStride] = W_row · input i for the four inputs whose 8-bit values start at <paramref name="a"/>
@@ -23,13 +23,14 @@ internal static unsafe class BlockTiles
     /// (one every cols / 32).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    /// <param name="wide">Whether to take the AVX-512 kernels: <c>Avx512BW.IsSupported</c>, or false to take the AVX2 ones.</param>
+    /// <param name="wide">Whether to take the AVX-512 kernels (Q6_K has only the AVX2 one): <c>Avx512BW.IsSupported</c>, or false.</param>
     public static void Tile(WeightType type, bool wide, byte* row, int cols, sbyte* a, float* d, float* sums, float* output, int outputStride)
     {
         var (s0, s1, s2, s3) = (type, wide) switch
         {
             (WeightType.Q8_0, true) => Q8_0Wide(row, cols, a, d),
             (WeightType.Q8_0, false) => Q8_0(row, 0, cols / Q8Rows.Block, cols, a, d, default),
+            (WeightType.Q6_K, _) => Q6_K(row, cols, a, d),
             (_, true) => Q4_KWide(row, cols, a, d, sums),
             _ => Q4_K(row, cols, a, d, sums),
         };
@@ -171,6 +172,47 @@ internal static unsafe class BlockTiles
         }
 
         return (Vector512.Sum(s0) - Vector256.Sum(m0), Vector512.Sum(s1) - Vector256.Sum(m1), Vector512.Sum(s2) - Vector256.Sum(m2), Vector512.Sum(s3) - Vector256.Sum(m3));
+    }
+
+    /// <summary>
+    /// Q6_K: each group of 32 six-bit values (low four bits from ql, high two from qh, offset by 32) is decoded once for
+    /// the four inputs, with its two int8 scales (one per 16 values, lanes 0..3 and 4..7) times the super-block's scale.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (float, float, float, float) Q6_K(byte* row, int cols, sbyte* a, float* d)
+    {
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        var blocks = cols / Q8Rows.Block;
+        var low = Vector256.Create((byte)0x0F);
+        var two = Vector256.Create((byte)0x03);
+        var offset = Vector256.Create((sbyte)32);
+        for (var sb = 0; sb < cols / 256; sb++, row += 210)
+        {
+            var scale = BlockDot.Half(row + 208);
+            for (var half = 0; half < 2; half++)
+            {
+                var qh = Vector256.Load(row + 128 + (half * 32));
+                var sc = (sbyte*)(row + 192 + (half * 8));
+                for (var k = 0; k < 4; k++)
+                {
+                    // Groups 0..3 of the half: ql's first then second 32 bytes, low nibbles then high; qh's bit pairs 0..3.
+                    var ql = Vector256.Load(row + (half * 64) + (k % 2 * 32));
+                    var nibbles = (k < 2 ? ql : (ql.AsUInt16() >> 4).AsByte()) & low;
+                    var high = (((qh.AsUInt16() >> (2 * k)).AsByte() & two).AsUInt16() << 4).AsByte();
+                    var w = (nibbles | high).AsSByte() - offset;
+                    var magnitude = Avx2.Abs(w);
+                    var scales = Vector256.Create(Vector128.Create((float)sc[2 * k]), Vector128.Create((float)sc[(2 * k) + 1])) * scale;
+                    var at = a + (sb * 256) + (half * 128) + (k * 32);
+                    var block = (sb * 8) + (half * 4) + k;
+                    s0 = BlockDot.Accumulate(BlockDot.UnsignedDot(magnitude, Avx2.Sign(Vector256.Load(at), w)), scales * d[block], s0);
+                    s1 = BlockDot.Accumulate(BlockDot.UnsignedDot(magnitude, Avx2.Sign(Vector256.Load(at + cols), w)), scales * d[blocks + block], s1);
+                    s2 = BlockDot.Accumulate(BlockDot.UnsignedDot(magnitude, Avx2.Sign(Vector256.Load(at + (2 * cols)), w)), scales * d[(2 * blocks) + block], s2);
+                    s3 = BlockDot.Accumulate(BlockDot.UnsignedDot(magnitude, Avx2.Sign(Vector256.Load(at + (3 * cols)), w)), scales * d[(3 * blocks) + block], s3);
+                }
+            }
+        }
+
+        return (Vector256.Sum(s0), Vector256.Sum(s1), Vector256.Sum(s2), Vector256.Sum(s3));
     }
 
     /// <summary>A Q4_K super-block's scale times each sub-block's six-bit scale, and its min scale times each six-bit minimum.</summary>

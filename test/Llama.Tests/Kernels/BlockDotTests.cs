@@ -88,11 +88,12 @@ public sealed unsafe class BlockDotTests
         }
     }
 
-    /// <summary>Q8_0 at 25 blocks a row takes the AVX-512 kernel's one-block tail; Q4_K needs whole super-blocks.</summary>
+    /// <summary>Q8_0 at 25 blocks a row takes the AVX-512 kernel's one-block tail; the K-quants need whole super-blocks.</summary>
     public static TheoryData<WeightType, int, bool> Tiles => new()
     {
         { WeightType.Q8_0, 800, false }, { WeightType.Q8_0, 800, true },
         { WeightType.Q4_K, 768, false }, { WeightType.Q4_K, 768, true },
+        { WeightType.Q6_K, 768, false },
     };
 
     [Theory]
