@@ -10,7 +10,12 @@ using LLama.Native;
 const string Usage =
     "Llama.Bench.Peer [--threads 2] [--prompt 128] [--decode 32] [--streams 32] [--runs 2] [--folder PATH]\n" +
     "  Writes a seeded random 110M-shape model as F32 GGUF, quantizes it with llama.cpp to Q8_0 and Q4_K_M, then\n" +
-    "  alternates runs of the engine and llama.cpp on each file and prints tokens/s and ours/llama.cpp ratios.";
+    "  alternates runs of the engine and llama.cpp on each file and prints tokens/s and ours/llama.cpp ratios.\n" +
+    "Llama.Bench.Peer --7b [--threads 2] [--prompt 128] [--decode 32]\n" +
+    "  Writes a seeded random 7B-shape Q4_K GGUF (about 3.8 GB) into a temporary folder, loads and decodes it with the\n" +
+    "  engine, and prints resident memory, tok/s and the share of the host's read bandwidth; the file is deleted after.\n" +
+    "Llama.Bench.Peer --kernels\n" +
+    "  Times the Q8_0 and Q4_K block kernels on one thread: 32 inputs in four-input tiles against one input at a time.";
 return await BenchMain.RunAsync(args, Usage, cancellationToken =>
 {
     int Option(string name, int fallback)
@@ -22,6 +27,18 @@ return await BenchMain.RunAsync(args, Usage, cancellationToken =>
     var at = Array.IndexOf(args, "--folder");
     var folder = at >= 0 && at + 1 < args.Length ? args[at + 1] : Path.Combine(Path.GetTempPath(), "llama-bench-peer");
     int threads = Option("threads", 2), promptLength = Option("prompt", 128), decode = Option("decode", 32), streams = Option("streams", 32), runs = Option("runs", 2);
+    if (args.Contains("--kernels"))
+    {
+        KernelRunner.Run(cancellationToken);
+        return Task.FromResult(0);
+    }
+
+    if (args.Contains("--7b"))
+    {
+        SevenBRunner.Run(threads, promptLength, decode, cancellationToken);
+        return Task.FromResult(0);
+    }
+
     Directory.CreateDirectory(folder);
 
     var shape = new ModelArgs { Dim = 768, NLayers = 12, NHeads = 12, ExplicitHiddenDim = 2048, VocabSize = 32000, TrainedSeqLen = 1024 };
@@ -29,7 +46,7 @@ return await BenchMain.RunAsync(args, Usage, cancellationToken =>
     if (!File.Exists(f32))
     {
         Console.Error.WriteLine($"writing {f32}");
-        GgufModels.WriteRandom(f32, shape, SyntheticVocabulary(shape.VocabSize), seed: 1, WeightType.F32);
+        GgufModels.WriteRandom(f32, shape, GgufModels.SyntheticVocabulary(shape.VocabSize), seed: 1, WeightType.F32);
     }
 
     // The quantizer's first call would bypass LLamaSharp's choice of native build (AVX2, AVX-512): load it first.
@@ -74,25 +91,3 @@ static PeerRunner.Timing Best(PeerRunner.Timing? a, PeerRunner.Timing b) => a is
     Math.Max(a.PrefillTokensPerSecond, b.PrefillTokensPerSecond),
     Math.Max(a.DecodeTokensPerSecond, b.DecodeTokensPerSecond),
     Math.Max(a.BatchedTokensPerSecond, b.BatchedTokensPerSecond));
-
-// Llama 2's vocabulary layout (unknown, BOS, EOS, 256 bytes) with numbered pieces filling it to the model's size.
-static GgufModels.Vocabulary SyntheticVocabulary(int size)
-{
-    var tokens = new string[size];
-    var scores = new float[size];
-    var types = new int[size];
-    for (var id = 0; id < size; id++)
-    {
-        (tokens[id], types[id]) = id switch
-        {
-            0 => ("<unk>", 2),
-            1 => ("<s>", 3),
-            2 => ("</s>", 3),
-            < 259 => ($"<0x{id - 3:X2}>", 6),
-            _ => ($"\u2581w{id}", 1),
-        };
-        scores[id] = -id;
-    }
-
-    return new GgufModels.Vocabulary(tokens, scores, types);
-}

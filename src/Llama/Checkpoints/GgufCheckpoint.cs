@@ -13,8 +13,9 @@ namespace Llama.Checkpoints;
 /// <c>llama.*</c> metadata, the SentencePiece vocabulary from <c>tokenizer.ggml.*</c>, tensors under Meta's names.
 /// llama.cpp's converters write wq and wk in Meta's original row order (they undo Hugging Face's rotate_half
 /// permutation, and its rotary embedding for llama pairs adjacent elements as Meta's), so no rows are reordered here.
-/// Matrices stored in blocks (16-bit and quantized types) come out as they are through <see cref="LoadBlocks"/>; <see
-/// cref="Load"/> expands any tensor to floats for the paths that need them.
+/// Matrices stored in blocks (16-bit and quantized types) come out as they are through <see cref="LoadBlocks"/>, as views
+/// of the file that libtorch maps itself (so they outlive this checkpoint, and the weights are resident once: as the
+/// file's pages, never copied); <see cref="Load"/> expands any tensor to floats for the paths that need them.
 /// </summary>
 public sealed class GgufCheckpoint : ICheckpoint
 {
@@ -23,6 +24,9 @@ public sealed class GgufCheckpoint : ICheckpoint
     private readonly MappedFile _file;
     private readonly Dictionary<string, GgufTensorInfo> _tensors;
     private readonly TensorReader _reader = new();
+
+    /// <summary>The whole file as a uint8 tensor over libtorch's own private, read-only-used mapping; made on first use.</summary>
+    private Tensor? _mapped;
 
     private GgufCheckpoint(string path, MappedFile file, GgufFile gguf, ModelArgs args, Dictionary<string, GgufTensorInfo> tensors, ITokenizer tokenizer)
     {
@@ -129,12 +133,17 @@ public sealed class GgufCheckpoint : ICheckpoint
 
     public WeightType BlockType(string name) => Entry(name).Type;
 
-    public unsafe Tensor LoadBlocks(string name)
+    /// <summary>
+    /// A view of the file's mapping: the storage it shares with every other matrix keeps the mapping alive after this
+    /// checkpoint is disposed, until the last matrix is.
+    /// </summary>
+    public Tensor LoadBlocks(string name)
     {
         var info = Entry(name);
-        var rowBytes = info.Type.RowBytes(info.Columns);
-        var source = (nint)_file.Pointer(info.Offset, info.ByteLength, $"data of tensor '{info.Name}'");
-        return _reader.Read([info.Rows, rowBytes], ScalarType.Byte, ScalarType.Byte, CPU, [new ByteSegment(source, info.ByteLength)]);
+        _file.CheckRange(info.Offset, info.ByteLength, $"data of tensor '{info.Name}'");
+        _mapped ??= from_file(Path, shared: false, size: _file.Length, dtype: ScalarType.Byte);
+        using var bytes = _mapped.narrow(0, info.Offset, info.ByteLength);
+        return bytes.view(info.Rows, info.Type.RowBytes(info.Columns));
     }
 
     public unsafe Tensor Load(string name, ScalarType type, Device device)
@@ -184,6 +193,7 @@ public sealed class GgufCheckpoint : ICheckpoint
 
     public void Dispose()
     {
+        _mapped?.Dispose();
         _reader.Dispose();
         _file.Dispose();
     }

@@ -14,6 +14,8 @@ public static class Sampler
 
         var probabilities = new float[logits.Length];
         TensorPrimitives.Divide(logits, temperature, probabilities);
+        // Shifted by the largest first, as torch's softmax: TensorPrimitives.SoftMax would overflow above 88 into NaN.
+        TensorPrimitives.Subtract(probabilities, TensorPrimitives.Max(probabilities), probabilities);
         TensorPrimitives.SoftMax(probabilities, probabilities);
         return SampleTopP(probabilities, topP, random);
     }

@@ -8,7 +8,8 @@ namespace Llama.Kernels;
 /// <summary>
 /// Dot products of block-stored weight rows with input rows. On AVX2 the quantized types work on the blocks as they
 /// are, against inputs quantized to 8 bits per block of 32 (<see cref="Q8Rows"/>): 32 products per integer
-/// multiply-add (AVX-VNNI's where the CPU has it), scaled to float once per block. 16-bit rows, and every type on
+/// multiply-add (AVX-VNNI's where the CPU has it), scaled to float once per block; four inputs or more go through
+/// <see cref="BlockTiles"/> four at a time where it has the type. 16-bit rows, and every type on
 /// CPUs without AVX2, are expanded a row at a time into a small buffer and multiplied in float32.
 /// </summary>
 internal static unsafe class BlockDot
@@ -39,7 +40,16 @@ internal static unsafe class BlockDot
                 for (var r = from; r < to; r++)
                 {
                     var row = weights + (r * rowBytes);
-                    for (var b = 0; b < n; b++)
+                    var b = 0;
+                    if (BlockTiles.Supports(type))
+                    {
+                        for (; b + BlockTiles.Inputs <= n; b += BlockTiles.Inputs)
+                        {
+                            BlockTiles.Tile(type, Avx512BW.IsSupported, row, cols, values + ((long)b * cols), scales + (b * blocks), sums + (b * blocks), output + (b * outputStride) + r, outputStride);
+                        }
+                    }
+
+                    for (; b < n; b++)
                     {
                         var a = values + ((long)b * cols);
                         var d = scales + (b * blocks);
@@ -85,16 +95,16 @@ internal static unsafe class BlockDot
 
     /// <summary>Σ w·a over 32 pairs of unsigned w (at most 127, so pair sums fit int16) and signed a.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> UnsignedDot(Vector256<byte> w, Vector256<sbyte> a) =>
+    internal static Vector256<int> UnsignedDot(Vector256<byte> w, Vector256<sbyte> a) =>
         AvxVnni.IsSupported
             ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w, a)
             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w, a), Vector256.Create((short)1));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p) => (float)*(Half*)p;
+    internal static float Half(byte* p) => (float)*(Half*)p;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> scale, Vector256<float> acc) =>
+    internal static Vector256<float> Accumulate(Vector256<int> dot, Vector256<float> scale, Vector256<float> acc) =>
         Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), scale, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,10 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Llama.Model;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 using Tensor = TorchSharp.torch.Tensor;
 
 namespace Llama.Kernels;
@@ -21,7 +19,8 @@ namespace Llama.Kernels;
 /// </remarks>
 internal sealed unsafe class CpuForward : IDisposable
 {
-    private const long MinParallelWork = 1 << 16;
+    /// <summary>Work (multiply-adds) below which handing a part to another thread costs more than it saves.</summary>
+    internal const long MinParallelWork = 1 << 16;
 
     /// <summary>Attention scores of the head a thread is working on; reused so steps allocate little.</summary>
     [ThreadStatic]
@@ -34,9 +33,9 @@ internal sealed unsafe class CpuForward : IDisposable
     private readonly Transformer _model;
     private readonly ModelArgs _args;
     private readonly CpuWorkerPool _pool;
-    private readonly int _gemvMaxRows;
-    private readonly Weight _embeddings;
-    private readonly Weight _output;
+    private readonly CpuMatMul _matMul;
+    private readonly CpuWeight _embeddings;
+    private readonly CpuWeight _output;
     private readonly float* _norm;
     private readonly LayerPointers[] _layers;
     private readonly ScalarType _kvType;
@@ -46,13 +45,13 @@ internal sealed unsafe class CpuForward : IDisposable
         _model = model;
         _args = model.Args;
         _pool = new CpuWorkerPool(threads);
-        _gemvMaxRows = gemvMaxRows;
-        _embeddings = new Weight(model.Embeddings, model.BlockTypeOf(model.Embeddings));
-        _output = new Weight(model.Output, model.BlockTypeOf(model.Output));
+        _matMul = new CpuMatMul(_pool, gemvMaxRows);
+        _embeddings = new CpuWeight(model.Embeddings, model.BlockTypeOf(model.Embeddings));
+        _output = new CpuWeight(model.Output, model.BlockTypeOf(model.Output));
         _norm = Pointer(model.Norm.Weight);
         _kvType = model.Cache.DType;
         _layers = new LayerPointers[_args.NLayers];
-        Weight Of(Tensor weight) => new(weight, model.BlockTypeOf(weight));
+        CpuWeight Of(Tensor weight) => new(weight, model.BlockTypeOf(weight));
         for (var i = 0; i < _args.NLayers; i++)
         {
             var layer = model.Layers[i];
@@ -97,7 +96,7 @@ internal sealed unsafe class CpuForward : IDisposable
         foreach (var layer in _layers)
         {
             RmsNorm(x, layer.AttentionNorm, xb, n, dim, eps);
-            MatMul(xb, n, dim, new MatMulJob(layer.Wq, q, dim), new MatMulJob(layer.Wk, k, kvDim), new MatMulJob(layer.Wv, v, kvDim));
+            _matMul.Run(xb, n, dim, new CpuMatMul.Job(layer.Wq, q, dim), new CpuMatMul.Job(layer.Wk, k, kvDim), new CpuMatMul.Job(layer.Wv, v, kvDim));
             // Every row's key and value go into the cache before any row attends: later rows of a chunk read earlier ones.
             for (var r = 0; r < n; r++)
             {
@@ -111,16 +110,16 @@ internal sealed unsafe class CpuForward : IDisposable
             }
 
             Attend(batch, rows, q, attended, layer);
-            MatMul(attended, n, dim, new MatMulJob(layer.Wo, xb, dim));
+            _matMul.Run(attended, n, dim, new CpuMatMul.Job(layer.Wo, xb, dim));
             TensorPrimitives.Add(x, xb, x);
 
             RmsNorm(x, layer.FfnNorm, xb, n, dim, eps);
-            MatMul(xb, n, dim, new MatMulJob(layer.W1, gate, hidden), new MatMulJob(layer.W3, up, hidden));
+            _matMul.Run(xb, n, dim, new CpuMatMul.Job(layer.W1, gate, hidden), new CpuMatMul.Job(layer.W3, up, hidden));
             // SwiGLU: silu(gate) * up, with silu(g) = g * sigmoid(g).
             TensorPrimitives.Sigmoid(gate, sigmoid);
             TensorPrimitives.Multiply(gate, sigmoid, gate);
             TensorPrimitives.Multiply(gate, up, gate);
-            MatMul(gate, n, hidden, new MatMulJob(layer.W2, xb, dim));
+            _matMul.Run(gate, n, hidden, new CpuMatMul.Job(layer.W2, xb, dim));
             TensorPrimitives.Add(x, xb, x);
         }
 
@@ -135,7 +134,7 @@ internal sealed unsafe class CpuForward : IDisposable
         RmsNorm(selected, _norm, selected, wanted.Length, dim, eps);
         var vocab = _args.VocabSize;
         var logits = new float[wanted.Length * vocab];
-        MatMul(selected, wanted.Length, dim, new MatMulJob(_output, logits, vocab));
+        _matMul.Run(selected, wanted.Length, dim, new CpuMatMul.Job(_output, logits, vocab));
         if (batch.Count == 1)
         {
             return [logits];
@@ -182,77 +181,6 @@ internal sealed unsafe class CpuForward : IDisposable
             var outRow = output.AsSpan(b * dim, dim);
             TensorPrimitives.Multiply(row, inverse, outRow);
             TensorPrimitives.Multiply(outRow, w, outRow);
-        }
-    }
-
-    /// <summary>output_j[b] = W_j · input[b] for every job and each of the <paramref name="n"/> input rows.</summary>
-    private void MatMul(float[] input, int n, int cols, params MatMulJob[] jobs)
-    {
-        if (jobs.Any(j => j.Weight.Type != WeightType.F32))
-        {
-            MatMulBlocks(input, n, cols, jobs);
-            return;
-        }
-
-        if (n > _gemvMaxRows)
-        {
-            // Enough rows to reuse each weight from cache many times: a blocked GEMM beats row-by-row dot products.
-            using var scope = NewDisposeScope();
-            var x = tensor(input, [n, cols]);
-            foreach (var job in jobs)
-            {
-                var product = F.linear(x, job.Weight.Tensor).contiguous();
-                MemoryMarshal.Cast<byte, float>(product.bytes).CopyTo(job.Output);
-            }
-
-            return;
-        }
-
-        var totalRows = jobs.Sum(j => j.Rows);
-        // Handing work to another thread costs microseconds: worth it only for large enough products.
-        // Several parts per thread let a thread that finishes early take over the rest.
-        var parts = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, _pool.Threads * 4);
-        _pool.Run(parts, p => MatMulRows(input, null, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
-    }
-
-    /// <summary>
-    /// The same for block-stored weights, at any number of rows: the input is quantized once for all jobs, and each
-    /// weight row, read once, meets every input row while it is in cache.
-    /// </summary>
-    private void MatMulBlocks(float[] input, int n, int cols, MatMulJob[] jobs)
-    {
-        var q8 = jobs.Any(j => BlockDot.Integer(j.Weight.Type)) ? Q8Rows.Of(input, n, cols) : null;
-        var totalRows = jobs.Sum(j => j.Rows);
-        var parts = (int)Math.Clamp((long)totalRows * cols * n / MinParallelWork, 1, Math.Min(totalRows, _pool.Threads * 4));
-        _pool.Run(parts, p => MatMulRows(input, q8, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
-    }
-
-    /// <summary>Rows [from, to) of the jobs' outputs, counted across the jobs; <paramref name="q8"/> is the quantized input block-stored weights need.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MatMulRows(float[] input, Q8Rows? q8, int n, int cols, MatMulJob[] jobs, int from, int to)
-    {
-        var first = 0;
-        foreach (var job in jobs)
-        {
-            var start = Math.Max(from, first) - first;
-            var end = Math.Min(to, first + job.Rows) - first;
-            if (start < end)
-            {
-                fixed (float* x = input)
-                fixed (float* output = job.Output)
-                {
-                    if (job.Weight.Type == WeightType.F32)
-                    {
-                        RowDot.Rows((float*)job.Weight.Data, cols, x, n, output, job.Rows, start, end);
-                    }
-                    else
-                    {
-                        BlockDot.Rows(job.Weight.Type, job.Weight.Data, cols, x, q8, n, output, job.Rows, start, end);
-                    }
-                }
-            }
-
-            first += job.Rows;
         }
     }
 
@@ -337,26 +265,15 @@ internal sealed unsafe class CpuForward : IDisposable
         {
             HeadAttention<T>.Scores(query, layer.CacheK + (headOffset * T.Size), kvDim, headDim, blocks, blockSize, length, 1f / MathF.Sqrt(headDim), scores);
             var span = new Span<float>(scores, length);
+            // TensorPrimitives.SoftMax exponentiates the scores as they are: a score above 88 would overflow to
+            // infinity and the row to NaN. Meta's softmax is shifted by the largest score first; so is this one.
+            TensorPrimitives.Subtract(span, TensorPrimitives.Max(span), span);
             TensorPrimitives.SoftMax(span, span);
             HeadAttention<T>.Weighted(scores, layer.CacheV + (headOffset * T.Size), kvDim, headDim, blocks, blockSize, length, result);
         }
     }
 
-    private static float* Pointer(Tensor tensor) => (float*)Bytes(tensor, ScalarType.Float32);
-
-    private static byte* Bytes(Tensor tensor, ScalarType type)
-    {
-        if (!tensor.is_contiguous() || tensor.dtype != type || tensor.device_type != DeviceType.CPU)
-        {
-            throw new InvalidOperationException($"CPU kernels need contiguous {type} CPU tensors.");
-        }
-
-        fixed (byte* data = tensor.bytes)
-        {
-            // libtorch owns this memory and never moves it while the tensor lives.
-            return data;
-        }
-    }
+    private static float* Pointer(Tensor tensor) => (float*)CpuWeight.Address(tensor, ScalarType.Float32);
 
     /// <summary>A KV cache tensor's memory: float32, float16 or bfloat16.</summary>
     private static byte* CachePointer(Tensor tensor)
@@ -424,48 +341,23 @@ internal sealed unsafe class CpuForward : IDisposable
         public int Token(IReadOnlyList<SequenceInput> batch, int r) => batch[Sequence[r]].Tokens[Position[r] - batch[Sequence[r]].StartPos];
     }
 
-    /// <summary>
-    /// A weight matrix as libtorch holds it and as a raw pointer to the same memory: float32 elements, or the bytes of
-    /// its rows of blocks.
-    /// </summary>
-    private readonly struct Weight(Tensor tensor, WeightType type)
-    {
-        public Tensor Tensor { get; } = tensor;
-
-        public WeightType Type { get; } = type;
-
-        public byte* Data { get; } = Bytes(tensor, type == WeightType.F32 ? ScalarType.Float32 : ScalarType.Byte);
-
-        /// <summary>Bytes per row of a block-stored matrix.</summary>
-        public long RowBytes { get; } = type == WeightType.F32 ? 0 : tensor.shape[1];
-    }
-
-    private readonly struct MatMulJob(Weight weight, float[] output, int rows)
-    {
-        public Weight Weight { get; } = weight;
-
-        public float[] Output { get; } = output;
-
-        public int Rows { get; } = rows;
-    }
-
     private readonly struct LayerPointers(
-        Weight wq, Weight wk, Weight wv, Weight wo, Weight w1, Weight w2, Weight w3,
+        CpuWeight wq, CpuWeight wk, CpuWeight wv, CpuWeight wo, CpuWeight w1, CpuWeight w2, CpuWeight w3,
         float* attentionNorm, float* ffnNorm, byte* cacheK, byte* cacheV)
     {
-        public Weight Wq { get; } = wq;
+        public CpuWeight Wq { get; } = wq;
 
-        public Weight Wk { get; } = wk;
+        public CpuWeight Wk { get; } = wk;
 
-        public Weight Wv { get; } = wv;
+        public CpuWeight Wv { get; } = wv;
 
-        public Weight Wo { get; } = wo;
+        public CpuWeight Wo { get; } = wo;
 
-        public Weight W1 { get; } = w1;
+        public CpuWeight W1 { get; } = w1;
 
-        public Weight W2 { get; } = w2;
+        public CpuWeight W2 { get; } = w2;
 
-        public Weight W3 { get; } = w3;
+        public CpuWeight W3 { get; } = w3;
 
         public float* AttentionNorm { get; } = attentionNorm;
 

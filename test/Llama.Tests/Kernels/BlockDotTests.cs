@@ -88,6 +88,57 @@ public sealed unsafe class BlockDotTests
         }
     }
 
+    /// <summary>Q8_0 at 25 blocks a row takes the AVX-512 kernel's one-block tail; the K-quants need whole super-blocks.</summary>
+    public static TheoryData<WeightType, int, bool> Tiles => new()
+    {
+        { WeightType.Q8_0, 800, false }, { WeightType.Q8_0, 800, true },
+        { WeightType.Q4_K, 768, false }, { WeightType.Q4_K, 768, true },
+        { WeightType.Q6_K, 768, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Tiles))]
+    public void Four_input_tiles_give_what_the_one_input_kernel_gives_each_input(WeightType type, int cols, bool wide)
+    {
+        Assert.SkipUnless(BlockDot.Integer(type), "no AVX2 here: the tiles are not used");
+        Assert.SkipWhen(wide && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported, "no AVX-512 here");
+        const int rows = 5, n = BlockTiles.Inputs;
+        var random = new Random(11);
+        var weights = RandomRows(type, rows, cols, random);
+        var x = Enumerable.Range(0, n * cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray();
+        var q8 = Q8Rows.Of(x, n, cols);
+        var tiled = new float[n * rows];
+        var single = new float[n * rows];
+        var rowBytes = (int)type.RowBytes(cols);
+        fixed (byte* w = weights)
+        fixed (sbyte* values = q8.Values)
+        fixed (float* scales = q8.Scales)
+        fixed (float* sums = q8.ScaledSums)
+        fixed (float* input = x)
+        fixed (float* result = tiled)
+        fixed (float* one = single)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                BlockTiles.Tile(type, wide, w + (r * rowBytes), cols, values, scales, sums, result + r, rows);
+            }
+
+            for (var b = 0; b < n; b++)
+            {
+                // The matrix-vector path: this input alone, quantized alone (to the same blocks).
+                BlockDot.Rows(type, w, cols, input + (b * cols), Q8Rows.Of(x.AsSpan(b * cols, cols), 1, cols), 1, one + (b * rows), rows, 0, rows);
+            }
+        }
+
+        // Only the order of the float additions differs.
+        var largest = single.Max(Math.Abs);
+        Assert.True(largest > 0);
+        for (var i = 0; i < tiled.Length; i++)
+        {
+            Assert.True(Math.Abs(tiled[i] - single[i]) <= 1e-5f * largest, $"{type} {(wide ? "AVX-512" : "AVX2")} output {i}: {tiled[i]} vs {single[i]}");
+        }
+    }
+
     [Theory]
     [InlineData(WeightType.Q8_0)]
     [InlineData(WeightType.Q4_0)]

@@ -94,6 +94,71 @@ internal static class GgufModels
         writer.Write(path);
     }
 
+    /// <summary>
+    /// A seeded random model of <paramref name="args"/>' shape whose matrices are Q4_K super-blocks drawn as blocks (no
+    /// float intermediate, so a 7B shape is written in seconds and one matrix of memory): random nibbles and six-bit
+    /// sub-scales and minimums, with float16 scales that give each weight a spread of about 1/√fan-in around zero; norms 1.
+    /// </summary>
+    public static void WriteRandomQ4K(string path, ModelArgs args, Vocabulary vocabulary, int seed)
+    {
+        var writer = Header(args, vocabulary, "random");
+        var index = 0;
+        foreach (var (name, shape) in ExpectedShapes.For(args, Enumerable.Range(0, args.NLayers)).OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var tensorSeed = seed + index++;
+            writer.Tensor(GgufNames.FromMeta(name), shape, shape.Length == 2 ? WeightType.Q4_K : WeightType.F32, () => shape.Length == 2
+                ? RandomQ4K(shape[0], shape[1], new Random(tensorSeed))
+                : MemoryMarshal.AsBytes(Enumerable.Repeat(1f, (int)shape[0]).ToArray().AsSpan()).ToArray());
+        }
+
+        writer.Write(path);
+    }
+
+    /// <summary>
+    /// Llama 2's vocabulary layout (unknown, BOS, EOS, the 256 byte pieces) with numbered pieces filling it to
+    /// <paramref name="size"/>: for random models of real shapes.
+    /// </summary>
+    public static Vocabulary SyntheticVocabulary(int size)
+    {
+        var tokens = new string[size];
+        var scores = new float[size];
+        var types = new int[size];
+        for (var id = 0; id < size; id++)
+        {
+            (tokens[id], types[id]) = id switch
+            {
+                0 => ("<unk>", 2),
+                1 => ("<s>", 3),
+                2 => ("</s>", 3),
+                < 259 => ($"<0x{id - 3:X2}>", 6),
+                _ => ($"\u2581w{id}", 1),
+            };
+            scores[id] = -id;
+        }
+
+        return new Vocabulary(tokens, scores, types);
+    }
+
+    /// <summary>
+    /// Rows of random Q4_K super-blocks. A value is d·scale·q − dmin·min with q uniform in 0..15 and six-bit scale and min
+    /// (mean 31.5): its spread is about 145·d and its mean about 236·d − 31.5·dmin, so dmin = 7.5·d centres it.
+    /// </summary>
+    public static byte[] RandomQ4K(long rows, long cols, Random random)
+    {
+        var bytes = new byte[rows * WeightType.Q4_K.RowBytes(cols)];
+        random.NextBytes(bytes);
+        var d = 1 / (145 * MathF.Sqrt(cols));
+        var scales = new byte[4];
+        BitConverter.TryWriteBytes(scales, (Half)d);
+        BitConverter.TryWriteBytes(scales.AsSpan(2), (Half)(7.5f * d));
+        for (long block = 0; block < bytes.Length; block += WeightType.Q4_K.BlockBytes())
+        {
+            scales.CopyTo(bytes.AsSpan((int)block, 4));
+        }
+
+        return bytes;
+    }
+
     /// <summary>Values stored as <paramref name="type"/>, rows of <paramref name="cols"/>.</summary>
     public static byte[] Encode(float[] values, long cols, WeightType type)
     {
