@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using LlamaOrleans.Tests.Silo;
 
 namespace LlamaOrleans.Client.Tests;
 
@@ -73,61 +70,7 @@ public sealed partial class CliProcessTests
     private static async Task<(int Code, string Out, string Err)> RunWithInputAsync(
         string directory, IReadOnlyDictionary<string, string> environment, string input, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(CliAssemblyPath);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Cancel);
-        var error = process.StandardError.ReadToEndAsync(Cancel);
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output, await error);
-    }
-
-    /// <summary>The CLI as built beside these tests' configuration (Debug or Release).</summary>
-    private static string CliAssemblyPath
-    {
-        get
-        {
-            var configuration = typeof(CliProcessTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var path = Path.Combine(dir.FullName, "src", "Cli", "bin", configuration, "net10.0", "llama-orleans.dll");
-                if (File.Exists(path))
-                {
-                    return path;
-                }
-            }
-
-            throw new FileNotFoundException($"llama-orleans is not built for {configuration} above {AppContext.BaseDirectory}.");
-        }
+        var result = await CliProcess.RunAsync(directory, environment, args, input, cancellationToken: Cancel);
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 }

@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 
 namespace LlamaOrleans.Client.Tests;
 
@@ -21,7 +18,7 @@ public sealed partial class ClientDocumentationTests
     [Fact]
     public async Task The_documented_program_compiles_and_runs_against_a_silo()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var program = ProgramBlock().Match(await File.ReadAllTextAsync(Path.Combine(root, "docs", "client.md"), Cancel));
         Assert.True(program.Success, "docs/client.md has no program block");
         var readme = ProgramBlock().Match(await File.ReadAllTextAsync(Path.Combine(root, "README.md"), Cancel));
@@ -86,49 +83,13 @@ public sealed partial class ClientDocumentationTests
 
     private static async Task<(int Code, string Output)> RunAsync(string directory, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         // A build here must not leave a build server behind.
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Cancel);
-        var error = process.StandardError.ReadToEndAsync(Cancel);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        limit.CancelAfter(timeout);
-        try
+        var environment = new Dictionary<string, string>
         {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output + await error);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Llama.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No Llama.Orleans.sln above {AppContext.BaseDirectory}.");
+            ["MSBUILDDISABLENODEREUSE"] = "1",
+            ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
+        };
+        var result = await ProcessRunner.RunAsync("dotnet", args, directory, timeout, environment, cancellationToken: Cancel);
+        return (result.ExitCode, result.StandardOutput + result.StandardError);
     }
 }

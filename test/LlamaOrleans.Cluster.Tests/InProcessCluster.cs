@@ -1,6 +1,5 @@
 using System.Globalization;
 using LlamaOrleans.Silo;
-using LlamaOrleans.Tests.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -78,8 +77,8 @@ public sealed class InProcessCluster : IAsyncDisposable
             ["Orleans:GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
             ["Orleans:AdvertisedIPAddress"] = "127.0.0.1",
             ["Llama:Models:0:Name"] = "demo",
-            ["Llama:Models:0:Path"] = Llama.Tests.TestData.Model,
-            ["Llama:Models:0:Tokenizer"] = Llama.Tests.TestData.Tok512,
+            ["Llama:Models:0:Path"] = TestData.Model,
+            ["Llama:Models:0:Tokenizer"] = TestData.Tok512,
             ["Llama:Models:0:Threads"] = "1",
             ["Logging:LogLevel:Default"] = "Warning",
         };

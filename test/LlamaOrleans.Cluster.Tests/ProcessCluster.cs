@@ -1,6 +1,4 @@
 using System.Globalization;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -8,7 +8,7 @@ internal static class Reference
 {
     public const int ReplyTokens = 24;
 
-    private static readonly Lazy<LlamaGenerator> Engine = new(() => LlamaGenerator.Build(Llama.Tests.TestData.Model, Llama.Tests.TestData.Tok512, 512, 1));
+    private static readonly Lazy<LlamaGenerator> Engine = new(() => LlamaGenerator.Build(TestData.Model, TestData.Tok512, 512, 1));
     private static readonly Lock EngineLock = new();
 
     /// <summary>Greedy settings with a short reply, on the demo model.</summary>

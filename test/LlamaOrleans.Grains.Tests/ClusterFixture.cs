@@ -51,8 +51,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static IConfiguration Models(bool host) => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
     {
         ["Models:0:Name"] = Model,
-        ["Models:0:Path"] = Llama.Tests.TestData.Model,
-        ["Models:0:Tokenizer"] = Llama.Tests.TestData.Tok512,
+        ["Models:0:Path"] = TestData.Model,
+        ["Models:0:Tokenizer"] = TestData.Tok512,
         ["Models:0:MaxSeqLen"] = "512",
         ["Models:0:MaxCachedConversations"] = "64",
         ["Models:0:Threads"] = "1",

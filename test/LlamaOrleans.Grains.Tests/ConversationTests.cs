@@ -6,7 +6,7 @@ namespace LlamaOrleans.Grains.Tests;
 [Collection(nameof(ClusterCollection))]
 public sealed class ConversationTests(ClusterFixture fixture) : IDisposable
 {
-    private readonly LlamaGenerator _engine = LlamaGenerator.Build(Llama.Tests.TestData.Model, Llama.Tests.TestData.Tok512, 512, 1);
+    private readonly LlamaGenerator _engine = LlamaGenerator.Build(TestData.Model, TestData.Tok512, 512, 1);
 
     public void Dispose() => _engine.Dispose();
 

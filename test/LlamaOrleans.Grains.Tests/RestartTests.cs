@@ -51,7 +51,7 @@ public sealed class RestartTests : IDisposable
 
             var next = await conversation.Send(new UserMessage("3", "Where did the fox sleep?"));
             dialog.Add(new Message(Role.User, "Where did the fox sleep?"));
-            using var engine = LlamaGenerator.Build(Llama.Tests.TestData.Model, Llama.Tests.TestData.Tok512, 512, 1);
+            using var engine = LlamaGenerator.Build(TestData.Model, TestData.Tok512, 512, 1);
             var prompt = engine.ChatFormat.Encode(dialog).Ids.Count;
             Assert.Equal(engine.ChatCompletion([dialog], temperature: 0, maxGenLen: Math.Min(30, 512 - prompt))[0].Generation.Content, next.Reply);
             Assert.False(next.CacheHit);

@@ -7,7 +7,7 @@ namespace LlamaOrleans.Grains.Tests;
 public sealed class ScaleTests(ClusterFixture fixture) : IDisposable
 {
     private const int Limit = 512;
-    private readonly LlamaGenerator _engine = LlamaGenerator.Build(Llama.Tests.TestData.Model, Llama.Tests.TestData.Tok512, 512, 1);
+    private readonly LlamaGenerator _engine = LlamaGenerator.Build(TestData.Model, TestData.Tok512, 512, 1);
 
     public void Dispose() => _engine.Dispose();
 

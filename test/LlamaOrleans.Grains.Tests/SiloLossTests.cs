@@ -47,7 +47,7 @@ public sealed class SiloLossTests
             Assert.Equal(4, history.Count);
             Assert.False(next.CacheHit);
             Assert.NotEqual(worker, (await conversation.GetStatus()).CacheWorker);
-            using var engine = LlamaGenerator.Build(Llama.Tests.TestData.Model, Llama.Tests.TestData.Tok512, 512, 1);
+            using var engine = LlamaGenerator.Build(TestData.Model, TestData.Tok512, 512, 1);
             List<Message> dialog = [new(Role.User, "Tell me about a horse."), new(Role.Assistant, history[1].Content), new(Role.User, "Where did the horse run?")];
             Assert.Equal(engine.ChatCompletion([dialog], temperature: 0, maxGenLen: 30)[0].Generation.Content, next.Reply);
         }

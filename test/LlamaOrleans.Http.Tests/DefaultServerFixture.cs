@@ -1,6 +1,4 @@
 using System.Globalization;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 
 namespace LlamaOrleans.Http.Tests;
 

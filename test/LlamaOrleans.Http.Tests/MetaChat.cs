@@ -1,5 +1,4 @@
 using Llama.Chat;
-using Llama.Tests;
 using Llama.Tokenization;
 
 namespace LlamaOrleans.Http.Tests;

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 
 namespace LlamaOrleans.Http.Tests;
 

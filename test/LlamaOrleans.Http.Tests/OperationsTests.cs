@@ -32,24 +32,11 @@ public sealed class OperationsTests(ServerFixture server)
     {
         using var anonymous = server.Client(null);
         var served = await anonymous.GetStringAsync(new Uri("/openapi.json", UriKind.Relative));
-        var path = Path.Combine(RepositoryRoot(), "docs", "openapi.json");
+        var path = Repository.Path("docs", "openapi.json");
         var checkedIn = await File.ReadAllTextAsync(path);
         Assert.True(Normalize(served) == Normalize(checkedIn),
             $"docs/openapi.json differs from what the server serves; refresh it with: curl -s http://127.0.0.1:8080/openapi.json > docs/openapi.json");
     }
 
     private static string Normalize(string json) => json.ReplaceLineEndings("\n").TrimEnd();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Llama.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("No Llama.Orleans.sln above the test binaries.");
-    }
 }

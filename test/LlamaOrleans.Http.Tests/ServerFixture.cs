@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 
 [assembly: AssemblyFixture(typeof(LlamaOrleans.Http.Tests.ServerFixture))]
 

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 
 namespace LlamaOrleans.Http.Tests;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using LlamaOrleans.Client;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -44,7 +44,7 @@ public sealed class SiloProcessTests
     [Fact]
     public void The_models_command_reports_a_cluster_that_does_not_answer_and_a_malformed_address()
     {
-        var port = LlamaOrleans.Tests.Silo.FreePorts.Take(1)[0];
+        var port = FreePorts.Unused();
         using var output = new StringWriter();
         using var errors = new StringWriter();
         Assert.Equal(1, CliApp.Run(["models", "--silo", $"127.0.0.1:{port}"], output, errors, TestContext.Current.CancellationToken));

@@ -2,7 +2,6 @@ using Llama.Chat;
 using Llama.Checkpoints;
 using Llama.Generation;
 using Llama.Model;
-using Llama.Tests;
 
 namespace LlamaOrleans.Parallel.Tests;
 

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 using Microsoft.Playwright;
 
 [assembly: AssemblyFixture(typeof(LlamaOrleans.WebUi.Tests.WebFixture))]
@@ -43,21 +41,7 @@ public sealed class WebFixture : IAsyncLifetime
     public static string KeyOf(string tenant) => $"sk-web-{tenant}-0123456789";
 
     /// <summary>The repository's <c>artifacts/webui</c> folder, where the tests leave their screenshots.</summary>
-    public static string ArtifactsDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Llama.Orleans.sln")))
-                {
-                    return Directory.CreateDirectory(Path.Combine(dir.FullName, "artifacts", "webui")).FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException($"No Llama.Orleans.sln above {AppContext.BaseDirectory}.");
-        }
-    }
+    public static string ArtifactsDirectory => Directory.CreateDirectory(Repository.Path("artifacts", "webui")).FullName;
 
     /// <summary>A fresh browser profile whose page uses <paramref name="tenant"/>'s key (none when null), as if typed in once.</summary>
     public async Task<IBrowserContext> NewContextAsync(string? tenant, int width = 1280, int height = 800, ColorScheme scheme = ColorScheme.Light)

@@ -1,7 +1,6 @@
 using System.Net;
 using LlamaOrleans.Http.Options;
 using LlamaOrleans.Http.WebUi;
-using LlamaOrleans.Tests.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

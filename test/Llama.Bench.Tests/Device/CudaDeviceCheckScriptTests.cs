@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Llama.Tests;
 
 namespace Llama.Bench.Tests.Device;
 

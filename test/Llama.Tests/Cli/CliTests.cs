@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Llama.Cli;
-using Llama.Tests.Generation;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Tests.Cli;
 
@@ -47,9 +47,9 @@ public partial class CliTests
     [Fact]
     public void Generate_runs_a_gguf_model_on_its_own_vocabulary_and_quantizes_others_at_load()
     {
-        using var folder = new Checkpoints.TempFolder();
+        using var folder = new TempFolder();
         var gguf = folder.File("stories260K.gguf");
-        Checkpoints.Writers.GgufModels.WriteStories260K(gguf, Llama.Kernels.WeightType.F32);
+        GgufModels.WriteStories260K(gguf, Llama.Kernels.WeightType.F32);
         var c = GreedyReference.Load().Cases[1];
         var max = c.MaxNewTokens.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

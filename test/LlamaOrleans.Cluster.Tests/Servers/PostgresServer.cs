@@ -1,5 +1,4 @@
 using System.Globalization;
-using LlamaOrleans.Tests.Silo;
 using Npgsql;
 
 namespace LlamaOrleans.Cluster.Tests.Servers;
@@ -39,9 +38,9 @@ internal sealed class PostgresServer : IAsyncDisposable
         }
 
         var folder = Directory.CreateTempSubdirectory("llama-postgres-").FullName;
-        if (CommandLine.IsRoot)
+        if (ProcessRunner.IsRoot)
         {
-            await CommandLine.RunAsync("chown", ["postgres:", folder]);
+            await ProcessRunner.RunCheckedAsync("chown", ["postgres:", folder]);
         }
 
         var server = new PostgresServer(folder, bin, FreePorts.Take(1)[0]);
@@ -92,8 +91,8 @@ internal sealed class PostgresServer : IAsyncDisposable
     private Task<string> RunTool(string tool, IReadOnlyList<string> arguments)
     {
         var path = Path.Combine(_bin, tool);
-        return CommandLine.IsRoot
-            ? CommandLine.RunAsync("runuser", ["-u", "postgres", "--", path, .. arguments])
-            : CommandLine.RunAsync(path, arguments);
+        return ProcessRunner.IsRoot
+            ? ProcessRunner.RunCheckedAsync("runuser", ["-u", "postgres", "--", path, .. arguments])
+            : ProcessRunner.RunCheckedAsync(path, arguments);
     }
 }

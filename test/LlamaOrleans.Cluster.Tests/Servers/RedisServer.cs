@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using LlamaOrleans.Tests.Silo;
 
 namespace LlamaOrleans.Cluster.Tests.Servers;
 
@@ -67,7 +66,7 @@ internal sealed class RedisServer : IAsyncDisposable
     {
         if (_process is { HasExited: false } process)
         {
-            await CommandLine.RunAsync("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
+            await ProcessRunner.RunCheckedAsync("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
             await process.WaitForExitAsync();
         }
 

@@ -1,4 +1,3 @@
-using LlamaOrleans.Testing;
 
 namespace LlamaOrleans.Tests.Silo;
 

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace LlamaOrleans.Tests.Silo;
+namespace LlamaOrleans.Testing;
 
-internal static class FreePorts
+/// <summary>Loopback ports for servers and silos the tests and benches start side by side.</summary>
+public static class FreePorts
 {
     /// <summary>Ports the system just handed out on the loopback interface, so a test silo does not meet another.</summary>
     public static int[] Take(int count)
@@ -26,6 +27,9 @@ internal static class FreePorts
             }
         }
     }
+
+    /// <summary>A loopback port the system just handed out and nothing listens on, as a killed server's port.</summary>
+    public static int Unused() => Take(1)[0];
 
     public static bool IsFree(int port)
     {

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Llama.Tests.Checkpoints.Writers;
+namespace LlamaOrleans.Testing.Checkpoints;
 
 /// <summary>One tensor for <see cref="PthWriter"/>: its storage class and shape, and a writer of its bytes.</summary>
 /// <param name="Name">State-dict key.</param>
@@ -9,7 +9,7 @@ namespace Llama.Tests.Checkpoints.Writers;
 /// <param name="ElementSize">Bytes per element of that storage.</param>
 /// <param name="Shape">Tensor shape.</param>
 /// <param name="WriteData">Writes exactly <see cref="DataLength"/> bytes.</param>
-internal sealed record PthTensor(string Name, string StorageType, int ElementSize, long[] Shape, Action<Stream> WriteData)
+public sealed record PthTensor(string Name, string StorageType, int ElementSize, long[] Shape, Action<Stream> WriteData)
 {
     /// <summary>Strides to record; null for contiguous.</summary>
     public long[]? Stride { get; init; }
@@ -27,7 +27,7 @@ internal sealed record PthTensor(string Name, string StorageType, int ElementSiz
 /// ARCHIVE/version; a protocol-2 pickle rebuilding tensors with _rebuild_tensor_v2), streaming the tensor
 /// data so that files of any size can be made for tests and benchmarks.
 /// </summary>
-internal static class PthWriter
+public static class PthWriter
 {
     public static void Write(string path, IReadOnlyList<PthTensor> tensors, string archive = "archive")
     {

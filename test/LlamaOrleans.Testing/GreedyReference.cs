@@ -1,9 +1,9 @@
 using System.Text.Json;
 
-namespace Llama.Tests.Generation;
+namespace LlamaOrleans.Testing;
 
 /// <summary>test/data/reference/greedy.json: greedy generations confirmed against llama2.c's run.c.</summary>
-internal sealed record GreedyReference(int MaxSeqLen, int[] StopTokens, GreedyCase[] Cases)
+public sealed record GreedyReference(int MaxSeqLen, int[] StopTokens, GreedyCase[] Cases)
 {
     public static GreedyReference Load()
     {
@@ -23,4 +23,4 @@ internal sealed record GreedyReference(int MaxSeqLen, int[] StopTokens, GreedyCa
     }
 }
 
-internal sealed record GreedyCase(string Prompt, int MaxNewTokens, int[] PromptIds, int[] GeneratedIds, string StopReason, string Text);
+public sealed record GreedyCase(string Prompt, int MaxNewTokens, int[] PromptIds, int[] GeneratedIds, string StopReason, string Text);

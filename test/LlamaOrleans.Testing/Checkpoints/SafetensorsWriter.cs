@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 
-namespace Llama.Tests.Checkpoints.Writers;
+namespace LlamaOrleans.Testing.Checkpoints;
 
 /// <summary>Writes a .safetensors file: 8-byte header length, JSON header, raw data.</summary>
-internal static class SafetensorsWriter
+public static class SafetensorsWriter
 {
     public static void Write(string path, IReadOnlyList<(string Name, string Dtype, long[] Shape, byte[] Data)> tensors)
     {

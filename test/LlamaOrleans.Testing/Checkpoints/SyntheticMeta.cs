@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Llama.Tests.Checkpoints.Writers;
+namespace LlamaOrleans.Testing.Checkpoints;
 
 /// <summary>Architecture numbers of a made-up Meta checkpoint (Meta's params.json fields).</summary>
-internal sealed record SyntheticParams(int Dim, int Layers, int Heads, int KvHeads, int Vocab, int MultipleOf)
+public sealed record SyntheticParams(int Dim, int Layers, int Heads, int KvHeads, int Vocab, int MultipleOf)
 {
     /// <summary>Meta's FeedForward rule.</summary>
     public int Hidden => MultipleOf * ((((int)(2 * 4 * Dim / 3.0)) + MultipleOf - 1) / MultipleOf);
@@ -18,7 +18,7 @@ internal sealed record SyntheticParams(int Dim, int Layers, int Heads, int KvHea
 /// Writes Meta-layout checkpoints of any size with deterministic bfloat16 weights: params.json plus
 /// consolidated.00.pth, for tests of failure paths and for memory measurements.
 /// </summary>
-internal static class SyntheticMeta
+public static class SyntheticMeta
 {
     /// <summary>Writes params.json and a single shard into <paramref name="folder"/>; returns the shard's size.</summary>
     public static long Write(string folder, SyntheticParams p)

@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace Llama.Tests.Checkpoints.Writers;
+namespace LlamaOrleans.Testing.Checkpoints;
 
 /// <summary>This process's resident memory on Linux, from /proc/self/status, with a resettable peak.</summary>
-internal static class ProcessMemory
+public static class ProcessMemory
 {
     /// <summary>Resident set size now (VmRSS), including mapped file pages.</summary>
     public static long Resident => Read("VmRSS:");

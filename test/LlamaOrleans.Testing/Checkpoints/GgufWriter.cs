@@ -2,13 +2,13 @@ using System.Text;
 using Llama.Checkpoints.Gguf;
 using Llama.Kernels;
 
-namespace Llama.Tests.Checkpoints.Writers;
+namespace LlamaOrleans.Testing.Checkpoints;
 
 /// <summary>
 /// Writes GGUF files (version 3 unless told otherwise): header, metadata, tensor infos, then each tensor's data at
 /// the next multiple of the alignment. Tensor data is produced one tensor at a time, so large files need little memory.
 /// </summary>
-internal sealed class GgufWriter
+public sealed class GgufWriter
 {
     private readonly List<(string Key, GgufValueType Type, object Value)> _metadata = [];
     private readonly List<(string Name, long[] Shape, WeightType Type, Func<byte[]> Data)> _tensors = [];

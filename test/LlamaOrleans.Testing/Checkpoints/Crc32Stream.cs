@@ -1,7 +1,7 @@
-namespace Llama.Tests.Checkpoints.Writers;
+namespace LlamaOrleans.Testing.Checkpoints;
 
 /// <summary>Passes writes through to another stream while computing their zip CRC-32 and length.</summary>
-internal sealed class Crc32Stream(Stream inner) : Stream
+public sealed class Crc32Stream(Stream inner) : Stream
 {
     private static readonly uint[] Table = MakeTable();
     private uint _crc = uint.MaxValue;

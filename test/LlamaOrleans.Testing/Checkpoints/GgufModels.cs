@@ -6,13 +6,13 @@ using Llama.Kernels;
 using Llama.Model;
 using static TorchSharp.torch;
 
-namespace Llama.Tests.Checkpoints.Writers;
+namespace LlamaOrleans.Testing.Checkpoints;
 
 /// <summary>
 /// GGUF files for tests, written as llama.cpp's converter writes them: stories260K (test/data/models) with the tok512
 /// vocabulary, and seeded random models of any shape. Weights go in Meta's row order.
 /// </summary>
-internal static class GgufModels
+public static class GgufModels
 {
     /// <summary>A vocabulary in GGUF's form: SentencePiece pieces (spaces as ▁), scores and piece types.</summary>
     public sealed record Vocabulary(string[] Tokens, float[] Scores, int[] Types);
