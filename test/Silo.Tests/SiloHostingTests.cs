@@ -1,7 +1,6 @@
 using Llama.Chat;
 using Llama.Generation;
 using LlamaOrleans.Silo;
-using LlamaOrleans.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using LlamaOrleans.Http.Telemetry;
 using LlamaOrleans.Silo;
-using LlamaOrleans.Tests.Storage;
 
 namespace LlamaOrleans.Tests.Silo;
 
