@@ -65,8 +65,8 @@ def matched_tokens(pieces, ids, previous, output):
 def greedy(args):
     with open(os.path.join(ROOT, "test", "data", "reference", "greedy.json"), encoding="utf-8") as f:
         reference = json.load(f)
-    model = os.path.join(ROOT, "test", "data", reference["model"])
-    tokenizer = os.path.join(ROOT, "test", "data", reference["tokenizer"])
+    model = os.path.join(ROOT, reference["model"])
+    tokenizer = os.path.join(ROOT, reference["tokenizer"])
     pieces = llama2c_pieces(tokenizer)
     failures = 0
     for case in reference["cases"]:
