@@ -11,7 +11,7 @@ public class ContextPlannerTests
     private const int Reserve = 32;
     private const string System = "You tell short stories.";
 
-    private static readonly ChatFormat Format = new(TokenizerLoader.Load(Path.Combine(AppContext.BaseDirectory, "models", "tok512.bin")));
+    private static readonly ChatFormat Format = new(TokenizerLoader.Load(TestData.Tok512));
 
     private static ContextPlanner Planner(double shrinkTo = 0.5) => new(Format, Limit, Reserve, shrinkTo);
 
