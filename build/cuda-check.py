@@ -3,7 +3,7 @@
 
   cuda-check.py greedy --cli CMD --device D --dtype T [--report-only]
       runs every case of test/data/reference/greedy.json and compares the output with its text and the timing
-      line's token counts, as test/Llama.Tests/Cli/CliTests.cs does; exit 1 on a mismatch unless --report-only
+      line's token counts, as test/Cli.Tests/CliTests.cs does; exit 1 on a mismatch unless --report-only
       (bfloat16 compute is not expected to follow the float32 reference all the way).
   cuda-check.py decode --cli CMD --model M --tokenizer T --config DEVICE:DTYPE[:THREADS] ... [--tokens N] [--runs R]
       runs greedy decoding R times per config and prints each rate and a table of medians.
@@ -78,8 +78,8 @@ def matched_tokens(pieces, ids, previous, output):
 def greedy(args):
     with open(os.path.join(ROOT, "test", "data", "reference", "greedy.json"), encoding="utf-8") as f:
         reference = json.load(f)
-    model = os.path.join(ROOT, "test", "data", reference["model"])
-    tokenizer = os.path.join(ROOT, "test", "data", reference["tokenizer"])
+    model = os.path.join(ROOT, reference["model"])
+    tokenizer = os.path.join(ROOT, reference["tokenizer"])
     pieces = llama2c_pieces(tokenizer)
     failures = 0
     for case in reference["cases"]:

@@ -103,12 +103,12 @@ smoke() {
   # CPU first: it tells a library that does not load at all from a CUDA-only failure.
   for device in $(printf '%s\n' $devices | sort); do
     echo "-- smoke $device"
-    timeout 120 $cli generate --model test/data/models/stories260K.bin --tokenizer test/data/models/tok512.bin \
+    timeout 120 $cli generate --model models/stories260K.bin --tokenizer models/tok512.bin \
       --prompt "Once upon a time" --temperature 0 --max-tokens 16 --device "$device" && continue
     if [ "$device" != cpu ]; then
       echo "-- which CUDA libraries that run loaded (LD_DEBUG=files):"
-      LD_DEBUG=files timeout 120 $cli generate --model test/data/models/stories260K.bin --prompt x --max-tokens 1 \
-        --tokenizer test/data/models/tok512.bin --device "$device" 2>&1 | grep -oE 'file=[^ ]*(cuda|cudart|cublas)[^ ]*' | sort -u | head -n 20
+      LD_DEBUG=files timeout 120 $cli generate --model models/stories260K.bin --prompt x --max-tokens 1 \
+        --tokenizer models/tok512.bin --device "$device" 2>&1 | grep -oE 'file=[^ ]*(cuda|cudart|cublas)[^ ]*' | sort -u | head -n 20
     fi
     return 1
   done
@@ -221,9 +221,9 @@ case " $devices " in
       *H200*) peak=989 ;; *H100*PCIe*) peak=756 ;; *H100*NVL*) peak=835 ;; *H100*) peak=989 ;;
       *A100*) peak=312 ;; *L40S*) peak=362 ;; *) peak= ;;
     esac
-    bench_args=(--device cuda --compare-cpu --batch-check test/data/models/stories260K.bin ${peak:+--peak-tflops $peak}) ;;
+    bench_args=(--device cuda --compare-cpu --batch-check models/stories260K.bin ${peak:+--peak-tflops $peak}) ;;
   *) bench_args=(--device cpu --shape small --contexts 32,160 --streams 4 --tokens 8 --prefill 160 --compare-cpu
-    --batch-check test/data/models/stories260K.bin) ;;
+    --batch-check models/stories260K.bin) ;;
 esac
 step "device bench: ${bench_args[*]}"
 timeout "${DEVICE_BENCH_TIMEOUT:-360}" $device_bench "${bench_args[@]}" --tsv "$out/device-bench.tsv"
@@ -245,7 +245,7 @@ case " $devices " in
     silo_args=(--conversations 32 --tokens 64 --prompt-tokens 128 --engine-figure "7b 32-stream aggregate decode, context 128, " --target 0.9) ;;
   *)
     silo_model+=(Device=cpu Random:Dim=256 Random:Layers=4 Random:Heads=8 Random:KvHeads=4 Random:HiddenDim=688 MaxSeqLen=1024
-      Tokenizer=$root/test/data/models/tok512.bin)
+      Tokenizer=$root/models/tok512.bin)
     silo_args=(--conversations 4 --tokens 8 --prompt-tokens 32 --engine-figure "small 4-stream aggregate decode, context 32, ") ;;
 esac
 step "silo over HTTP: ${silo_args[*]}"

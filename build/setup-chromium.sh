@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium, the browser the web page's end-to-end tests (test/LlamaOrleans.WebUi.Tests) drive
+# Installs Debian's chromium, the browser the web page's end-to-end tests (test/Http.WebUi.Tests) drive
 # through Playwright, when it is missing. Playwright's own browser download is never used (and not reachable from CI):
 # the tests launch /usr/bin/chromium. Idempotent; prints nothing when chromium is already there.
 set -euo pipefail

@@ -1,6 +1,5 @@
 using System.Globalization;
 using LlamaOrleans.Testing;
-using LlamaOrleans.Tests.Silo;
 
 namespace Llama.Bench.Cluster;
 

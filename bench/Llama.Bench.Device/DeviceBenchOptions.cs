@@ -18,7 +18,7 @@ internal sealed record DeviceBenchOptions
           --peak-tflops X     the device's nominal dense bf16 peak, for the prefill fraction (default: measured GEMM only)
           --compare-cpu       also time the 110M shape on this device against the CPU (all cores)
           --threads N         CPU threads of the comparison (default all cores)
-          --batch-check M     a llama2.c model (e.g. test/data/models/stories260K.bin): float32 greedy streams batched
+          --batch-check M     a llama2.c model (e.g. models/stories260K.bin): float32 greedy streams batched
                               together must equal the same streams run one at a time
           --tsv PATH          also write every figure as tab-separated lines
         """;

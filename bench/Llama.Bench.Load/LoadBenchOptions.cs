@@ -1,5 +1,5 @@
 using System.Globalization;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 using static TorchSharp.torch;
 
 namespace Llama.Bench.Load;

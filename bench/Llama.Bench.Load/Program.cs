@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Llama.Bench.Load;
 using Llama.Checkpoints;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 using static TorchSharp.torch;
 
 // Peak resident memory while loading every tensor of a checkpoint, against the bound

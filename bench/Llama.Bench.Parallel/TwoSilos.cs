@@ -1,7 +1,7 @@
 using System.Globalization;
 using LlamaOrleans;
 using LlamaOrleans.Silo;
-using LlamaOrleans.Tests.Silo;
+using LlamaOrleans.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Llama.Kernels;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Bench.Peer;
 

@@ -3,8 +3,8 @@ using Llama.Bench;
 using Llama.Bench.Peer;
 using Llama.Kernels;
 using Llama.Model;
-using Llama.Tests.Checkpoints.Writers;
 using LLama.Native;
+using LlamaOrleans.Testing.Checkpoints;
 
 // Ours against llama.cpp (LLamaSharp) on the same GGUF files of the 110M shape: F32, Q8_0 and Q4_K_M; see bench/README.md.
 const string Usage =

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 using Llama.Checkpoints;
 using Llama.Kernels;
 using Llama.Model;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Bench.Peer;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using LlamaOrleans;
 using LlamaOrleans.Client;
 using LlamaOrleans.Silo;
-using LlamaOrleans.Tests.Silo;
+using LlamaOrleans.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

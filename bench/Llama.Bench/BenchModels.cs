@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LlamaOrleans.Testing;
 
 namespace Llama.Bench;
 
@@ -15,13 +16,13 @@ internal static class BenchModels
             "random weights, llama2.c 110M shape (dim 768, 12 layers, 12 heads, vocab 32000)",
             EnsureRandom110M(paths.Cache, cancellationToken),
             paths.RunCLlama2Tokenizer,
-            Path.Combine(paths.TestModels, "llama2-tokenizer.model")),
+            TestData.Llama2Tokenizer),
         "260k" => new BenchModel(
             name,
             "stories260K (dim 64, 5 layers, 8 heads, 4 KV heads, vocab 512)",
-            Path.Combine(paths.TestModels, "stories260K.bin"),
-            Path.Combine(paths.TestModels, "tok512.bin"),
-            Path.Combine(paths.TestModels, "tok512.bin")),
+            TestData.Model,
+            TestData.Tok512,
+            TestData.Tok512),
         _ => throw new BenchException($"Unknown model '{name}'; known: {string.Join(',', BenchOptions.KnownModels)}."),
     };
 

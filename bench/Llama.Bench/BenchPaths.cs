@@ -1,3 +1,5 @@
+using LlamaOrleans.Testing;
+
 namespace Llama.Bench;
 
 /// <summary>Where the bench finds its inputs and keeps its cache, all relative to the repository root.</summary>
@@ -20,8 +22,6 @@ internal sealed class BenchPaths
     /// <summary>Gitignored folder for the compiled baseline and the generated model.</summary>
     public string Cache => Path.Combine(RepoRoot, ".bench");
 
-    public string TestModels => Path.Combine(RepoRoot, "test", "data", "models");
-
     /// <param name="runCOverride">The <c>--runc</c> path, or null for the shared baseline beside the repository.</param>
     public static BenchPaths Locate(string? runCOverride)
     {
@@ -32,18 +32,14 @@ internal sealed class BenchPaths
 
     private static string FindRepoRoot()
     {
-        // The bench runs from its build output (or wherever `dotnet run` starts it); the solution file marks the root.
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        // The bench runs from its build output; the solution file above it marks the root.
+        try
         {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Llama.Orleans.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
+            return Repository.Root;
         }
-
-        throw new BenchException("Cannot find the repository root (no Llama.Orleans.sln above the bench or the current directory).");
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new BenchException($"Cannot find the repository root: {ex.Message}");
+        }
     }
 }

@@ -5,19 +5,19 @@ public class LegacyModelConfigTests
     [Fact]
     public void Reads_the_stories260K_header_and_accepts_its_exact_file_size()
     {
-        var config = LegacyModelConfig.Read(Llama.Tests.TestData.Model);
+        var config = LegacyModelConfig.Read(TestData.Model);
 
         Assert.Equal(new LegacyModelConfig(64, 172, 5, 8, 4, 512, 512, SharedClassifier: true), config);
-        Assert.Equal(new FileInfo(Llama.Tests.TestData.Model).Length, config.FileBytes);
+        Assert.Equal(new FileInfo(TestData.Model).Length, config.FileBytes);
     }
 
     [Fact]
     public void Weights_read_per_token_of_a_shared_classifier_model_are_the_file_less_header_and_freq_cis()
     {
-        var config = LegacyModelConfig.Read(Llama.Tests.TestData.Model);
+        var config = LegacyModelConfig.Read(TestData.Model);
         var freqCisBytes = 2L * 512 * (64 / 8 / 2) * sizeof(float);
 
-        Assert.Equal(new FileInfo(Llama.Tests.TestData.Model).Length - 28 - freqCisBytes, config.WeightBytesPerToken);
+        Assert.Equal(new FileInfo(TestData.Model).Length - 28 - freqCisBytes, config.WeightBytesPerToken);
     }
 
     [Fact]
@@ -33,31 +33,34 @@ public class LegacyModelConfigTests
     [Fact]
     public void Rejects_a_file_shorter_than_the_header()
     {
-        using var file = new TemporaryFile();
-        File.WriteAllBytes(file.Path, new byte[10]);
+        using var folder = new TempFolder();
+        var path = folder.File("model.bin");
+        File.WriteAllBytes(path, new byte[10]);
 
-        var error = Assert.Throws<BenchException>(() => LegacyModelConfig.Read(file.Path));
+        var error = Assert.Throws<BenchException>(() => LegacyModelConfig.Read(path));
         Assert.Contains("shorter than", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Rejects_a_header_with_a_zero_dimension()
     {
-        using var file = new TemporaryFile();
-        File.WriteAllBytes(file.Path, new LegacyModelConfig(0, 16, 1, 2, 2, 10, 4, true).EncodeHeader());
+        using var folder = new TempFolder();
+        var path = folder.File("model.bin");
+        File.WriteAllBytes(path, new LegacyModelConfig(0, 16, 1, 2, 2, 10, 4, true).EncodeHeader());
 
-        var error = Assert.Throws<BenchException>(() => LegacyModelConfig.Read(file.Path));
+        var error = Assert.Throws<BenchException>(() => LegacyModelConfig.Read(path));
         Assert.Contains("not a llama2.c model", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Rejects_a_file_whose_size_disagrees_with_its_header()
     {
-        using var file = new TemporaryFile();
-        var bytes = File.ReadAllBytes(Llama.Tests.TestData.Model);
-        File.WriteAllBytes(file.Path, bytes[..^4]);
+        using var folder = new TempFolder();
+        var path = folder.File("model.bin");
+        var bytes = File.ReadAllBytes(TestData.Model);
+        File.WriteAllBytes(path, bytes[..^4]);
 
-        var error = Assert.Throws<BenchException>(() => LegacyModelConfig.Read(file.Path));
+        var error = Assert.Throws<BenchException>(() => LegacyModelConfig.Read(path));
         Assert.Contains("header implies", error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,3 @@
-using Llama.Tests;
 
 namespace Llama.Bench.Tests;
 

@@ -101,15 +101,16 @@ public class RandomModelWriterTests
     public void Unshared_classifier_is_flagged_by_a_negative_vocab_and_appended_after_freq_cis()
     {
         var config = Tiny with { SharedClassifier = false };
-        using var file = new TemporaryFile();
+        using var folder = new TempFolder();
+        var path = folder.File("model.bin");
 
-        RandomModelWriter.WriteFile(file.Path, config, 5, CancellationToken.None);
+        RandomModelWriter.WriteFile(path, config, 5, CancellationToken.None);
 
-        var bytes = File.ReadAllBytes(file.Path);
+        var bytes = File.ReadAllBytes(path);
         Assert.Equal(-10, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(20)));
         Assert.Equal(Tiny.FileBytes + (10 * 8 * 4), bytes.Length);
-        Assert.Equal(config, LegacyModelConfig.Read(file.Path));
-        Assert.False(File.Exists(file.Path + ".partial"));
+        Assert.Equal(config, LegacyModelConfig.Read(path));
+        Assert.False(File.Exists(path + ".partial"));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public class RunCTokenizerTests
     public static TheoryData<string, int[]> GreedyPrompts()
     {
         // Prompt ids of the independent reference (SentencePiece semantics, confirmed against run.c).
-        using var json = JsonDocument.Parse(File.ReadAllText(Llama.Tests.TestData.Path("reference/greedy.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(TestData.Path("reference/greedy.json")));
         var data = new TheoryData<string, int[]>();
         foreach (var item in json.RootElement.GetProperty("cases").EnumerateArray())
         {
@@ -24,7 +24,7 @@ public class RunCTokenizerTests
     [MemberData(nameof(GreedyPrompts))]
     public void Encodes_reference_prompts_with_tok512_like_the_reference(string prompt, int[] expected)
     {
-        var tokenizer = RunCTokenizer.Load(Llama.Tests.TestData.Tok512, 512);
+        var tokenizer = RunCTokenizer.Load(TestData.Tok512, 512);
 
         Assert.Equal(expected, tokenizer.Encode(prompt));
     }
@@ -32,9 +32,10 @@ public class RunCTokenizerTests
     [Fact]
     public void Falls_back_to_byte_tokens_for_a_code_point_missing_from_the_vocabulary()
     {
-        using var file = new TemporaryFile();
-        WriteTokenizer(file.Path, SyntheticVocabulary());
-        var tokenizer = RunCTokenizer.Load(file.Path, SyntheticVocabulary().Count);
+        using var folder = new TempFolder();
+        var path = folder.File("tokenizer.bin");
+        WriteTokenizer(path, SyntheticVocabulary());
+        var tokenizer = RunCTokenizer.Load(path, SyntheticVocabulary().Count);
 
         // "é" is not a piece, so it becomes its UTF-8 bytes C3 A9 as ids byte + 3, after BOS and the dummy " ".
         Assert.Equal([1, 262, 0xC3 + 3, 0xA9 + 3], tokenizer.Encode("é"));
@@ -43,9 +44,10 @@ public class RunCTokenizerTests
     [Fact]
     public void Merges_until_no_adjacent_pair_is_a_piece()
     {
-        using var file = new TemporaryFile();
-        WriteTokenizer(file.Path, SyntheticVocabulary());
-        var tokenizer = RunCTokenizer.Load(file.Path, SyntheticVocabulary().Count);
+        using var folder = new TempFolder();
+        var path = folder.File("tokenizer.bin");
+        WriteTokenizer(path, SyntheticVocabulary());
+        var tokenizer = RunCTokenizer.Load(path, SyntheticVocabulary().Count);
 
         // " " a b: "ab" (5) beats " a" (2); then " " + "ab" makes " ab".
         Assert.Equal([1, 265], tokenizer.Encode("ab"));
@@ -54,11 +56,12 @@ public class RunCTokenizerTests
     [Fact]
     public void Merges_the_highest_scoring_pair_first()
     {
-        using var file = new TemporaryFile();
+        using var folder = new TempFolder();
+        var path = folder.File("tokenizer.bin");
         var vocabulary = SyntheticVocabulary();
         vocabulary.Add(("bc", 7f));
-        WriteTokenizer(file.Path, vocabulary);
-        var tokenizer = RunCTokenizer.Load(file.Path, vocabulary.Count);
+        WriteTokenizer(path, vocabulary);
+        var tokenizer = RunCTokenizer.Load(path, vocabulary.Count);
 
         // " " a b c: "bc" (7) beats "ab" (5), leaving " " a bc; then " a" (2). Left to right would give " ab" c.
         Assert.Equal([1, 263, 266], tokenizer.Encode("abc"));
@@ -67,7 +70,7 @@ public class RunCTokenizerTests
     [Fact]
     public void Reports_a_tokenizer_file_shorter_than_the_model_vocabulary()
     {
-        var error = Assert.Throws<BenchException>(() => RunCTokenizer.Load(Llama.Tests.TestData.Tok512, 32000));
+        var error = Assert.Throws<BenchException>(() => RunCTokenizer.Load(TestData.Tok512, 32000));
 
         Assert.Contains("32000", error.Message, StringComparison.Ordinal);
     }

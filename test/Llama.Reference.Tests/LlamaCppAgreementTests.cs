@@ -3,10 +3,8 @@ using System.Numerics.Tensors;
 using Llama.Checkpoints;
 using Llama.Kernels;
 using Llama.Model;
-using Llama.Tests;
-using Llama.Tests.Checkpoints;
-using Llama.Tests.Checkpoints.Writers;
 using LLama.Native;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Reference.Tests;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -46,33 +45,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The built silo's entry assembly, from the same configuration (Debug or Release) as the calling tests.</summary>
-    public static string SiloAssemblyPath
-    {
-        get
-        {
-            var configuration = typeof(SiloProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-            var path = Path.Combine(RepositoryRoot, "src", "Silo", "bin", configuration, "net10.0", "llama-orleans-silo.dll");
-            return File.Exists(path)
-                ? path
-                : throw new FileNotFoundException($"The silo is not built for {configuration}: {path}", path);
-        }
-    }
-
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Llama.Orleans.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException($"No Llama.Orleans.sln above {AppContext.BaseDirectory}.");
-        }
-    }
+    public static string SiloAssemblyPath => Repository.BuiltProgram("Silo", "llama-orleans-silo.dll");
 
     /// <summary>
     /// Starts a silo with <paramref name="settings"/> as <c>--Key=Value</c> arguments, in <paramref name="workingDirectory"/>

@@ -52,7 +52,7 @@ public sealed class HttpFailuresTests
     [Fact]
     public async Task A_refused_connection_is_retryable()
     {
-        var port = LoopbackPort.Unused();
+        var port = FreePorts.Unused();
         using var client = new HttpClient();
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri($"http://127.0.0.1:{port}/"), TestContext.Current.CancellationToken));

@@ -12,7 +12,7 @@ public sealed class HttpTransportTests
         var token = TestContext.Current.CancellationToken;
         await using var cluster = await BenchCluster.StartAsync(1, new Dictionary<string, string>());
         // The first address has nothing listening, as a killed silo's port.
-        await using var transport = new HttpTransport([new Uri($"http://127.0.0.1:{LoopbackPort.Unused()}/"), cluster.HttpAddresses[0]]);
+        await using var transport = new HttpTransport([new Uri($"http://127.0.0.1:{FreePorts.Unused()}/"), cluster.HttpAddresses[0]]);
         var settings = new ConversationSettingsRequest("demo", "You tell short stories.", 0, 8);
 
         var refused = await Assert.ThrowsAsync<HttpRequestException>(() => transport.CreateAsync(settings, token));

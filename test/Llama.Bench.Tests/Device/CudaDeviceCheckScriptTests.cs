@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Llama.Tests;
 
 namespace Llama.Bench.Tests.Device;
 
@@ -14,7 +13,7 @@ public class CudaDeviceCheckScriptTests
     [Fact]
     public async Task The_bundle_passes_the_device_check_on_the_cpu()
     {
-        var root = Path.GetFullPath(Path.Combine(TestData.Path("."), "..", ".."));
+        var root = Repository.Root;
         var work = Directory.CreateTempSubdirectory("llama-device-check-");
         try
         {

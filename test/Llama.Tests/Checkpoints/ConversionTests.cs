@@ -1,5 +1,5 @@
 using Llama.Checkpoints;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 using static TorchSharp.torch;
 
 namespace Llama.Tests.Checkpoints;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text.Json.Nodes;
 using Llama.Checkpoints;
 using Llama.Cli;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Tests.Checkpoints;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Llama.Checkpoints;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 using static TorchSharp.torch;
 
 namespace Llama.Tests.Checkpoints;

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Llama.Checkpoints;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 using static TorchSharp.torch;
 
 namespace Llama.Tests.Checkpoints;

@@ -2,9 +2,9 @@ using Llama.Checkpoints;
 using Llama.Generation;
 using Llama.Kernels;
 using Llama.Model;
-using Llama.Tests.Checkpoints.Writers;
 using Llama.Tests.Generation;
 using Llama.Tests.Model;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Tests.Checkpoints.Gguf;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Llama.Checkpoints;
 using Llama.Kernels;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Tests.Checkpoints.Gguf;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Llama.Checkpoints;
 using Llama.Checkpoints.Storage;
 using Llama.Model;
-using Llama.Tests.Checkpoints.Writers;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace Llama.Tests.Checkpoints.Gguf;
 

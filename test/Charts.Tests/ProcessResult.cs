@@ -1,7 +1,0 @@
-namespace LlamaOrleans.Charts.Tests;
-
-/// <summary>How a finished process ended and what it wrote.</summary>
-internal sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
-{
-    public string Describe() => $"exit code {ExitCode}\n--- stdout ---\n{StandardOutput}\n--- stderr ---\n{StandardError}";
-}
