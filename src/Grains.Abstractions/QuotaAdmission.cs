@@ -1,24 +1,10 @@
 namespace LlamaOrleans;
 
 /// <summary>
-/// The answer to a request for quota: whether its tokens were reserved (under <see cref="Reservation"/>, to release
-/// once its usage is recorded), and the day's tokens used and held by other running requests when it was asked.
+/// The answer to a request for quota: whether its tokens were reserved (under <paramref name="Reservation"/>, to
+/// release once its usage is recorded; empty when not admitted), the day's tokens used, and those reserved by requests
+/// running now across the cluster (this one's not included).
 /// </summary>
 [GenerateSerializer]
 [Alias("llama.QuotaAdmission")]
-public sealed record QuotaAdmission
-{
-    [Id(0)]
-    public bool Admitted { get; init; }
-
-    /// <summary>The reservation to release; empty when not admitted.</summary>
-    [Id(1)]
-    public Guid Reservation { get; init; }
-
-    [Id(2)]
-    public long Used { get; init; }
-
-    /// <summary>Tokens reserved by requests running now, across the cluster (this one's not included).</summary>
-    [Id(3)]
-    public long Reserved { get; init; }
-}
+public sealed record QuotaAdmission([property: Id(0)] bool Admitted, [property: Id(1)] Guid Reservation, [property: Id(2)] long Used, [property: Id(3)] long Reserved);

@@ -21,11 +21,8 @@ namespace LlamaOrleans.Grains;
 /// which Orleans' one-call-at-a-time turns would hold back until the first stream ended.
 /// </remarks>
 [Reentrant]
-public sealed partial class ConversationGrain(
-    ModelCatalog catalog,
-    TurnGate gate,
-    WorkerTurnClient workers,
-    ILogger<ConversationGrain> logger) : Grain, IConversationGrain
+public sealed partial class ConversationGrain(ModelCatalog catalog, TurnGate gate, WorkerTurnClient workers, ILogger<ConversationGrain> logger)
+    : Grain, IConversationGrain
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
     private ConversationStore? _store;

@@ -25,14 +25,14 @@ public sealed class UsageGrain(
         var reserved = _reservations.Values.Where(r => r.Day == day).Sum(r => r.Tokens);
         if (used + reserved >= limit)
         {
-            return Task.FromResult(new QuotaAdmission { Used = used, Reserved = reserved });
+            return Task.FromResult(new QuotaAdmission(false, Guid.Empty, used, reserved));
         }
 
         var id = Guid.NewGuid();
         _reservations[id] = (day, tokens, now + lease);
         // The reservations live in this activation: keep it while they may be released.
         this.DelayDeactivation(lease);
-        return Task.FromResult(new QuotaAdmission { Admitted = true, Reservation = id, Used = used, Reserved = reserved });
+        return Task.FromResult(new QuotaAdmission(true, id, used, reserved));
     }
 
     public Task Release(Guid reservation)

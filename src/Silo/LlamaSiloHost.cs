@@ -28,11 +28,7 @@ public static class LlamaSiloHost
     public static IHost CreateApplication(string[] args, Action<IConfigurationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         AddSources(builder.Configuration, configure);
         if (!HttpEnabled(builder.Configuration))
         {
@@ -63,12 +59,8 @@ public static class LlamaSiloHost
     public static HostApplicationBuilder CreateBuilder(string[] args, Action<IConfigurationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = args,
-            // The shipped appsettings.json and demo model sit beside the binary, wherever it is started from.
-            ContentRootPath = AppContext.BaseDirectory,
-        });
+        // The shipped appsettings.json and demo model sit beside the binary, wherever it is started from.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         AddSources(builder.Configuration, configure);
         builder.AddLlamaSilo();
         return builder;

@@ -4,7 +4,7 @@ using Npgsql;
 namespace LlamaOrleans.Silo;
 
 /// <summary>
-/// Orleans' PostgreSQL scripts for clustering and grain storage (embedded from <c>src/Silo/PostgreSql</c>), applied to a
+/// Orleans' PostgreSQL scripts for clustering and grain storage (embedded from <c>src/Silo/third_party/orleans-postgresql</c>), applied to a
 /// database that lacks them.
 /// </summary>
 public static class PostgreSqlSchema

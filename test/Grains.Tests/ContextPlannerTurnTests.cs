@@ -15,7 +15,7 @@ public class ContextPlannerTurnTests
     private const string System = "You tell short stories.";
     private const string Folded = "The dog played in the park every day.";
 
-    private static readonly ChatFormat Format = new(TokenizerLoader.Load(Path.Combine(AppContext.BaseDirectory, "models", "tok512.bin")));
+    private static readonly ChatFormat Format = new(TokenizerLoader.Load(TestData.Tok512));
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

@@ -7,7 +7,7 @@ namespace LlamaOrleans.Tests.Grains;
 /// <summary>A conversation's state transitions, without a cluster: a recorded turn, a refusal, a replay, a reset.</summary>
 public class ConversationStateTests
 {
-    private static readonly ChatFormat Format = new(TokenizerLoader.Load(Path.Combine(AppContext.BaseDirectory, "models", "tok512.bin")));
+    private static readonly ChatFormat Format = new(TokenizerLoader.Load(TestData.Tok512));
     private static readonly DateTimeOffset At = DateTimeOffset.UnixEpoch;
 
     private static ContextPlan Plan(string content, int trims = 0, bool summarized = false) =>
