@@ -2,8 +2,8 @@ using System.Globalization;
 using Llama.Chat;
 using Llama.Generation;
 using Llama.Kernels;
-using LlamaOrleans.Testing.Checkpoints;
 using LlamaOrleans.Testing;
+using LlamaOrleans.Testing.Checkpoints;
 
 namespace LlamaOrleans.Http.Tests;
 
