@@ -29,7 +29,19 @@ internal sealed partial class GrainShardDirectory<TShard>(
             return;
         }
 
-        var status = await Registry.GetModel(model).WaitAsync(cancellationToken);
+        ModelStatus status;
+        try
+        {
+            status = await Registry.GetModel(model).WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The step then resolves through the registry itself, whose failure ends the turn as a lost placement.
+            LogConfirmFailed(logger, e, model);
+            Interlocked.CompareExchange(ref _resolved, null, resolved);
+            return;
+        }
+
         if (!status.Ready || !status.Shards.Select(s => s.Silo).SequenceEqual(resolved.Silos, StringComparer.Ordinal))
         {
             LogPlacementMoved(logger, model);
@@ -99,4 +111,7 @@ internal sealed partial class GrainShardDirectory<TShard>(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: the registry places its ranks elsewhere now; the next step resolves them again")]
     private static partial void LogPlacementMoved(ILogger logger, string model);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: the registry did not confirm its placement; the next step resolves it again")]
+    private static partial void LogConfirmFailed(ILogger logger, Exception exception, string model);
 }
