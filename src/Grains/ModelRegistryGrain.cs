@@ -3,8 +3,8 @@ using Orleans.Runtime;
 namespace LlamaOrleans.Grains;
 
 /// <summary>
-/// In-memory directory of hosting silos (rebuilt by the silos' periodic registration if this activation
-/// moves) with a count of conversations per worker, and the placement of split models' ranks: each rank runs on one
+/// In-memory directory of hosting silos (a new activation asks every live silo, and the silos register again
+/// periodically and whenever a silo leaves) with a count of conversations per worker, and the placement of split models' ranks: each rank runs on one
 /// live silo that has loaded it, and stays there until that silo is gone or a call to it failed.
 /// </summary>
 public sealed class ModelRegistryGrain(IClusterMembershipService membership) : Grain, IModelRegistryGrain
@@ -14,6 +14,42 @@ public sealed class ModelRegistryGrain(IClusterMembershipService membership) : G
     private readonly Dictionary<string, ShardOffer[]> _offers = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Model, int Rank), string> _placement = [];
     private readonly HashSet<(string Model, int Rank, string Silo)> _lost = [];
+
+    /// <summary>How long a new activation waits for each silo's answer; a silo that is slower registers itself.</summary>
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// This activation replaces one that left with its silo (or a duplicate the directory is settling): it learns what
+    /// every live silo hosts now, so a split model's placement is known from its first call rather than after the silos'
+    /// next registration.
+    /// </summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var answers = await Task.WhenAll(ActiveSilos().Select(async silo =>
+        {
+            try
+            {
+                var hosted = await GrainFactory.GetGrain<IHostedModelsGrain>(IHostedModelsGrain.For(silo)).Describe()
+                    .WaitAsync(AskTimeout, cancellationToken);
+                return (Silo: silo, Hosted: hosted);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return (Silo: silo, Hosted: (HostedModels?)null);
+            }
+        }));
+        foreach (var (silo, hosted) in answers)
+        {
+            if (hosted is not null)
+            {
+                await Register(silo, hosted.Models);
+                if (hosted.Shards.Length > 0)
+                {
+                    await RegisterShards(silo, hosted.Shards);
+                }
+            }
+        }
+    }
 
     public Task Register(string silo, string[] models)
     {

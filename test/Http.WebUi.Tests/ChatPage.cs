@@ -24,8 +24,13 @@ internal sealed class ChatPage(IPage page)
     }
 
     /// <summary>Fills the new chat's settings (only those given).</summary>
-    public async Task SettingsAsync(string? systemPrompt = null, double? temperature = null, int? maxTokens = null, string? policy = null)
+    public async Task SettingsAsync(string? systemPrompt = null, double? temperature = null, int? maxTokens = null, string? policy = null, string? model = null)
     {
+        if (model is not null)
+        {
+            await page.SelectOptionAsync("#model", model);
+        }
+
         if (systemPrompt is not null)
         {
             await page.FillAsync("#system-prompt", systemPrompt);

@@ -13,7 +13,7 @@ public sealed class ChatTests(WebFixture server)
         await using var context = await server.NewContextAsync("chat");
         var chat = new ChatPage(await context.NewPageAsync());
         await chat.OpenAsync();
-        await chat.SettingsAsync(temperature: 0, maxTokens: 200);
+        await chat.SettingsAsync(temperature: 0, maxTokens: 200, model: WebFixture.SlowModel);
         // Every length the streaming reply shows, as the page renders it.
         await chat.Page.EvaluateAsync("""
             () => {
@@ -52,7 +52,7 @@ public sealed class ChatTests(WebFixture server)
         await Expect(figures).ToContainTextAsync("TTFT");
         await Expect(figures).ToContainTextAsync("tok/s");
         await Expect(figures).ToContainTextAsync($"worker {status.GetProperty("cache_worker").GetString()}");
-        Assert.StartsWith("demo@", status.GetProperty("cache_worker").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith($"{WebFixture.SlowModel}@", status.GetProperty("cache_worker").GetString(), StringComparison.Ordinal);
         Assert.Equal("0", await figures.GetAttributeAsync("data-reused"));
 
         // The second turn finds the first one's cache on the worker: part of its prompt is not computed again.
@@ -73,12 +73,12 @@ public sealed class ChatTests(WebFixture server)
         await chat.OpenAsync();
         using var client = server.Client("stop");
         var cut = false;
-        // A reply of the tiny model takes a few hundred milliseconds; on a busy machine one may still finish before the
-        // cancellation reaches its worker (then the turn is kept whole, as an unstopped one would be). A few tries show the cut.
+        // A reply of the slow model takes seconds; on a very busy machine one may still finish before the cancellation
+        // reaches its worker (then the turn is kept whole, as an unstopped one would be). A few tries show the cut.
         for (var attempt = 1; attempt <= 3 && !cut; attempt++)
         {
             await chat.Page.ClickAsync("#new-chat");
-            await chat.SettingsAsync(temperature: 0.8, maxTokens: 400);
+            await chat.SettingsAsync(temperature: 0.8, maxTokens: 400, model: WebFixture.SlowModel);
             // Press Stop as soon as the first piece of the reply shows, as a user would, only faster.
             await chat.Page.EvaluateAsync("""
                 () => new MutationObserver((_, observer) => {
@@ -121,7 +121,7 @@ public sealed class ChatTests(WebFixture server)
         var chat = new ChatPage(await context.NewPageAsync());
         await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
         await chat.OpenAsync();
-        await Expect(chat.Page.Locator("#model option")).ToHaveTextAsync(["demo (512 tokens)"]);
+        await Expect(chat.Page.Locator("#model option")).ToHaveTextAsync(["demo (512 tokens)", "slow (512 tokens)"]);
         await chat.SettingsAsync(systemPrompt: "You tell short stories.", temperature: 0, maxTokens: 48);
 
         // Shift+Enter starts a new line; Enter sends.

@@ -17,6 +17,13 @@ public sealed class WebFixture : IAsyncLifetime
 {
     public const string Model = "demo";
 
+    /// <summary>
+    /// A bigger model of seeded random weights (dim 512, 8 layers) whose replies take seconds where the demo's take
+    /// milliseconds: tests that must catch a reply mid-stream (its pieces arriving, Stop pressed) use it, so that on a
+    /// loaded machine the reply is not already whole by the time the browser reads it.
+    /// </summary>
+    public const string SlowModel = "slow";
+
     /// <summary>Where the build's set-up installs Debian's chromium; Playwright downloads no browser.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -78,6 +85,15 @@ public sealed class WebFixture : IAsyncLifetime
             ["Orleans:SiloPort"] = Text(ports[0]),
             ["Orleans:GatewayPort"] = Text(ports[1]),
             ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
+            ["Llama:Models:1:Name"] = SlowModel,
+            ["Llama:Models:1:Random:Dim"] = "512",
+            ["Llama:Models:1:Random:Layers"] = "8",
+            ["Llama:Models:1:Random:Heads"] = "8",
+            ["Llama:Models:1:Random:Seed"] = "1",
+            ["Llama:Models:1:Tokenizer"] = TestData.Tok512,
+            ["Llama:Models:1:MaxSeqLen"] = "512",
+            ["Llama:Models:1:Threads"] = "1",
+            ["Llama:Models:1:Host"] = "true",
         };
         for (var i = 0; i < Tenants.Length; i++)
         {
