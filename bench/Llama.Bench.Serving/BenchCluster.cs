@@ -1,6 +1,7 @@
 using System.Globalization;
 using LlamaOrleans;
 using LlamaOrleans.Client;
+using LlamaOrleans.Grains;
 using LlamaOrleans.Silo;
 using LlamaOrleans.Testing;
 using Microsoft.Extensions.Configuration;
@@ -42,6 +43,9 @@ internal sealed class BenchCluster : IAsyncDisposable
     public string ModelName { get; }
 
     public LlamaOrleansClient Conversations { get; }
+
+    /// <summary>The model as the silo hosts it (its serving engine is the one the model worker drives).</summary>
+    public HostedModel Model => _silo.Services.GetRequiredService<ModelHost>().Get(ModelName);
 
     public IGrainFactory Grains { get; }
 

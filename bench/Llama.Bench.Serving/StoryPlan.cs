@@ -11,4 +11,7 @@ internal sealed class StoryPlan(int streams)
     public int Single => streams;
 
     public int Warmup(int stream) => streams + 1 + stream;
+
+    /// <summary>Round <paramref name="round"/> of one stream alone, through Orleans or (<paramref name="direct"/>) to the silo's engine.</summary>
+    public int Alone(int round, bool direct) => (2 * streams) + 1 + (2 * round) + (direct ? 1 : 0);
 }
