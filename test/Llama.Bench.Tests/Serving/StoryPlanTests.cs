@@ -13,10 +13,11 @@ public class StoryPlanTests
         var stories = Enumerable.Range(0, Streams).Select(plan.Stream)
             .Append(plan.Single)
             .Concat(Enumerable.Range(0, Streams).Select(plan.Warmup))
+            .Concat(Enumerable.Range(0, 3).SelectMany(round => new[] { plan.Alone(round, direct: true), plan.Alone(round, direct: false) }))
             .Select(Prompts.Story)
             .ToArray();
 
-        Assert.Equal((2 * Streams) + 1, stories.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal((2 * Streams) + 1 + 6, stories.Distinct(StringComparer.Ordinal).Count());
     }
 
     [Fact]
