@@ -65,7 +65,9 @@ internal sealed class ChatPage(IPage page)
         var done = await TurnsDoneAsync();
         await page.FillAsync("#message", text);
         await page.PressAsync("#message", "Enter");
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-turns-done", (done + 1).ToString(CultureInfo.InvariantCulture));
+        // A turn of the slow model takes seconds, and many more on a loaded machine: allow it longer than an assertion.
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-turns-done", (done + 1).ToString(CultureInfo.InvariantCulture),
+            new LocatorAssertionsToHaveAttributeOptions { Timeout = 180_000 });
         await Expect(page.Locator("#stop")).ToBeHiddenAsync();
     }
 

@@ -78,7 +78,7 @@ public sealed class ChatTests(WebFixture server)
         for (var attempt = 1; attempt <= 3 && !cut; attempt++)
         {
             await chat.Page.ClickAsync("#new-chat");
-            await chat.SettingsAsync(temperature: 0.8, maxTokens: 400, model: WebFixture.SlowModel);
+            await chat.SettingsAsync(temperature: 0.8, maxTokens: 200, model: WebFixture.SlowModel);
             // Press Stop as soon as the first piece of the reply shows, as a user would, only faster.
             await chat.Page.EvaluateAsync("""
                 () => new MutationObserver((_, observer) => {

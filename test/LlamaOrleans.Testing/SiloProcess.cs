@@ -160,6 +160,10 @@ public sealed partial class SiloProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Listening, but a loaded machine did not answer this probe within its own timeout.
+            }
 
             if (deadline.Elapsed > timeout)
             {
