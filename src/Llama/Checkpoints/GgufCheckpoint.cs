@@ -15,7 +15,8 @@ namespace Llama.Checkpoints;
 /// permutation, and its rotary embedding for llama pairs adjacent elements as Meta's), so no rows are reordered here.
 /// Matrices stored in blocks (16-bit and quantized types) come out as they are through <see cref="LoadBlocks"/>, as views
 /// of the file that libtorch maps itself (so they outlive this checkpoint, and the weights are resident once: as the
-/// file's pages, never copied); <see cref="Load"/> expands any tensor to floats for the paths that need them.
+/// file's pages, never copied); <see cref="Load"/> expands any tensor to floats for the paths that need them, and gives
+/// a tensor already stored in the wanted CPU type (llama.cpp's K-quant files keep a float32 classifier) as such a view too.
 /// </summary>
 public sealed class GgufCheckpoint : ICheckpoint
 {
@@ -24,9 +25,13 @@ public sealed class GgufCheckpoint : ICheckpoint
     private readonly MappedFile _file;
     private readonly Dictionary<string, GgufTensorInfo> _tensors;
     private readonly TensorReader _reader = new();
+    private readonly Lock _mappingsLock = new();
 
-    /// <summary>The whole file as a uint8 tensor over libtorch's own private, read-only-used mapping; made on first use.</summary>
-    private Tensor? _mapped;
+    /// <summary>
+    /// The whole file as a tensor of each element type asked for (uint8 for blocks, the float types for tensors stored
+    /// as such), each over libtorch's own private, read-only-used mapping; made on first use.
+    /// </summary>
+    private readonly Dictionary<ScalarType, Tensor> _mappings = [];
 
     private GgufCheckpoint(string path, MappedFile file, GgufFile gguf, ModelArgs args, Dictionary<string, GgufTensorInfo> tensors, ITokenizer tokenizer)
     {
@@ -141,8 +146,7 @@ public sealed class GgufCheckpoint : ICheckpoint
     {
         var info = Entry(name);
         _file.CheckRange(info.Offset, info.ByteLength, $"data of tensor '{info.Name}'");
-        _mapped ??= from_file(Path, shared: false, size: _file.Length, dtype: ScalarType.Byte);
-        using var bytes = _mapped.narrow(0, info.Offset, info.ByteLength);
+        using var bytes = Mapping(ScalarType.Byte, 1).narrow(0, info.Offset, info.ByteLength);
         return bytes.view(info.Rows, info.Type.RowBytes(info.Columns));
     }
 
@@ -158,6 +162,15 @@ public sealed class GgufCheckpoint : ICheckpoint
         };
         if (stored is { } s)
         {
+            var size = StoredTypes.ElementSize(s);
+            if (s == type && device.type == DeviceType.CPU && info.Offset % size == 0)
+            {
+                // Already what the caller wants: a view of the file's pages, resident once and only where read, never a copy.
+                _file.CheckRange(info.Offset, info.ByteLength, $"data of tensor '{info.Name}'");
+                using var elements = Mapping(s, size).narrow(0, info.Offset / size, info.ByteLength / size);
+                return elements.view(info.Shape);
+            }
+
             return _reader.Read(new StoredTensor(_file, info.Offset, s, info.Shape, info.Name), type, device);
         }
 
@@ -193,9 +206,33 @@ public sealed class GgufCheckpoint : ICheckpoint
 
     public void Dispose()
     {
-        _mapped?.Dispose();
+        lock (_mappingsLock)
+        {
+            foreach (var mapping in _mappings.Values)
+            {
+                mapping.Dispose();
+            }
+
+            _mappings.Clear();
+        }
+
         _reader.Dispose();
         _file.Dispose();
+    }
+
+    /// <summary>The file as elements of <paramref name="type"/> (<paramref name="size"/> bytes each), as far as whole elements reach.</summary>
+    private Tensor Mapping(ScalarType type, int size)
+    {
+        lock (_mappingsLock)
+        {
+            if (!_mappings.TryGetValue(type, out var mapping))
+            {
+                mapping = from_file(Path, shared: false, size: _file.Length / size, dtype: type);
+                _mappings[type] = mapping;
+            }
+
+            return mapping;
+        }
     }
 
     private GgufTensorInfo Entry(string name) =>

@@ -57,8 +57,11 @@ public sealed class LlamaGenerator : IDisposable
         logger ??= NullLogger.Instance;
         options ??= new EngineOptions();
         var clock = Stopwatch.StartNew();
-        var tokenizer = TokenizerLoader.Load(tokenizerPath);
+        // A GGUF model named as its own tokenizer is parsed once: the checkpoint's vocabulary serves.
+        var ownVocabulary = SameFile(checkpointPath, tokenizerPath);
+        var tokenizer = ownVocabulary ? null : TokenizerLoader.Load(tokenizerPath);
         using var checkpoint = CheckpointLoader.Open(checkpointPath);
+        tokenizer ??= checkpoint is GgufCheckpoint gguf ? gguf.Tokenizer : TokenizerLoader.Load(tokenizerPath);
         var args = checkpoint.Args;
         if (args.VocabSize < 0)
         {
@@ -117,6 +120,10 @@ public sealed class LlamaGenerator : IDisposable
             seed, args.Dim, args.NLayers, args.VocabSize, model.Device, model.DType, clock.ElapsedMilliseconds);
         return new LlamaGenerator(model, tokenizer, format: null);
     }
+
+    private static bool SameFile(string checkpointPath, string tokenizerPath) =>
+        !string.IsNullOrEmpty(checkpointPath) && !string.IsNullOrEmpty(tokenizerPath)
+        && string.Equals(Path.GetFullPath(checkpointPath), Path.GetFullPath(tokenizerPath), StringComparison.Ordinal);
 
     /// <summary>Runs <see cref="TokenGenerator.Generate"/> once the model is free.</summary>
     public IReadOnlyList<GeneratedSequence> Generate(

@@ -8,7 +8,8 @@ namespace Llama.Kernels;
 /// <summary>
 /// Dot products of block-stored weight rows with input rows. On AVX2 the quantized types work on the blocks as they
 /// are, against inputs quantized to 8 bits per block of 32 (<see cref="Q8Rows"/>): 32 products per integer
-/// multiply-add (AVX-VNNI's where the CPU has it), scaled to float once per block; four inputs or more go through
+/// multiply-add (AVX-VNNI's where the CPU has it; Q6_K takes two blocks per AVX-512 instruction where the CPU has it),
+/// scaled to float once per block; four inputs or more go through
 /// <see cref="BlockTiles"/> four at a time where it has the type. 16-bit rows, and every type on
 /// CPUs without AVX2, are expanded a row at a time into a small buffer and multiplied in float32.
 /// </summary>
@@ -58,7 +59,7 @@ internal static unsafe class BlockDot
                             WeightType.Q8_0 => Q8_0(row, blocks, a, d),
                             WeightType.Q4_0 => Q4_0(row, blocks, a, d),
                             WeightType.Q4_K => Q4_K(row, cols / 256, a, d, sums + (b * blocks)),
-                            _ => Q6_K(row, cols / 256, a, d),
+                            _ => Q6_K(row, cols / 256, a, d, Avx512BW.IsSupported),
                         };
                     }
                 }
@@ -190,12 +191,16 @@ internal static unsafe class BlockDot
         return Vector256.Sum(acc0 + acc1) - mins;
     }
 
+    /// <summary>A Q6_K row (<paramref name="superBlocks"/> of 256) against one 8-bit input, with AVX-512 when <paramref name="wide"/>.</summary>
+    internal static float Q6_K(byte* row, int superBlocks, sbyte* a, float* d, bool wide) =>
+        wide ? Q6_KWide(row, superBlocks, a, d) : Q6_KNarrow(row, superBlocks, a, d);
+
     /// <summary>
     /// Each super-block: two halves of 128 values, each four groups of 32 whose low four bits come from ql and high two
     /// from qh, offset by 32; an int8 scale per 16 values, applied per lane (lanes 0..3 hold elements 0..15).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Q6_K(byte* row, int superBlocks, sbyte* a, float* d)
+    private static float Q6_KNarrow(byte* row, int superBlocks, sbyte* a, float* d)
     {
         Vector256<float> acc0 = default, acc1 = default;
         var low = Vector256.Create((byte)0x0F);
@@ -225,6 +230,80 @@ internal static unsafe class BlockDot
         }
 
         return Vector256.Sum(acc0 + acc1);
+    }
+
+    /// <summary>
+    /// <see cref="Q6_KNarrow"/> on AVX-512: two groups of 32 values per step. The six-bit values (0..63) multiply the
+    /// inputs as unsigned bytes and the offset comes off as 32 times the inputs' pair sums, both exact in int16; the
+    /// int8 sub-scales (one per 16 values) then multiply those pairs in integer, so each step converts to float once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Q6_KWide(byte* row, int superBlocks, sbyte* a, float* d)
+    {
+        Vector512<float> acc0 = default, acc1 = default;
+        var low = Vector512.Create((byte)0x0F);
+        var two = Vector512.Create((byte)0x03);
+        var offset = Vector512.Create((byte)32);
+        // Byte shuffles (within each 128-bit lane) that repeat sub-scales 0..3, or 4..7, eight times each.
+        var first = Vector256.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, (sbyte)3);
+        var second = first + Vector256.Create((sbyte)4);
+        // Float lanes 0..7 of a step are its first group of 32 values, lanes 8..15 its second: input blocks 0 and 1 (2 and 3).
+        var blocks01 = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+        var blocks23 = blocks01 + Vector512.Create(2);
+        for (var s = 0; s < superBlocks; s++, row += 210, a += 256, d += 8)
+        {
+            var blockScales = (Vector256.Load(d) * InlineHalf(row + 208)).ToVector512Unsafe();
+            for (var half = 0; half < 2; half++)
+            {
+                var ql = Vector512.Load(row + (half * 64));
+                var qh = Vector256.Load(row + 128 + (half * 32)).AsUInt16();
+                var sc = Vector128.CreateScalar(*(ulong*)(row + 192 + (half * 8))).AsSByte();
+                var subScales = Vector256.Create(sc, sc);
+                var q01 = (ql & low) | ((Join(qh, qh >> 2).AsByte() & two).AsUInt16() << 4).AsByte();
+                var q23 = ((ql.AsUInt16() >> 4).AsByte() & low) | ((Join(qh >> 4, qh >> 6).AsByte() & two).AsUInt16() << 4).AsByte();
+                var input = a + (half * 128);
+                var next = Vector512.Create(half * 4);
+                acc0 = Vector512.FusedMultiplyAdd(
+                    Avx512F.ConvertToVector512Single(Q6Dot(q01, Vector512.Load(input), Avx2.Shuffle(subScales, first), offset)),
+                    Avx512F.PermuteVar16x32(blockScales, blocks01 + next),
+                    acc0);
+                acc1 = Vector512.FusedMultiplyAdd(
+                    Avx512F.ConvertToVector512Single(Q6Dot(q23, Vector512.Load(input + 64), Avx2.Shuffle(subScales, second), offset)),
+                    Avx512F.PermuteVar16x32(blockScales, blocks23 + next),
+                    acc1);
+            }
+        }
+
+        return Vector512.Sum(acc0 + acc1);
+    }
+
+    /// <summary>
+    /// A float16 as a float without <see cref="System.Half"/>'s conversion, which is a call: inside a vector loop a call
+    /// spills every vector register. Exponent and mantissa move to float's places and 2^112 rebases the exponent, which
+    /// is exact for normal and subnormal values; infinities and NaNs keep their bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float InlineHalf(byte* p)
+    {
+        const float TwoTo112 = 5.192296858534828e33f;
+        uint bits = *(ushort*)p;
+        var sign = (bits & 0x8000) << 16;
+        var rest = (bits & 0x7FFF) << 13;
+        return (bits & 0x7C00) == 0x7C00
+            ? BitConverter.UInt32BitsToSingle(sign | 0x7F800000 | rest)
+            : BitConverter.UInt32BitsToSingle(sign | BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(rest) * TwoTo112));
+    }
+
+    /// <summary>One 512-bit vector of two halves, built in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ushort> Join(Vector256<ushort> low, Vector256<ushort> high) => Avx512F.InsertVector256(low.ToVector512Unsafe(), high, 1);
+
+    /// <summary>Σ (q − 32)·a·sub-scale over each four adjacent values; <paramref name="subScales"/> holds one byte per value pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6Dot(Vector512<byte> q, Vector512<sbyte> a, Vector256<sbyte> subScales, Vector512<byte> offset)
+    {
+        var pairs = Avx512BW.MultiplyAddAdjacent(q, a) - Avx512BW.MultiplyAddAdjacent(offset, a);
+        return Avx512BW.MultiplyAddAdjacent(pairs, Avx512BW.ConvertToVector512Int16(subScales));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

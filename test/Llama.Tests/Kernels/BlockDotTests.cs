@@ -88,6 +88,67 @@ public sealed unsafe class BlockDotTests
         }
     }
 
+    /// <summary>One, three and five super-blocks a row, on each instruction width.</summary>
+    public static TheoryData<int, bool> Q6KRows => new()
+    {
+        { 256, false }, { 256, true }, { 768, false }, { 768, true }, { 1280, false }, { 1280, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Q6KRows))]
+    public void Q6_K_one_input_kernel_matches_dequantize_then_dot_including_the_extreme_values(int cols, bool wide)
+    {
+        Assert.SkipUnless(BlockDot.Integer(WeightType.Q6_K), "no AVX2 here: the integer kernel is not used");
+        Assert.SkipWhen(wide && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported, "no AVX-512 here");
+        var random = new Random(cols);
+        var rowBytes = (int)WeightType.Q6_K.RowBytes(cols);
+        // Random rows, then rows of the largest products: every value 63 with sub-scales 127 (and a subnormal float16
+        // scale), every value 0 (-32) with -128 (and a negative scale).
+        var weights = RandomRows(WeightType.Q6_K, 3, cols, random).Concat(new byte[2 * rowBytes]).ToArray();
+        for (var block = 0; block < cols / 256; block++)
+        {
+            var top = weights.AsSpan((3 * rowBytes) + (block * 210), 210);
+            top[..192].Fill(0xFF);
+            top[192..208].Fill(127);
+            BitConverter.TryWriteBytes(top[208..], (Half)3e-6f);
+            var bottom = weights.AsSpan((4 * rowBytes) + (block * 210), 210);
+            bottom[192..208].Fill(0x80);
+            BitConverter.TryWriteBytes(bottom[208..], (Half)(-0.01f));
+        }
+
+        // Inputs at full 8-bit magnitude, alternating in sign, then random ones.
+        foreach (var x in new[]
+        {
+            Enumerable.Range(0, cols).Select(i => i % 2 == 0 ? 2f : -2f).ToArray(),
+            Enumerable.Range(0, cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray(),
+        })
+        {
+            var q8 = Q8Rows.Of(x, 1, cols);
+            var expanded = new float[cols];
+            for (var r = 0; r < weights.Length / rowBytes; r++)
+            {
+                float actual;
+                fixed (byte* w = weights)
+                fixed (sbyte* values = q8.Values)
+                fixed (float* scales = q8.Scales)
+                {
+                    actual = BlockDot.Q6_K(w + (r * rowBytes), cols / 256, values, scales, wide);
+                }
+
+                Dequantize.Row(WeightType.Q6_K, weights.AsSpan(r * rowBytes, rowBytes), expanded);
+                double expected = 0, magnitude = 0;
+                for (var i = 0; i < cols; i++)
+                {
+                    var product = expanded[i] * q8.Values[i] * (double)q8.Scales[i / 32];
+                    expected += product;
+                    magnitude += Math.Abs(product);
+                }
+
+                Assert.True(Math.Abs(expected - actual) <= 1e-5 * magnitude, $"{(wide ? "AVX-512" : "AVX2")} {cols} columns, row {r}: {actual} vs {expected}");
+            }
+        }
+    }
+
     /// <summary>Q8_0 at 25 blocks a row takes the AVX-512 kernel's one-block tail; the K-quants need whole super-blocks.</summary>
     public static TheoryData<WeightType, int, bool> Tiles => new()
     {

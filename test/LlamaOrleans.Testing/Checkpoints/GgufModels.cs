@@ -98,14 +98,23 @@ public static class GgufModels
     /// A seeded random model of <paramref name="args"/>' shape whose matrices are Q4_K super-blocks drawn as blocks (no
     /// float intermediate, so a 7B shape is written in seconds and one matrix of memory): random nibbles and six-bit
     /// sub-scales and minimums, with float16 scales that give each weight a spread of about 1/√fan-in around zero; norms 1.
+    /// With <paramref name="float32Classifier"/> the classifier is float32 (<see cref="RandomClassifier"/>), as llama.cpp's
+    /// quantizer leaves it in the bench's Q4_K_M and Q8_0 files.
     /// </summary>
-    public static void WriteRandomQ4K(string path, ModelArgs args, Vocabulary vocabulary, int seed)
+    public static void WriteRandomQ4K(string path, ModelArgs args, Vocabulary vocabulary, int seed, bool float32Classifier = false)
     {
         var writer = Header(args, vocabulary, "random");
         var index = 0;
         foreach (var (name, shape) in ExpectedShapes.For(args, Enumerable.Range(0, args.NLayers)).OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             var tensorSeed = seed + index++;
+            if (float32Classifier && name == TensorNames.Output)
+            {
+                writer.Tensor(GgufNames.FromMeta(name), shape, WeightType.F32,
+                    () => MemoryMarshal.AsBytes(RandomClassifier(shape[0], shape[1], seed).AsSpan()).ToArray());
+                continue;
+            }
+
             writer.Tensor(GgufNames.FromMeta(name), shape, shape.Length == 2 ? WeightType.Q4_K : WeightType.F32, () => shape.Length == 2
                 ? RandomQ4K(shape[0], shape[1], new Random(tensorSeed))
                 : MemoryMarshal.AsBytes(Enumerable.Repeat(1f, (int)shape[0]).ToArray().AsSpan()).ToArray());
@@ -137,6 +146,20 @@ public static class GgufModels
         }
 
         return new Vocabulary(tokens, scores, types);
+    }
+
+    /// <summary>The float32 classifier <see cref="WriteRandomQ4K"/> writes for <paramref name="seed"/>: normal, scaled by 4/√fan-in.</summary>
+    public static float[] RandomClassifier(long rows, long cols, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[rows * cols];
+        var scale = 4f / MathF.Sqrt(cols);
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = scale * Normal(random);
+        }
+
+        return values;
     }
 
     /// <summary>
