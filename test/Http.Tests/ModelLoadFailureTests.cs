@@ -35,6 +35,8 @@ public sealed class ModelLoadFailureTests
             }, ports[1]);
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[2]}/"), Timeout = TimeSpan.FromSeconds(60) };
             await silo.WaitForOutputAsync(Reason, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+            // The warm-up may fail before the web server listens (it starts after the silo); readiness cannot say when.
+            await silo.WaitForOutputAsync($"Now listening on: http://127.0.0.1:{ports[2]}", TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
 
             for (var i = 0; i < 5; i++)
             {
