@@ -39,11 +39,11 @@ public sealed class HttpSilo : IAsyncDisposable
     public HttpClient Client() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
     /// <summary>
-    /// Starts the silo with <paramref name="settings"/> and its silo, gateway and HTTP ports, and waits until its API
-    /// answers <c>/readyz</c> (its models are loaded).
+    /// Starts the silo with <paramref name="settings"/> and its silo, gateway and HTTP ports, and waits until it is up
+    /// and, with <paramref name="waitUntilReady"/>, until its API answers <c>/readyz</c> (its models are loaded).
     /// </summary>
     /// <exception cref="InvalidOperationException">The process exited or was not ready in time; the message has its output.</exception>
-    public async Task StartAsync(IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken = default)
+    public async Task StartAsync(IReadOnlyDictionary<string, string> settings, bool waitUntilReady = true, CancellationToken cancellationToken = default)
     {
         var all = new Dictionary<string, string>(settings)
         {
@@ -52,7 +52,10 @@ public sealed class HttpSilo : IAsyncDisposable
             ["Http:Urls"] = $"http://127.0.0.1:{Text(_ports[2])}",
         };
         _process = await SiloProcess.StartAsync(_name, Folder, all, _ports[1], cancellationToken: cancellationToken);
-        await _process.WaitUntilHttpReadyAsync(BaseAddress, ReadyTimeout, cancellationToken);
+        if (waitUntilReady)
+        {
+            await _process.WaitUntilHttpReadyAsync(BaseAddress, ReadyTimeout, cancellationToken);
+        }
     }
 
     public async ValueTask DisposeAsync()
