@@ -9,7 +9,7 @@ namespace LlamaOrleans.Grains;
 /// The models of the cluster as every silo knows them from configuration: tokenizers and context limits,
 /// which conversations need wherever they run, whether or not the silo hosts the model.
 /// </summary>
-public sealed class ModelCatalog(IOptions<LlamaHostingOptions> options) : IModelCatalog
+public sealed class ModelCatalog(IOptions<LlamaHostingOptions> options)
 {
     private readonly ConcurrentDictionary<string, Lazy<ChatFormat>> _formats = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<ITokenizer>> _tokenizers = new(StringComparer.Ordinal);

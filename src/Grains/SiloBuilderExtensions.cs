@@ -21,7 +21,6 @@ public static class SiloBuilderExtensions
         builder.Services.Configure<LlamaHostingOptions>(llamaSection);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ModelCatalog>();
-        builder.Services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelCatalog>());
         builder.Services.AddSingleton<WorkerTurnClient>();
         builder.Services.AddSingleton<TurnGate>();
         builder.Services.AddSingleton<ModelHost>();

@@ -24,8 +24,8 @@ using OpenTelemetry.Trace;
 namespace LlamaOrleans.Http;
 
 /// <summary>
-/// Adds the HTTP API to a web host that also hosts the silo (it uses the silo's own grain factory, model catalog and
-/// worker client); the host provides <see cref="IModelReadiness"/>.
+/// Adds the HTTP API to a web host that also hosts the silo (it uses the silo's own grain factory); the host provides
+/// the API's view of the grains' side: <see cref="IModelCatalog"/>, <see cref="IStatelessTurns"/> and <see cref="IModelReadiness"/>.
 /// </summary>
 public static class HttpApiBuilderExtensions
 {

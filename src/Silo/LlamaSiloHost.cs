@@ -1,4 +1,5 @@
 using LlamaOrleans.Http;
+using LlamaOrleans.Http.Generation;
 using LlamaOrleans.Http.Health;
 using LlamaOrleans.Http.Options;
 using Microsoft.AspNetCore.Builder;
@@ -39,6 +40,9 @@ public static class LlamaSiloHost
 
         builder.AddLlamaSilo();
         builder.AddLlamaHttpApi();
+        // The API sees the grains through its own narrow interfaces, provided here from the grains' services.
+        builder.Services.AddSingleton<IModelCatalog, HttpModelCatalog>();
+        builder.Services.AddSingleton<IStatelessTurns, HttpStatelessTurns>();
         // The API reports readiness once this silo's models are loaded, which it starts as soon as the silo is up.
         builder.Services.AddSingleton<ModelWarmup>();
         builder.Services.AddSingleton<IModelReadiness>(sp => sp.GetRequiredService<ModelWarmup>());

@@ -10,35 +10,21 @@ namespace LlamaOrleans.Client.Tests;
 /// conversation ids). Its cluster and service ids are those of llama-orleans-silo, which the client and the
 /// CLI assume, and it listens on TCP, so external clients reach it through <see cref="Gateway"/>.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public sealed class ClusterFixture() : TestClusterFixture(1, builder =>
 {
-    public ClusterFixture()
-    {
-        var builder = new TestClusterBuilder(1);
-        builder.Options.ClusterId = "dev";
-        builder.Options.ServiceId = "llama-orleans";
-        // Real sockets, so that clients outside the test cluster (hosts, the CLI) can reach the gateway.
-        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
-        builder.AddSiloBuilderConfigurator<EchoOnly>();
-        Cluster = builder.Build();
-    }
-
-    public TestCluster Cluster { get; }
-
+    builder.Options.ClusterId = "dev";
+    builder.Options.ServiceId = "llama-orleans";
+    // Real sockets, so that clients outside the test cluster (hosts, the CLI) can reach the gateway.
+    builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+    builder.AddSiloBuilderConfigurator<EchoOnly>();
+}), IAsyncLifetime
+{
     public int GatewayPort => (Cluster.Primary ?? throw new InvalidOperationException("The cluster is not deployed.")).GatewayAddress.Endpoint.Port;
 
     /// <summary>"localhost:PORT" of the silo's gateway.</summary>
     public string Gateway => $"localhost:{GatewayPort}";
 
     public LlamaOrleansClient Client => new(Cluster.Client);
-
-    public async ValueTask InitializeAsync() => await Cluster.DeployAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-    }
 
     /// <summary>
     /// The CLI brings the real grains along (for its in-process silo); this silo serves the test double of
@@ -47,6 +33,6 @@ public sealed class ClusterFixture : IAsyncLifetime
     private sealed class EchoOnly : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) =>
-            siloBuilder.Configure<GrainTypeOptions>(options => options.Classes.RemoveWhere(t => t.Assembly == typeof(Grains.ConversationGrain).Assembly));
+            siloBuilder.Configure<GrainTypeOptions>(options => options.Classes.RemoveWhere(t => t.Assembly == typeof(LlamaOrleans.Grains.ConversationGrain).Assembly));
     }
 }

@@ -13,10 +13,10 @@ public sealed class RankLossTests(ITestOutputHelper output)
     [Fact]
     public async Task Killing_a_ranks_silo_during_a_streaming_turn_loses_no_turn_and_the_standby_rank_completes_the_next_ones()
     {
-        await using var cluster = new ProcessCluster();
+        await using var cluster = new ProcessCluster("llama-parallel-");
         await cluster.StartSiloAsync("coordinator", [0], []);
         var (doomed, doomedPort) = await cluster.StartSiloAsync("rank-1", [1], []);
-        var placed = await SplitModels.WaitUntilReady(cluster.Grains, SplitModels.Tensor);
+        var placed = await SplitModels.WaitUntilReady(cluster.Client, SplitModels.Tensor);
         Assert.Contains($":{doomedPort}@", placed.Shards[1].Silo, StringComparison.Ordinal);
         var (standby, standbyPort) = await cluster.StartSiloAsync("standby", [1], []);
         await standby.WaitForOutputAsync("Model tp: rank 1 of 2 loaded", SplitModels.Timeout);
@@ -57,7 +57,7 @@ public sealed class RankLossTests(ITestOutputHelper output)
         output.WriteLine($"The retried turn completed after {clock.Elapsed.TotalSeconds:F1} s");
         var third = await Retry(() => conversation.SendAsync(Third, "3"));
 
-        var status = await SplitModels.WaitUntilReady(cluster.Grains, SplitModels.Tensor);
+        var status = await SplitModels.WaitUntilReady(cluster.Client, SplitModels.Tensor);
         Assert.Contains($":{standbyPort}@", status.Shards[1].Silo, StringComparison.Ordinal);
         List<Message> dialog = [new(Role.User, First), new(Role.Assistant, first.Reply), new(Role.User, Second)];
         Assert.Equal(SplitModels.Reply(dialog), second.Reply);
@@ -70,10 +70,10 @@ public sealed class RankLossTests(ITestOutputHelper output)
     [Fact]
     public async Task After_a_stages_silo_dies_between_turns_the_first_turn_goes_to_the_placement_the_registry_holds()
     {
-        await using var cluster = new ProcessCluster();
+        await using var cluster = new ProcessCluster("llama-parallel-");
         var (_, coordinatorPort) = await cluster.StartSiloAsync("coordinator", [], [0]);
         var (doomed, doomedPort) = await cluster.StartSiloAsync("stage-1", [], [1]);
-        var placed = await SplitModels.WaitUntilReady(cluster.Grains, SplitModels.Pipeline);
+        var placed = await SplitModels.WaitUntilReady(cluster.Client, SplitModels.Pipeline);
         Assert.Contains($":{coordinatorPort}@", placed.Shards[0].Silo, StringComparison.Ordinal);
         Assert.Contains($":{doomedPort}@", placed.Shards[1].Silo, StringComparison.Ordinal);
         var (standby, standbyPort) = await cluster.StartSiloAsync("standby", [], [1]);
@@ -81,12 +81,12 @@ public sealed class RankLossTests(ITestOutputHelper output)
 
         // The coordinator's worker is called directly, as a conversation would, but with no retry: its first turn
         // resolves stage 1 on the doomed silo and keeps that placement.
-        var worker = cluster.Grains.GetGrain<IModelWorkerGrain>(ModelWorkerKey.For(SplitModels.Pipeline, placed.Shards[0].Silo!));
+        var worker = cluster.Client.GetGrain<IModelWorkerGrain>(ModelWorkerKey.For(SplitModels.Pipeline, placed.Shards[0].Silo!));
         List<Message> dialog = [new(Role.User, First)];
         Assert.Equal(SplitModels.Reply(dialog), await Turn(worker, dialog, "before"));
 
         doomed.Kill();
-        await SplitModels.WaitUntilReady(cluster.Grains, SplitModels.Pipeline, s => s.Shards[1].Silo!.Contains($":{standbyPort}@", StringComparison.Ordinal));
+        await SplitModels.WaitUntilReady(cluster.Client, SplitModels.Pipeline, s => s.Shards[1].Silo!.Contains($":{standbyPort}@", StringComparison.Ordinal));
 
         // The registry has placed stage 1 on the standby: the very next turn runs there, without a refusal to retry.
         dialog = [new(Role.User, Second)];

@@ -9,13 +9,13 @@ public sealed class SiloProcessTests
     [Fact]
     public async Task Tensor_and_pipeline_parallel_over_two_silo_processes_give_the_merged_models_greedy_replies()
     {
-        await using var cluster = new ProcessCluster();
+        await using var cluster = new ProcessCluster("llama-parallel-");
         var (_, firstPort) = await cluster.StartSiloAsync("first", [0], [0]);
         var (_, secondPort) = await cluster.StartSiloAsync("second", [1], [1]);
 
         foreach (var model in new[] { SplitModels.Tensor, SplitModels.Pipeline })
         {
-            var status = await SplitModels.WaitUntilReady(cluster.Grains, model);
+            var status = await SplitModels.WaitUntilReady(cluster.Client, model);
             Assert.Contains($":{firstPort}@", status.Shards[0].Silo, StringComparison.Ordinal);
             Assert.Contains($":{secondPort}@", status.Shards[1].Silo, StringComparison.Ordinal);
 
@@ -31,7 +31,7 @@ public sealed class SiloProcessTests
         // The command line shows each rank, its silo and its state.
         using var output = new StringWriter();
         using var errors = new StringWriter();
-        Assert.Equal(0, CliApp.Run(["models", "--silo", cluster.Gateway], output, errors, TestContext.Current.CancellationToken));
+        Assert.Equal(0, CliApp.Run(["models", "--silo", $"127.0.0.1:{cluster.Members[0].GatewayPort}"], output, errors, TestContext.Current.CancellationToken));
         var lines = output.ToString().Split('\n', StringSplitOptions.TrimEntries);
         Assert.Contains(lines, l => l.StartsWith("tp", StringComparison.Ordinal) && l.Contains("tensor", StringComparison.Ordinal)
             && l.Contains($":{firstPort}@", StringComparison.Ordinal) && l.EndsWith("loaded", StringComparison.Ordinal));

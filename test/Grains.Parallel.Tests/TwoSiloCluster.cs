@@ -8,28 +8,15 @@ namespace LlamaOrleans.Parallel.Tests;
 /// Two in-process silos: silo 0 holds rank 0 of "tp" and stage 0 of "pp", silo 1 rank 1 and stage 1, so every step
 /// of either model crosses between silos. A third model, "half", has only rank 0 configured anywhere.
 /// </summary>
-public sealed class TwoSiloCluster : IAsyncLifetime
+public sealed class TwoSiloCluster() : TestClusterFixture(2, builder => builder.AddSiloBuilderConfigurator<SiloConfigurator>()), IAsyncLifetime
 {
     public const string Half = "half";
 
-    public TestCluster Cluster { get; private set; } = null!;
-
-    public IGrainFactory Grains => Cluster.Client;
-
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        var builder = new TestClusterBuilder(2);
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        await base.InitializeAsync();
         await SplitModels.WaitUntilReady(Grains, SplitModels.Tensor);
         await SplitModels.WaitUntilReady(Grains, SplitModels.Pipeline);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator

@@ -7,21 +7,15 @@ namespace LlamaOrleans.Grains.Tests;
 /// Three silos with the real engine on the demo model: silos 0 and 1 host it, silo 2 only runs
 /// conversations, so placement must keep workers off it.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public sealed class ClusterFixture() : TestClusterFixture(3, builder => builder.AddSiloBuilderConfigurator<SiloConfigurator>()), IAsyncLifetime
 {
     public const string Model = "demo";
 
-    public TestCluster Cluster { get; private set; } = null!;
-
-    public IGrainFactory Grains => Cluster.Client;
-
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        var builder = new TestClusterBuilder(3);
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-        await WaitForHosts(2);
+        await base.InitializeAsync();
+        // Silos register their models shortly after start; tests begin once both hosts have.
+        await ModelHosts.WaitAsync(Grains, Model, count: 2, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>A new conversation with <paramref name="settings"/>.</summary>
@@ -30,22 +24,6 @@ public sealed class ClusterFixture : IAsyncLifetime
         var conversation = Grains.GetGrain<IConversationGrain>(Guid.NewGuid().ToString("N"));
         await conversation.Configure(settings);
         return conversation;
-    }
-
-    /// <summary>Silos register their models shortly after start; tests begin once they have.</summary>
-    public async Task WaitForHosts(int count)
-    {
-        var registry = Grains.GetGrain<IModelRegistryGrain>(0);
-        for (var i = 0; i < 200 && (await registry.GetHosts(Model)).Length < count; i++)
-        {
-            await Task.Delay(100);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
     }
 
     public static IConfiguration Models(bool host) => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

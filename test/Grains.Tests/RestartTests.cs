@@ -36,8 +36,7 @@ public sealed class RestartTests : IDisposable
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
 
         cluster = await Start();
@@ -59,8 +58,7 @@ public sealed class RestartTests : IDisposable
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 }

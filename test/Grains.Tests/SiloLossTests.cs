@@ -53,8 +53,7 @@ public sealed class SiloLossTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
             Directory.Delete(folder, recursive: true);
         }
     }

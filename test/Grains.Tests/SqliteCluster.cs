@@ -9,20 +9,17 @@ internal static class SqliteCluster
 {
     private const string DatabaseKey = "Test:Database";
 
-    public static async Task<TestCluster> StartAsync(int silos, string database, string? serviceId = null)
-    {
-        var builder = new TestClusterBuilder((short)silos);
-        if (serviceId is not null)
+    public static Task<TestCluster> StartAsync(int silos, string database, string? serviceId = null) =>
+        TestClusters.StartAsync((short)silos, builder =>
         {
-            builder.Options.ServiceId = serviceId;
-        }
+            if (serviceId is not null)
+            {
+                builder.Options.ServiceId = serviceId;
+            }
 
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { [DatabaseKey] = database }));
-        builder.AddSiloBuilderConfigurator<Silo>();
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+            builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { [DatabaseKey] = database }));
+            builder.AddSiloBuilderConfigurator<Silo>();
+        });
 
     private sealed class Silo : ISiloConfigurator
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Llama.Chat;
 using Llama.Generation;
 using Llama.Kernels;
@@ -16,39 +15,26 @@ public sealed class GgufModelTests
     [Fact]
     public async Task A_gguf_path_in_Llama_Models_answers_a_chat_completion_as_the_llama2c_original_does()
     {
-        var ports = FreePorts.Take(3);
-        var directory = Directory.CreateTempSubdirectory("llama-http-gguf-");
-        try
+        await using var server = new HttpSilo("gguf", "llama-http-gguf-");
+        // stories260K as llama.cpp's converter writes it, float32, with its vocabulary inside: no tokenizer file.
+        var gguf = Path.Combine(server.Folder, "stories260K-F32.gguf");
+        GgufModels.WriteStories260K(gguf, WeightType.F32);
+        await server.StartAsync(new Dictionary<string, string>
         {
-            // stories260K as llama.cpp's converter writes it, float32, with its vocabulary inside: no tokenizer file.
-            var gguf = Path.Combine(directory.FullName, "stories260K-F32.gguf");
-            GgufModels.WriteStories260K(gguf, WeightType.F32);
-            var baseAddress = new Uri($"http://127.0.0.1:{ports[2]}/");
-            await using var silo = await SiloProcess.StartAsync("gguf", directory.FullName, new Dictionary<string, string>
-            {
-                ["Orleans:SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
-                ["Orleans:GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
-                ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
-                ["Llama:Models:0:Path"] = gguf,
-                ["Llama:Models:0:Tokenizer"] = string.Empty,
-            }, ports[1]);
-            await silo.WaitUntilHttpReadyAsync(baseAddress, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
-            using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            ["Llama:Models:0:Path"] = gguf,
+            ["Llama:Models:0:Tokenizer"] = string.Empty,
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        using var client = server.Client();
 
-            using var response = await Api.PostJson(client, "/v1/chat/completions", Api.Chat(Question, maxTokens: ReplyTokens));
-            var reply = (await Api.Json(response)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
+        using var response = await Api.PostJson(client, "/v1/chat/completions", Api.Chat(Question, maxTokens: ReplyTokens));
+        var reply = (await Api.Json(response)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
 
-            // The same dialog, greedy, through the engine in this process on the llama2.c original and its own tokenizer.
-            using var engine = LlamaGenerator.Build(TestData.Model, TestData.Tok512, 512, 1);
-            var expected = engine.ChatCompletion([[new Message(Role.User, Question)]], temperature: 0, maxGenLen: ReplyTokens)[0].Generation.Content;
-            Assert.False(string.IsNullOrWhiteSpace(expected));
-            Assert.Equal(expected, reply);
-            // It was the GGUF file that answered, not the demo model the silo is configured with by default.
-            Assert.Contains($"Loaded {gguf} (Gguf,", silo.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        // The same dialog, greedy, through the engine in this process on the llama2.c original and its own tokenizer.
+        using var engine = LlamaGenerator.Build(TestData.Model, TestData.Tok512, 512, 1);
+        var expected = engine.ChatCompletion([[new Message(Role.User, Question)]], temperature: 0, maxGenLen: ReplyTokens)[0].Generation.Content;
+        Assert.False(string.IsNullOrWhiteSpace(expected));
+        Assert.Equal(expected, reply);
+        // It was the GGUF file that answered, not the demo model the silo is configured with by default.
+        Assert.Contains($"Loaded {gguf} (Gguf,", server.Process.Output, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Net;
 
 namespace LlamaOrleans.Http.Tests;
@@ -12,60 +11,50 @@ public sealed class ModelLoadFailureTests
     [Fact]
     public async Task A_model_that_fails_to_load_answers_503_model_unavailable_and_is_logged_once()
     {
-        var ports = FreePorts.Take(3);
-        var directory = Directory.CreateTempSubdirectory("llama-http-badmodel-");
-        try
+        await using var server = new HttpSilo("badmodel", "llama-http-badmodel-");
+        // A llama2.c header whose sizes the 28-byte file cannot hold.
+        var bad = Path.Combine(server.Folder, "bad.bin");
+        var header = new byte[28];
+        int[] numbers = [64, 172, 5, 8, 4, 512, 512];
+        for (var i = 0; i < numbers.Length; i++)
         {
-            // A llama2.c header whose sizes the 28-byte file cannot hold.
-            var bad = Path.Combine(directory.FullName, "bad.bin");
-            var header = new byte[28];
-            int[] numbers = [64, 172, 5, 8, 4, 512, 512];
-            for (var i = 0; i < numbers.Length; i++)
-            {
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(i * 4), numbers[i]);
-            }
-
-            await File.WriteAllBytesAsync(bad, header, TestContext.Current.CancellationToken);
-            await using var silo = await SiloProcess.StartAsync("badmodel", directory.FullName, new Dictionary<string, string>
-            {
-                ["Orleans:SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
-                ["Orleans:GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
-                ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
-                ["Llama:Models:0:Path"] = bad,
-            }, ports[1]);
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[2]}/"), Timeout = TimeSpan.FromSeconds(60) };
-            await silo.WaitForOutputAsync(Reason, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
-
-            for (var i = 0; i < 5; i++)
-            {
-                using var chat = await Api.PostJson(client, "/v1/chat/completions", Api.Chat("hi"));
-                var error = await Api.AssertError(chat, HttpStatusCode.ServiceUnavailable);
-                Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
-                Assert.Contains(Reason, error.GetProperty("message").GetString(), StringComparison.Ordinal);
-                Assert.NotNull(chat.Headers.RetryAfter);
-            }
-
-            var created = await Api.Json(await Api.PostJson(client, "/v1/conversations", """{"model":"demo"}"""));
-            using var turn = await Api.PostJson(client, $"/v1/conversations/{created.GetProperty("id").GetString()}/messages", """{"content":"hi"}""");
-            Assert.Equal("model_unavailable", (await Api.AssertError(turn, HttpStatusCode.ServiceUnavailable)).GetProperty("code").GetString());
-
-            using var ready = await client.GetAsync(new Uri("/readyz", UriKind.Relative), TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-            var state = (await Api.Json(ready)).GetProperty("models").GetProperty("demo").GetString();
-            Assert.StartsWith("failed: ", state, StringComparison.Ordinal);
-            Assert.Contains(Reason, state, StringComparison.Ordinal);
-
-            // The warm-up retries every few seconds: give it two more tries, which must not log again.
-            await Task.Delay(TimeSpan.FromSeconds(11), TestContext.Current.CancellationToken);
-            var lines = silo.Output.Split('\n');
-            var failure = Assert.Single(lines, l => l.StartsWith("fail:", StringComparison.Ordinal));
-            Assert.Contains("Model demo failed to load", failure, StringComparison.Ordinal);
-            Assert.Single(lines, l => l.Contains("Loading model demo failed", StringComparison.Ordinal));
-            Assert.DoesNotContain("Exception", silo.Output, StringComparison.Ordinal);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(i * 4), numbers[i]);
         }
-        finally
+
+        await File.WriteAllBytesAsync(bad, header, TestContext.Current.CancellationToken);
+        // Never ready: its one model does not load.
+        await server.StartAsync(new Dictionary<string, string> { ["Llama:Models:0:Path"] = bad }, waitUntilReady: false, TestContext.Current.CancellationToken);
+        var silo = server.Process;
+        using var client = server.Client();
+        await silo.WaitForOutputAsync(Reason, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+        // The warm-up may fail before the web server listens (it starts after the silo); readiness cannot say when.
+        await silo.WaitForOutputAsync($"Now listening on: http://127.0.0.1:{server.BaseAddress.Port}", TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+
+        for (var i = 0; i < 5; i++)
         {
-            directory.Delete(recursive: true);
+            using var chat = await Api.PostJson(client, "/v1/chat/completions", Api.Chat("hi"));
+            var error = await Api.AssertError(chat, HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+            Assert.Contains(Reason, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.NotNull(chat.Headers.RetryAfter);
         }
+
+        var created = await Api.Json(await Api.PostJson(client, "/v1/conversations", """{"model":"demo"}"""));
+        using var turn = await Api.PostJson(client, $"/v1/conversations/{created.GetProperty("id").GetString()}/messages", """{"content":"hi"}""");
+        Assert.Equal("model_unavailable", (await Api.AssertError(turn, HttpStatusCode.ServiceUnavailable)).GetProperty("code").GetString());
+
+        using var ready = await client.GetAsync(new Uri("/readyz", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var state = (await Api.Json(ready)).GetProperty("models").GetProperty("demo").GetString();
+        Assert.StartsWith("failed: ", state, StringComparison.Ordinal);
+        Assert.Contains(Reason, state, StringComparison.Ordinal);
+
+        // The warm-up retries every few seconds: give it two more tries, which must not log again.
+        await Task.Delay(TimeSpan.FromSeconds(11), TestContext.Current.CancellationToken);
+        var lines = silo.Output.Split('\n');
+        var failure = Assert.Single(lines, l => l.StartsWith("fail:", StringComparison.Ordinal));
+        Assert.Contains("Model demo failed to load", failure, StringComparison.Ordinal);
+        Assert.Single(lines, l => l.Contains("Loading model demo failed", StringComparison.Ordinal));
+        Assert.DoesNotContain("Exception", silo.Output, StringComparison.Ordinal);
     }
 }

@@ -19,52 +19,40 @@ public sealed class RandomModelTests
     [Fact]
     public async Task A_silo_serves_a_random_weights_model_whose_greedy_reply_is_the_engines_for_the_same_seed()
     {
-        var ports = FreePorts.Take(3);
-        var directory = Directory.CreateTempSubdirectory("llama-http-random-");
-        try
+        await using var server = new HttpSilo("random", "llama-http-random-");
+        await server.StartAsync(new Dictionary<string, string>
         {
-            await using var silo = await SiloProcess.StartAsync("random", directory.FullName, new Dictionary<string, string>
-            {
-                ["Orleans:SiloPort"] = Text(ports[0]),
-                ["Orleans:GatewayPort"] = Text(ports[1]),
-                ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
-                ["Llama:Models:0:Name"] = "tiny",
-                ["Llama:Models:0:Path"] = string.Empty,
-                ["Llama:Models:0:Tokenizer"] = TestData.Tok512,
-                ["Llama:Models:0:MaxSeqLen"] = "256",
-                ["Llama:Models:0:Random:Dim"] = "64",
-                ["Llama:Models:0:Random:Layers"] = "2",
-                ["Llama:Models:0:Random:Heads"] = "4",
-                ["Llama:Models:0:Random:KvHeads"] = "2",
-                ["Llama:Models:0:Random:HiddenDim"] = "172",
-                ["Llama:Models:0:Random:Seed"] = Text((int)Seed),
-            }, ports[1]);
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[2]}/"), Timeout = TimeSpan.FromSeconds(60) };
-            await silo.WaitUntilHttpReadyAsync(client.BaseAddress, TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
-            Assert.Contains("Model tiny (hosted here): random weights, shape explicit, seed 7", silo.Output, StringComparison.Ordinal);
+            ["Llama:Models:0:Name"] = "tiny",
+            ["Llama:Models:0:Path"] = string.Empty,
+            ["Llama:Models:0:Tokenizer"] = TestData.Tok512,
+            ["Llama:Models:0:MaxSeqLen"] = "256",
+            ["Llama:Models:0:Random:Dim"] = "64",
+            ["Llama:Models:0:Random:Layers"] = "2",
+            ["Llama:Models:0:Random:Heads"] = "4",
+            ["Llama:Models:0:Random:KvHeads"] = "2",
+            ["Llama:Models:0:Random:HiddenDim"] = "172",
+            ["Llama:Models:0:Random:Seed"] = Text((int)Seed),
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        using var client = server.Client();
+        Assert.Contains("Model tiny (hosted here): random weights, shape explicit, seed 7", server.Process.Output, StringComparison.Ordinal);
 
-            var replies = new List<(string Content, int Tokens)>();
-            for (var i = 0; i < 2; i++)
-            {
-                var reply = await Api.Json(await Api.PostJson(client, "/v1/chat/completions", Api.Chat(Prompt, MaxTokens, model: "tiny")));
-                replies.Add((reply.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!,
-                    reply.GetProperty("usage").GetProperty("completion_tokens").GetInt32()));
-            }
-
-            // The reference: the same shape and seed created in this process, Meta's chat_completion greedy.
-            var args = new ModelArgs { Dim = 64, NLayers = 2, NHeads = 4, NKvHeads = 2, ExplicitHiddenDim = 172 };
-            using var engine = LlamaGenerator.Random(args, TestData.Tok512, Seed, 256, 1);
-            var expected = engine.ChatCompletion([[new Message(Role.User, Prompt)]], temperature: 0, maxGenLen: MaxTokens)[0];
-
-            Assert.InRange(replies[0].Tokens, 1, MaxTokens);
-            Assert.Equal(expected.TokenIds.Count, replies[0].Tokens);
-            Assert.Equal(expected.Generation.Content, replies[0].Content);
-            Assert.Equal(replies[0], replies[1]);
-        }
-        finally
+        var replies = new List<(string Content, int Tokens)>();
+        for (var i = 0; i < 2; i++)
         {
-            directory.Delete(recursive: true);
+            var reply = await Api.Json(await Api.PostJson(client, "/v1/chat/completions", Api.Chat(Prompt, MaxTokens, model: "tiny")));
+            replies.Add((reply.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!,
+                reply.GetProperty("usage").GetProperty("completion_tokens").GetInt32()));
         }
+
+        // The reference: the same shape and seed created in this process, Meta's chat_completion greedy.
+        var args = new ModelArgs { Dim = 64, NLayers = 2, NHeads = 4, NKvHeads = 2, ExplicitHiddenDim = 172 };
+        using var engine = LlamaGenerator.Random(args, TestData.Tok512, Seed, 256, 1);
+        var expected = engine.ChatCompletion([[new Message(Role.User, Prompt)]], temperature: 0, maxGenLen: MaxTokens)[0];
+
+        Assert.InRange(replies[0].Tokens, 1, MaxTokens);
+        Assert.Equal(expected.TokenIds.Count, replies[0].Tokens);
+        Assert.Equal(expected.Generation.Content, replies[0].Content);
+        Assert.Equal(replies[0], replies[1]);
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);

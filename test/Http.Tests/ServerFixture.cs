@@ -43,18 +43,17 @@ public sealed class ServerFixture : IAsyncLifetime
         ("conversation-aborts", "conversation-aborts", "sk-conversation-aborts-0123456789", string.Empty),
     ];
 
-    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("llama-http-tests-");
-    private SiloProcess? _silo;
+    private readonly HttpSilo _server = new("http", "llama-http-tests-", extraPorts: 1);
 
-    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+    public Uri BaseAddress => _server.BaseAddress;
 
     /// <summary>The listener of its own that serves /metrics (<c>Http:Metrics:Urls</c>).</summary>
-    public Uri MetricsAddress { get; private set; } = new("http://127.0.0.1/");
+    public Uri MetricsAddress => new($"http://127.0.0.1:{Text(_server.ExtraPorts[0])}/");
 
     /// <summary>When the silo process was started: the models it serves were loaded after this.</summary>
     public DateTimeOffset StartedAt { get; private set; }
 
-    public SiloProcess Silo => _silo ?? throw new InvalidOperationException("The server is not started.");
+    public SiloProcess Silo => _server.Process;
 
     public static string KeyOf(string name) => Keys.Single(k => k.Name == name).Key;
 
@@ -72,15 +71,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ports = FreePorts.Take(4);
-        BaseAddress = new Uri($"http://127.0.0.1:{ports[2]}/");
-        MetricsAddress = new Uri($"http://127.0.0.1:{ports[3]}/");
         var settings = new Dictionary<string, string>
         {
-            ["Orleans:SiloPort"] = Text(ports[0]),
-            ["Orleans:GatewayPort"] = Text(ports[1]),
-            ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
-            ["Http:Metrics:Urls"] = $"http://127.0.0.1:{ports[3]}",
+            ["Http:Metrics:Urls"] = $"http://127.0.0.1:{Text(_server.ExtraPorts[0])}",
             ["Http:RequireApiKey"] = "true",
             ["Http:MaxRequestBodyBytes"] = Text(MaxBodyBytes),
             ["Http:RateLimits:RequestsPerMinute"] = "600",
@@ -102,20 +95,10 @@ public sealed class ServerFixture : IAsyncLifetime
         }
 
         StartedAt = DateTimeOffset.UtcNow;
-        _silo = await SiloProcess.StartAsync("http", _directory.FullName, settings, ports[1]);
-        await _silo.WaitUntilHttpReadyAsync(BaseAddress, TimeSpan.FromMinutes(1));
+        await _server.StartAsync(settings);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync(TimeSpan.FromSeconds(30));
-            await _silo.DisposeAsync();
-        }
-
-        _directory.Delete(recursive: true);
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

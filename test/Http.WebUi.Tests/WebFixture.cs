@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -36,12 +35,11 @@ public sealed class WebFixture : IAsyncLifetime
     /// <summary>Tenants by key name: one per test, so their conversation lists do not meet.</summary>
     private static readonly string[] Tenants = ["chat", "stop", "resume", "alice", "bob", "trim", "summary", "hostile", "a11y"];
 
-    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("llama-webui-tests-");
-    private SiloProcess? _silo;
+    private readonly HttpSilo _server = new("webui", "llama-webui-tests-");
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+    public Uri BaseAddress => _server.BaseAddress;
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser is not started.");
 
@@ -78,13 +76,8 @@ public sealed class WebFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ports = FreePorts.Take(3);
-        BaseAddress = new Uri($"http://127.0.0.1:{ports[2]}/");
         var settings = new Dictionary<string, string>
         {
-            ["Orleans:SiloPort"] = Text(ports[0]),
-            ["Orleans:GatewayPort"] = Text(ports[1]),
-            ["Http:Urls"] = $"http://127.0.0.1:{ports[2]}",
             ["Llama:Models:1:Name"] = SlowModel,
             ["Llama:Models:1:Random:Dim"] = "512",
             ["Llama:Models:1:Random:Layers"] = "8",
@@ -109,7 +102,7 @@ public sealed class WebFixture : IAsyncLifetime
 
         // Turns run side by side on a small shared machine: allow them more than Playwright's default 5 s.
         Assertions.SetDefaultExpectTimeout(30_000);
-        var silo = SiloProcess.StartAsync("webui", _directory.FullName, settings, ports[1]);
+        var silo = _server.StartAsync(settings);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -117,8 +110,7 @@ public sealed class WebFixture : IAsyncLifetime
             Headless = true,
             Args = ChromiumArgs,
         });
-        _silo = await silo;
-        await _silo.WaitUntilHttpReadyAsync(BaseAddress, TimeSpan.FromMinutes(1));
+        await silo;
     }
 
     public async ValueTask DisposeAsync()
@@ -129,14 +121,6 @@ public sealed class WebFixture : IAsyncLifetime
         }
 
         _playwright?.Dispose();
-        if (_silo is not null)
-        {
-            await _silo.StopAsync(TimeSpan.FromSeconds(30));
-            await _silo.DisposeAsync();
-        }
-
-        _directory.Delete(recursive: true);
+        await _server.DisposeAsync();
     }
-
-    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -106,14 +106,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         await _client.StartAsync();
     }
 
-    private async Task WaitForModelHostsAsync(int count)
-    {
-        var registry = Client.GetGrain<IModelRegistryGrain>(0);
-        for (var i = 0; i < 300 && (await registry.GetHosts("demo")).Length < count; i++)
-        {
-            await Task.Delay(100);
-        }
-    }
+    private Task WaitForModelHostsAsync(int count) => ModelHosts.WaitAsync(Client, "demo", count, TimeSpan.FromSeconds(30));
 
     private async Task StopClientAndSilosAsync()
     {

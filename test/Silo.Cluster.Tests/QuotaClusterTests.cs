@@ -10,25 +10,17 @@ namespace LlamaOrleans.Cluster.Tests;
 /// Two silo processes serving HTTP in one Redis cluster, one tenant's daily quota: requests raced at both silos at once
 /// spend at most the quota plus one request, because the reservations are the cluster's, not each silo's.
 /// </summary>
-public sealed class QuotaClusterTests(RedisBackend backend) : IClassFixture<RedisBackend>, IAsyncDisposable
+public sealed class QuotaClusterTests(RedisBackend backend) : IClassFixture<RedisBackend>
 {
     private const int Quota = 100;
     private const int MaxTokens = 30;
     private const int RequestsPerSilo = 8;
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("llama-quota-").FullName;
-
-    public ValueTask DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task Requests_raced_at_two_silos_overshoot_the_tenants_quota_by_at_most_one_request()
     {
         var httpPorts = FreePorts.Take(2);
-        await using var cluster = await ProcessCluster.StartAsync(backend, _folder, silos: 2,
+        await using var cluster = await BackendProcessCluster.StartAsync(backend, silos: 2,
             new Dictionary<string, string> { [$"Http:Quotas:default:DailyTokens"] = Quota.ToString(CultureInfo.InvariantCulture) },
             i => new Dictionary<string, string> { ["Http:Urls"] = $"http://127.0.0.1:{httpPorts[i]}" });
         var clients = httpPorts.Select(p => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{p}/"), Timeout = TimeSpan.FromMinutes(2) }).ToArray();

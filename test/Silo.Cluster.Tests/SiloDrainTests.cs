@@ -5,25 +5,17 @@ namespace LlamaOrleans.Cluster.Tests;
 /// turn. It drains: running turns finish, new ones are refused as retryable and taken by the other silo; it exits
 /// cleanly, and its conversations carry on elsewhere.
 /// </summary>
-public sealed class SiloDrainTests(RedisBackend backend) : IClassFixture<RedisBackend>, IAsyncDisposable
+public sealed class SiloDrainTests(RedisBackend backend) : IClassFixture<RedisBackend>
 {
     private const int Conversations = 6;
     private const int ReplyTokens = 32;
     private static readonly string[] Messages = ["Tell me about a whale.", "Where did the whale swim?", "What did the whale sing?"];
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("llama-drain-").FullName;
-
-    public ValueTask DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task A_silo_stopped_with_SIGTERM_finishes_its_turns_exits_cleanly_and_its_conversations_continue_elsewhere()
     {
         var expected = Reference.Replies(Messages, ReplyTokens);
-        await using var cluster = await ProcessCluster.StartAsync(backend, _folder, silos: 2, new Dictionary<string, string>
+        await using var cluster = await BackendProcessCluster.StartAsync(backend, silos: 2, new Dictionary<string, string>
         {
             ["Orleans:ShutdownTimeout"] = "00:00:30",
         });

@@ -4,26 +4,18 @@ namespace LlamaOrleans.Cluster.Tests;
 /// Three silo processes with PostgreSQL clustering and storage; one is killed (SIGKILL) while many conversations are
 /// streaming their next turn. Every turn completes, correctly and exactly once, and clients only ever see retryable errors.
 /// </summary>
-public sealed class SiloKillTests(PostgreSqlBackend backend) : IClassFixture<PostgreSqlBackend>, IAsyncDisposable
+public sealed class SiloKillTests(PostgreSqlBackend backend) : IClassFixture<PostgreSqlBackend>
 {
     private const int Conversations = 12;
     // Long enough that on a fast host the worker is still generating when the victim dies, so turns are cut mid-stream.
     private const int ReplyTokens = 160;
     private static readonly string[] Messages = ["Tell me about a bear.", "What did the bear do at night?"];
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("llama-kill-").FullName;
-
-    public ValueTask DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task Killing_a_silo_during_streaming_turns_loses_and_duplicates_no_turn_and_shows_only_retryable_errors()
     {
         var expected = Reference.Replies(Messages, ReplyTokens);
-        await using var cluster = await ProcessCluster.StartAsync(backend, _folder, silos: 3);
+        await using var cluster = await BackendProcessCluster.StartAsync(backend, silos: 3);
         var client = cluster.Client;
         var conversations = Enumerable.Range(0, Conversations).Select(i => client.GetGrain<IConversationGrain>($"kill-{i}-{Guid.NewGuid():N}")).ToArray();
         await Task.WhenAll(conversations.Select(async c =>

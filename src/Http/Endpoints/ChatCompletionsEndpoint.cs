@@ -1,5 +1,4 @@
 using Llama.Chat;
-using LlamaOrleans.Grains;
 
 namespace LlamaOrleans.Http.Endpoints;
 

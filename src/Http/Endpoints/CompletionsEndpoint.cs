@@ -1,5 +1,4 @@
 using System.Text.Json;
-using LlamaOrleans.Grains;
 
 namespace LlamaOrleans.Http.Endpoints;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using LlamaOrleans.Grains;
 
 namespace LlamaOrleans.Http.Endpoints;
 

@@ -1,4 +1,3 @@
-using LlamaOrleans.Grains;
 using LlamaOrleans.Http.Health;
 
 namespace LlamaOrleans.Http.Endpoints;

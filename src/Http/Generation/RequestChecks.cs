@@ -1,5 +1,4 @@
 using System.Text.Json;
-using LlamaOrleans.Grains;
 using LlamaOrleans.Http.Errors;
 
 namespace LlamaOrleans.Http.Generation;

@@ -1,16 +1,15 @@
 using System.Runtime.CompilerServices;
 using Llama.Chat;
-using LlamaOrleans.Grains;
 using LlamaOrleans.Http.Errors;
 
 namespace LlamaOrleans.Http.Generation;
 
 /// <summary>
-/// Runs a stateless request (a whole dialog or a text prompt) through the grains' <see cref="WorkerTurnClient"/>, as
-/// conversations do: on an assigned worker of its model (another when that one cannot be reached before the reply
-/// starts), under a cache id of its own that is dropped afterwards, applying the request's stop sequences.
+/// Runs a stateless request (a whole dialog or a text prompt) on a model worker (<see cref="IStatelessTurns"/>, as
+/// conversations run theirs: on an assigned worker of its model, another when that one cannot be reached before the
+/// reply starts), under a cache id of its own that is dropped afterwards, applying the request's stop sequences.
 /// </summary>
-public sealed class StatelessGenerator(WorkerTurnClient workers, IModelCatalog catalog)
+public sealed class StatelessGenerator(IStatelessTurns workers, IModelCatalog catalog)
 {
     /// <summary>Meta's chat prompt of <paramref name="dialog"/>.</summary>
     /// <exception cref="ChatFormatException">The dialog breaks Meta's rules (Meta's text).</exception>
@@ -54,58 +53,44 @@ public sealed class StatelessGenerator(WorkerTurnClient workers, IModelCatalog c
         var (prompt, sampling) = (request.Prompt, request.Sampling);
         var stops = new StopSequenceFilter(sampling.Stop);
         var logprobs = sampling.TopLogprobs is null ? null : new LogprobAligner();
-        var turn = new WorkerTurn
+        var workerRequest = new WorkerRequest
         {
-            Model = request.Model,
-            Request = new WorkerRequest
-            {
-                CacheId = $"http/{Guid.NewGuid():N}",
-                Tokens = [.. prompt],
-                Temperature = sampling.Temperature,
-                TopP = sampling.TopP,
-                MaxReplyTokens = request.MaxReplyTokens,
-                Seed = sampling.Seed ?? (ulong)Random.Shared.NextInt64(),
-                Logprobs = logprobs is not null,
-                TopLogprobs = sampling.TopLogprobs ?? 0,
-                // The worker stops generating at a stop sequence; the filter cuts the text exactly there.
-                Stop = [.. sampling.Stop],
-            },
+            CacheId = $"http/{Guid.NewGuid():N}",
+            Tokens = [.. prompt],
+            Temperature = sampling.Temperature,
+            TopP = sampling.TopP,
+            MaxReplyTokens = request.MaxReplyTokens,
+            Seed = sampling.Seed ?? (ulong)Random.Shared.NextInt64(),
+            Logprobs = logprobs is not null,
+            TopLogprobs = sampling.TopLogprobs ?? 0,
+            // The worker stops generating at a stop sequence; the filter cuts the text exactly there.
+            Stop = [.. sampling.Stop],
         };
         var tokens = 0;
-        try
+        await foreach (var e in workers.Run(request.Model, workerRequest, cancellationToken))
         {
-            await foreach (var e in workers.Run(turn, cancellationToken))
+            logprobs?.Add(e.Logprobs);
+            if (e.Completed is { } done)
             {
-                logprobs?.Add(e.Logprobs);
-                if (e.Completed is { } done)
-                {
-                    // The last piece may carry several tokens' text (the worker paces its stream), a stop sequence among them.
-                    var last = stops.Add(e.Text);
-                    var stopped = stops.Stopped;
-                    var rest = stopped ? string.Empty : stops.Flush();
-                    yield return new TurnPiece(last + rest, e.TokenCount, new TurnEnd(stopped ? "stop" : done.FinishReason, prompt.Count, done.Tokens.Length),
-                        logprobs?.End(last.Length + rest.Length, stopped));
-                    yield break;
-                }
-
-                tokens += e.TokenCount;
-                var text = stops.Add(e.Text);
-                if (stops.Stopped)
-                {
-                    // Leaving the stream takes the turn out of the worker's batch.
-                    yield return new TurnPiece(text, e.TokenCount, new TurnEnd("stop", prompt.Count, tokens), logprobs?.End(text.Length, stopped: true));
-                    yield break;
-                }
-
-                yield return new TurnPiece(text, e.TokenCount, Logprobs: logprobs?.Sent(text.Length));
+                // The last piece may carry several tokens' text (the worker paces its stream), a stop sequence among them.
+                var last = stops.Add(e.Text);
+                var stopped = stops.Stopped;
+                var rest = stopped ? string.Empty : stops.Flush();
+                yield return new TurnPiece(last + rest, e.TokenCount, new TurnEnd(stopped ? "stop" : done.FinishReason, prompt.Count, done.Tokens.Length),
+                    logprobs?.End(last.Length + rest.Length, stopped));
+                yield break;
             }
-        }
-        finally
-        {
-            if (turn.Worker is { } worker)
+
+            tokens += e.TokenCount;
+            var text = stops.Add(e.Text);
+            if (stops.Stopped)
             {
-                await workers.DropCache(worker, turn.Request.CacheId);
+                // Leaving the stream takes the turn out of the worker's batch.
+                yield return new TurnPiece(text, e.TokenCount, new TurnEnd("stop", prompt.Count, tokens), logprobs?.End(text.Length, stopped: true));
+                yield break;
             }
+
+            yield return new TurnPiece(text, e.TokenCount, Logprobs: logprobs?.Sent(text.Length));
         }
 
         throw new ConversationException(ConversationErrorCode.Unavailable, "The model worker ended the turn without a result; send the request again.");

@@ -11,17 +11,13 @@ public sealed class SqliteStorageClusterTests : IDisposable
 
     public void Dispose() => _database.Dispose();
 
-    private async Task<TestCluster> StartClusterAsync()
+    private Task<TestCluster> StartClusterAsync() => TestClusters.StartAsync(2, builder =>
     {
-        var builder = new TestClusterBuilder(2);
         builder.Options.ServiceId = _serviceId;
         builder.Options.ConfigureFileLogging = false;
         builder.Properties[SqliteStorageSiloConfigurator.DataSourceKey] = _database.FilePath;
         builder.AddSiloBuilderConfigurator<SqliteStorageSiloConfigurator>();
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    });
 
     /// <summary>Calls <paramref name="call"/> with a placement hint, so a new activation goes to <paramref name="silo"/>.</summary>
     private static async Task<T> OnSilo<T>(SiloHandle silo, Func<Task<T>> call)

@@ -1,11 +1,12 @@
 using Llama.Chat;
 using Llama.Tokenization;
 
-namespace LlamaOrleans.Grains;
+namespace LlamaOrleans.Http.Generation;
 
 /// <summary>
-/// What a front end (the HTTP API) needs to know of the cluster's models, from configuration: their names, context
-/// limits and tokenizers. Every method taking a model name refuses an unknown one.
+/// What the HTTP API needs to know of the cluster's models, from configuration: their names, context limits and
+/// tokenizers. Every method taking a model name refuses an unknown one. The host provides it (the silo, over the
+/// grains' model catalog).
 /// </summary>
 public interface IModelCatalog
 {
