@@ -236,21 +236,21 @@ internal static unsafe class BlockGemm
 
         public static int Group => 8;
 
+        /// <summary>
+        /// The twelve bytes of six-bit scales and minimums unpacked four at a time (scales 0..3 and minimums 0..3 are
+        /// the low six bits of bytes 0..7; scales and minimums 4..7 take bytes 8..11's nibbles and the top two bits of
+        /// bytes 0..7), as <see cref="Dequantize.Q4KScaleMin"/> reads them one at a time.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Prepare(byte* row, int group, out Vector256<float> minimums)
         {
+            const uint six = 0x3F3F3F3F, four = 0x0F0F0F0F, two = 0x03030303;
             var superBlock = row + (group * 144);
-            var packed = new ReadOnlySpan<byte>(superBlock + 4, 12);
-            var (s0, n0) = Dequantize.Q4KScaleMin(packed, 0);
-            var (s1, n1) = Dequantize.Q4KScaleMin(packed, 1);
-            var (s2, n2) = Dequantize.Q4KScaleMin(packed, 2);
-            var (s3, n3) = Dequantize.Q4KScaleMin(packed, 3);
-            var (s4, n4) = Dequantize.Q4KScaleMin(packed, 4);
-            var (s5, n5) = Dequantize.Q4KScaleMin(packed, 5);
-            var (s6, n6) = Dequantize.Q4KScaleMin(packed, 6);
-            var (s7, n7) = Dequantize.Q4KScaleMin(packed, 7);
-            minimums = Avx.ConvertToVector256Single(Vector256.Create(n0, n1, n2, n3, n4, n5, n6, n7)) * BlockDot.Half(superBlock + 2);
-            return Avx.ConvertToVector256Single(Vector256.Create(s0, s1, s2, s3, s4, s5, s6, s7)) * BlockDot.Half(superBlock);
+            uint b0 = *(uint*)(superBlock + 4), b1 = *(uint*)(superBlock + 8), b2 = *(uint*)(superBlock + 12);
+            var scales = (b0 & six) | ((ulong)((b2 & four) | (((b0 >> 6) & two) << 4)) << 32);
+            var mins = (b1 & six) | ((ulong)(((b2 >> 4) & four) | (((b1 >> 6) & two) << 4)) << 32);
+            minimums = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Vector128.CreateScalar(mins).AsByte())) * BlockDot.Half(superBlock + 2);
+            return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Vector128.CreateScalar(scales).AsByte())) * BlockDot.Half(superBlock);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -263,8 +263,9 @@ internal static unsafe class BlockGemm
     }
 
     /// <summary>
-    /// Group g of half h of a super-block: low four bits from ql (its first or second 32 bytes, low then high nibbles),
-    /// high two from qh's bit pair g; an int8 scale per 16 values, so lanes 0..3 and 4..7 scale apart.
+    /// Q6_K by half super-blocks of 128 values: group g of a half takes its low four bits from ql (the half's first or
+    /// second 32 bytes, low then high nibbles) and its high two from qh's bit pair g; an int8 scale per 16 values, so
+    /// lanes 0..3 and 4..7 scale apart. A half's eight scales are converted once.
     /// </summary>
     private readonly struct Q6_KBlocks : IBlocks
     {
@@ -272,27 +273,27 @@ internal static unsafe class BlockGemm
 
         public static bool HasMinimums => false;
 
-        public static int Group => 8;
+        public static int Group => 4;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Prepare(byte* row, int group, out Vector256<float> minimums)
         {
             minimums = default;
-            return Vector256.Create(BlockDot.Half(row + (group * 210) + 208));
+            var superBlock = row + (group / 2 * 210);
+            var scales = Vector128.CreateScalar(*(ulong*)(superBlock + 192 + (group % 2 * 8))).AsSByte();
+            return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(scales)) * BlockDot.Half(superBlock + 208);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> Values(byte* row, int group, int j, Vector256<float> prepared, out Vector256<float> scale)
         {
-            var superBlock = row + (group * 210);
-            var half = j / 4;
-            var g = j % 4;
-            var ql = Vector256.Load(superBlock + (half * 64) + (g % 2 * 32));
-            var qh = Vector256.Load(superBlock + 128 + (half * 32));
-            var low = (g < 2 ? ql : (ql.AsUInt16() >> 4).AsByte()) & Vector256.Create((byte)0x0F);
-            var high = (((qh.AsUInt16() >> (2 * g)).AsByte() & Vector256.Create((byte)0x03)).AsUInt16() << 4).AsByte();
-            var sc = (sbyte*)(superBlock + 192 + (half * 8) + (2 * g));
-            scale = Vector256.Create(Vector128.Create((float)sc[0]), Vector128.Create((float)sc[1])) * prepared;
+            var superBlock = row + (group / 2 * 210);
+            var h = group % 2;
+            var ql = Vector256.Load(superBlock + (h * 64) + (j % 2 * 32));
+            var qh = Vector256.Load(superBlock + 128 + (h * 32));
+            var low = (j < 2 ? ql : (ql.AsUInt16() >> 4).AsByte()) & Vector256.Create((byte)0x0F);
+            var high = (((qh.AsUInt16() >> (2 * j)).AsByte() & Vector256.Create((byte)0x03)).AsUInt16() << 4).AsByte();
+            scale = Avx2.PermuteVar8x32(prepared, Vector256.Create(2 * j) + Vector256.Create(0, 0, 0, 0, 1, 1, 1, 1));
             return low | high;
         }
     }
