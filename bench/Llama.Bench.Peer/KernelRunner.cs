@@ -7,7 +7,7 @@ namespace Llama.Bench.Peer;
 
 /// <summary>
 /// The block kernels alone, on one thread: a 110M-shape FFN matrix (2048 × 768) of Q8_0 or Q4_K against 32 input rows
-/// at once (four-input tiles) and against the same rows one at a time (the matrix-vector path each decode stream takes
+/// at once (the four-row, four-input VNNI tiles, or four-input tiles without AVX-VNNI) and against the same rows one at a time (the matrix-vector path each decode stream takes
 /// alone), interleaved, best of several passes; printed as multiply-adds per second and their ratio.
 /// </summary>
 internal static unsafe class KernelRunner

@@ -15,7 +15,7 @@ const string Usage =
     "  Writes a seeded random 7B-shape Q4_K GGUF (about 3.8 GB) into a temporary folder, loads and decodes it with the\n" +
     "  engine, and prints resident memory, tok/s and the share of the host's read bandwidth; the file is deleted after.\n" +
     "Llama.Bench.Peer --kernels\n" +
-    "  Times the Q8_0 and Q4_K block kernels on one thread: 32 inputs in four-input tiles against one input at a time.";
+    "  Times the Q8_0 and Q4_K block kernels on one thread: 32 inputs in tiles against one input at a time.";
 return await BenchMain.RunAsync(args, Usage, cancellationToken =>
 {
     int Option(string name, int fallback)

@@ -9,7 +9,8 @@ namespace Llama.Kernels;
 /// Dot products of block-stored weight rows with input rows. On AVX2 the quantized types work on the blocks as they
 /// are, against inputs quantized to 8 bits per block of 32 (<see cref="Q8Rows"/>): 32 products per integer
 /// multiply-add (AVX-VNNI's where the CPU has it; Q6_K takes two blocks per AVX-512 instruction where the CPU has it),
-/// scaled to float once per block; four inputs or more go through
+/// scaled to float once per block; two inputs or more go through
+/// <see cref="BlockGemm"/>'s four-row, four-input tiles where the CPU has AVX-VNNI, else four inputs or more through
 /// <see cref="BlockTiles"/> four at a time where it has the type. 16-bit rows, and every type on
 /// CPUs without AVX2, are expanded a row at a time into a small buffer and multiplied in float32.
 /// </summary>
@@ -37,6 +38,12 @@ internal static unsafe class BlockDot
             fixed (float* scales = q8.Scales)
             fixed (float* sums = q8.ScaledSums)
             {
+                if (n >= 2 && BlockGemm.Supports(type))
+                {
+                    BlockGemm.Run(type, weights, cols, values, scales, sums, n, output, outputStride, from, to);
+                    return;
+                }
+
                 var blocks = cols / Q8Rows.Block;
                 for (var r = from; r < to; r++)
                 {

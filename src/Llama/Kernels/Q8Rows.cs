@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Llama.Kernels;
 
@@ -35,7 +36,16 @@ internal sealed class Q8Rows
     public static Q8Rows Of(ReadOnlySpan<float> x, int n, int cols)
     {
         var rows = new Q8Rows(n, cols);
-        for (var block = 0; block < n * cols / Block; block++)
+        var block = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; block < n * cols / Block; block++)
+            {
+                Vector(x.Slice(block * Block, Block), rows, block);
+            }
+        }
+
+        for (; block < n * cols / Block; block++)
         {
             var values = x.Slice(block * Block, Block);
             var amax = 0f;
@@ -60,5 +70,37 @@ internal sealed class Q8Rows
         }
 
         return rows;
+    }
+
+    /// <summary>One block as the scalar loop quantizes it, eight lanes at a time, the same to the bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Vector(ReadOnlySpan<float> values, Q8Rows rows, int block)
+    {
+        var v0 = Vector256.Create(values);
+        var v1 = Vector256.Create(values[8..]);
+        var v2 = Vector256.Create(values[16..]);
+        var v3 = Vector256.Create(values[24..]);
+        var most = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+        var half = Vector128.Max(most.GetLower(), most.GetUpper());
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        var amax = MathF.Max(half[0], half[1]);
+        var d = amax / 127;
+        var id = Vector256.Create(d != 0 ? 1 / d : 0);
+        var q0 = Round(v0 * id);
+        var q1 = Round(v1 * id);
+        var q2 = Round(v2 * id);
+        var q3 = Round(v3 * id);
+        Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).StoreUnsafe(ref rows.Values[block * Block]);
+        rows.Scales[block] = d;
+        rows.ScaledSums[block] = d * Vector256.Sum(q0 + q1 + q2 + q3);
+    }
+
+    /// <summary>Rounds half away from zero as <see cref="MathF.Round(float, MidpointRounding)"/> does: truncate, then step out where the fraction is at least a half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Round(Vector256<float> x)
+    {
+        var whole = Vector256.Truncate(x);
+        var step = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(x - whole), Vector256.Create(0.5f)), Vector256.CopySign(Vector256<float>.One, x), Vector256<float>.Zero);
+        return Vector256.ConvertToInt32(whole + step);
     }
 }

@@ -200,6 +200,65 @@ public sealed unsafe class BlockDotTests
         }
     }
 
+    /// <summary>Q8_0 at 25 blocks a row (not whole super-blocks); the K-quants at two super-blocks.</summary>
+    public static TheoryData<WeightType, int> GemmTypes => new()
+    {
+        { WeightType.Q8_0, 800 }, { WeightType.Q4_K, 512 }, { WeightType.Q6_K, 512 },
+    };
+
+    /// <summary>
+    /// The four-row, four-input VNNI tiles against the scalar expansion of weights and 8-bit inputs, at every input
+    /// count 1..9 and on row ranges that leave short tiles at both ends (rows [1, 10) of 11).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GemmTypes))]
+    public void Vnni_tiles_match_the_scalar_expansion_at_odd_sizes(WeightType type, int cols)
+    {
+        Assert.SkipUnless(BlockGemm.Supports(type), "no AVX-VNNI here: the tiles are not used");
+        const int rows = 11, from = 1, to = 10, most = 9;
+        var random = new Random(17);
+        var weights = RandomRows(type, rows, cols, random);
+        var x = Enumerable.Range(0, most * cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray();
+        var rowBytes = (int)type.RowBytes(cols);
+        var expanded = new float[rows * cols];
+        for (var r = 0; r < rows; r++)
+        {
+            Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), expanded.AsSpan(r * cols, cols));
+        }
+
+        for (var n = 1; n <= most; n++)
+        {
+            var q8 = Q8Rows.Of(x.AsSpan(0, n * cols), n, cols);
+            var output = Enumerable.Repeat(float.NaN, n * rows).ToArray();
+            fixed (byte* w = weights)
+            fixed (sbyte* values = q8.Values)
+            fixed (float* scales = q8.Scales)
+            fixed (float* sums = q8.ScaledSums)
+            fixed (float* result = output)
+            {
+                BlockGemm.Run(type, w, cols, values, scales, sums, n, result, rows, from, to);
+            }
+
+            for (var b = 0; b < n; b++)
+            {
+                // Rows outside [from, to) stay untouched.
+                Assert.True(float.IsNaN(output[b * rows]) && float.IsNaN(output[(b * rows) + rows - 1]), $"{type} n={n} input {b}: a row outside the range was written");
+                for (var r = from; r < to; r++)
+                {
+                    double expected = 0, magnitude = 0;
+                    for (var i = 0; i < cols; i++)
+                    {
+                        var product = expanded[(r * cols) + i] * q8.Values[(b * cols) + i] * (double)q8.Scales[((b * cols) + i) / 32];
+                        expected += product;
+                        magnitude += Math.Abs(product);
+                    }
+
+                    Assert.True(Math.Abs(expected - output[(b * rows) + r]) <= 1e-5 * magnitude, $"{type} n={n} row {r} input {b}: {output[(b * rows) + r]} vs {expected}");
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(WeightType.Q8_0)]
     [InlineData(WeightType.Q4_0)]
