@@ -1,6 +1,6 @@
+using System.Globalization;
 using Llama.Chat;
 using Llama.Serving;
-using System.Globalization;
 
 namespace Llama.Bench.Serving;
 
