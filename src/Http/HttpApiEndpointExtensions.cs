@@ -105,7 +105,6 @@ public static class HttpApiEndpointExtensions
             .WithErrors();
     }
 
-    /// <summary>The error answers every /v1 endpoint may give, in OpenAI's shape.</summary>
     /// <summary>An OpenAI generation endpoint: its request, its whole response, and the chunks of its stream.</summary>
     private static RouteHandlerBuilder Generates<TRequest, TResponse, TChunk>(this RouteHandlerBuilder endpoint, string summary)
         where TRequest : notnull => endpoint
@@ -116,6 +115,7 @@ public static class HttpApiEndpointExtensions
         .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
         .WithErrors();
 
+    /// <summary>The error answers every /v1 endpoint may give, in OpenAI's shape.</summary>
     private static RouteHandlerBuilder WithErrors(this RouteHandlerBuilder endpoint) => endpoint
         .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
         .Produces<ErrorResponse>(StatusCodes.Status401Unauthorized)
