@@ -19,25 +19,16 @@ internal sealed class GgufFile
     /// <summary>Deepest nesting of metadata arrays accepted: llama.cpp's files nest none.</summary>
     private const int MaxArrayDepth = 4;
 
-    private GgufFile(MappedFile file, uint version, IReadOnlyDictionary<string, object> metadata, IReadOnlyList<GgufTensorInfo> tensors, long dataStart)
-    {
-        File = file;
-        Version = version;
-        Metadata = metadata;
-        Tensors = tensors;
-        DataStart = dataStart;
-    }
+    public required MappedFile File { get; init; }
 
-    public MappedFile File { get; }
-
-    public uint Version { get; }
+    public required uint Version { get; init; }
 
     /// <summary>Values: string, long, ulong (above long's range), double, bool, or arrays (string[], float[], int[], long[], double[], bool[], object[]).</summary>
-    public IReadOnlyDictionary<string, object> Metadata { get; }
+    public required IReadOnlyDictionary<string, object> Metadata { get; init; }
 
-    public IReadOnlyList<GgufTensorInfo> Tensors { get; }
+    public required IReadOnlyList<GgufTensorInfo> Tensors { get; init; }
 
-    public long DataStart { get; }
+    public required long DataStart { get; init; }
 
     /// <summary>Whether <paramref name="path"/> starts with the GGUF magic.</summary>
     public static bool HasMagic(string path)
@@ -155,7 +146,7 @@ internal sealed class GgufFile
             tensors.Add(info with { Offset = dataStart + (long)offset });
         }
 
-        return new GgufFile(file, version, metadata, tensors, dataStart);
+        return new GgufFile { File = file, Version = version, Metadata = metadata, Tensors = tensors, DataStart = dataStart };
     }
 
     /// <summary>Reads little-endian values in order, each checked to lie within the file.</summary>
