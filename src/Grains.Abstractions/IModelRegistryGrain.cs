@@ -7,8 +7,12 @@ namespace LlamaOrleans;
 [Alias("llama.IModelRegistryGrain")]
 public interface IModelRegistryGrain : IGrainWithIntegerKey
 {
+    /// <summary>
+    /// What <paramref name="silo"/> hosts now: its whole models, and the ranks or stages of split models it is configured
+    /// with and their load state (these replace its earlier offers when it has any).
+    /// </summary>
     [Alias("Register")]
-    Task Register(string silo, string[] models);
+    Task Register(string silo, HostedModels hosted);
 
     /// <summary>
     /// The key of the least loaded live worker for <paramref name="model"/>, avoiding <paramref name="exclude"/>. A split
@@ -24,10 +28,6 @@ public interface IModelRegistryGrain : IGrainWithIntegerKey
     /// <summary>Live silos hosting <paramref name="model"/>.</summary>
     [Alias("GetHosts")]
     Task<string[]> GetHosts(string model);
-
-    /// <summary>The ranks or stages of split models this silo is configured with, and their load state (replaces earlier offers).</summary>
-    [Alias("RegisterShards")]
-    Task RegisterShards(string silo, ShardOffer[] shards);
 
     /// <summary>Where each rank or stage of a split model runs; places those whose silo is gone on another configured silo.</summary>
     [Alias("GetModel")]

@@ -7,6 +7,5 @@ namespace LlamaOrleans.Grains;
 [ModelWorkerPlacement]
 public sealed class HostedModelsGrain(ModelHost host) : Grain, IHostedModelsGrain
 {
-    public Task<HostedModels> Describe() =>
-        Task.FromResult(new HostedModels { Models = [.. host.HostedModels], Shards = [.. host.ShardOffers] });
+    public Task<HostedModels> Describe() => Task.FromResult(host.Describe());
 }

@@ -26,6 +26,9 @@ public sealed partial class ModelHost(ModelCatalog catalog, IGrainFactory grains
     public IReadOnlyList<string> HostedModels =>
         catalog.Options.Models.Where(m => m.Host && m.Parallel == ModelParallelism.None).Select(m => m.Name).ToArray();
 
+    /// <summary>What this silo hosts, as the model registry learns it.</summary>
+    public HostedModels Describe() => new() { Models = [.. HostedModels], Shards = [.. ShardOffers] };
+
     public bool Hosts(string model) => catalog.Options.Models.Any(m => m.Name == model && m.Host);
 
     /// <summary>The ranks and stages this silo is configured with, and how far their loading has come.</summary>

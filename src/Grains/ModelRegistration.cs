@@ -66,13 +66,7 @@ public sealed partial class ModelRegistration(
     {
         try
         {
-            var registry = grains.GetGrain<IModelRegistryGrain>(0);
-            await registry.Register(silo.SiloAddress.ToParsableString(), [.. host.HostedModels]);
-            var shards = host.ShardOffers;
-            if (shards.Count > 0)
-            {
-                await registry.RegisterShards(silo.SiloAddress.ToParsableString(), [.. shards]);
-            }
+            await grains.GetGrain<IModelRegistryGrain>(0).Register(silo.SiloAddress.ToParsableString(), host.Describe());
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

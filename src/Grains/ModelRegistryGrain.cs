@@ -42,23 +42,20 @@ public sealed class ModelRegistryGrain(IClusterMembershipService membership) : G
         {
             if (hosted is not null)
             {
-                await Register(silo, hosted.Models);
-                if (hosted.Shards.Length > 0)
-                {
-                    await RegisterShards(silo, hosted.Shards);
-                }
+                await Register(silo, hosted);
             }
         }
     }
 
-    public Task Register(string silo, string[] models)
+    public Task Register(string silo, HostedModels hosted)
     {
+        ArgumentNullException.ThrowIfNull(hosted);
         foreach (var hosts in _hosts.Values)
         {
             hosts.Remove(silo);
         }
 
-        foreach (var model in models)
+        foreach (var model in hosted.Models)
         {
             if (!_hosts.TryGetValue(model, out var hosts))
             {
@@ -66,6 +63,13 @@ public sealed class ModelRegistryGrain(IClusterMembershipService membership) : G
             }
 
             hosts.Add(silo);
+        }
+
+        if (hosted.Shards.Length > 0)
+        {
+            _offers[silo] = hosted.Shards;
+            // A silo that answers again may be trusted again (its pool identity tells the coordinator if it restarted).
+            _lost.RemoveWhere(l => l.Silo == silo);
         }
 
         return Task.CompletedTask;
@@ -118,15 +122,6 @@ public sealed class ModelRegistryGrain(IClusterMembershipService membership) : G
         var active = ActiveSilos();
         var hosts = _hosts.TryGetValue(model, out var registered) ? registered.Where(active.Contains).Order(StringComparer.Ordinal).ToArray() : [];
         return Task.FromResult(hosts);
-    }
-
-    public Task RegisterShards(string silo, ShardOffer[] shards)
-    {
-        ArgumentNullException.ThrowIfNull(shards);
-        _offers[silo] = shards;
-        // A silo that answers again may be trusted again (its pool identity tells the coordinator if it restarted).
-        _lost.RemoveWhere(l => l.Silo == silo);
-        return Task.CompletedTask;
     }
 
     public Task<ModelStatus> GetModel(string model) => Task.FromResult(IsSplit(model) ? Place(model) : Whole(model));
