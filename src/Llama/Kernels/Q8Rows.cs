@@ -19,6 +19,8 @@ internal sealed class Q8Rows
         Values = new sbyte[n * cols];
         Scales = new float[n * cols / Block];
         ScaledSums = new float[n * cols / Block];
+        Sums = new int[n * cols / Block];
+        HalfSums = new int[n * cols / 16];
     }
 
     public int N { get; }
@@ -30,6 +32,12 @@ internal sealed class Q8Rows
     public float[] Scales { get; }
 
     public float[] ScaledSums { get; }
+
+    /// <summary>Each block's sum of its int8 values.</summary>
+    public int[] Sums { get; }
+
+    /// <summary>The same for each half block of 16 values (Q6_K scales its values by sixteens).</summary>
+    public int[] HalfSums { get; }
 
     /// <summary>Quantizes <paramref name="n"/> rows of <paramref name="cols"/> values (a multiple of 32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -56,17 +64,27 @@ internal sealed class Q8Rows
 
             var d = amax / 127;
             var id = d != 0 ? 1 / d : 0;
-            var sum = 0;
+            int low = 0, high = 0;
             var output = rows.Values.AsSpan(block * Block, Block);
             for (var i = 0; i < Block; i++)
             {
                 var q = (int)MathF.Round(values[i] * id, MidpointRounding.AwayFromZero);
                 output[i] = (sbyte)q;
-                sum += q;
+                if (i < Block / 2)
+                {
+                    low += q;
+                }
+                else
+                {
+                    high += q;
+                }
             }
 
             rows.Scales[block] = d;
-            rows.ScaledSums[block] = d * sum;
+            rows.ScaledSums[block] = d * (low + high);
+            rows.Sums[block] = low + high;
+            rows.HalfSums[2 * block] = low;
+            rows.HalfSums[(2 * block) + 1] = high;
         }
 
         return rows;
@@ -92,7 +110,11 @@ internal sealed class Q8Rows
         var q3 = Round(v3 * id);
         Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).StoreUnsafe(ref rows.Values[block * Block]);
         rows.Scales[block] = d;
-        rows.ScaledSums[block] = d * Vector256.Sum(q0 + q1 + q2 + q3);
+        int low = Vector256.Sum(q0 + q1), high = Vector256.Sum(q2 + q3);
+        rows.ScaledSums[block] = d * (low + high);
+        rows.Sums[block] = low + high;
+        rows.HalfSums[2 * block] = low;
+        rows.HalfSums[(2 * block) + 1] = high;
     }
 
     /// <summary>Rounds half away from zero as <see cref="MathF.Round(float, MidpointRounding)"/> does: truncate, then step out where the fraction is at least a half.</summary>

@@ -1,0 +1,99 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using static TorchSharp.torch;
+
+namespace Llama.Kernels;
+
+/// <summary>
+/// Block-stored matrices repacked, at load, in panels of <see cref="Rows"/> rows for the AVX-VNNI kernels: within a
+/// panel the eight rows' bytes interleave four at a time, so one 256-bit <c>vpdpbusd</c> multiplies eight rows by
+/// the same four input bytes and leaves each row's sum in its own lane. A panel takes exactly the bytes its rows took,
+/// in the same place, so the matrix keeps its shape and size; decode (one input) and prefill chunks and batches
+/// (many) run the same kernels.
+/// </summary>
+internal static unsafe partial class PanelMatrix
+{
+    public const int Rows = 8;
+
+    /// <summary>Whether a matrix of <paramref name="rows"/> rows stored as <paramref name="type"/> is packed on this CPU.</summary>
+    public static bool Supports(WeightType type, long rows) =>
+        AvxVnni.IsSupported && Fma.IsSupported && rows % Rows == 0 && type is WeightType.Q8_0;
+
+    /// <summary>
+    /// A new matrix holding <paramref name="blocks"/> ([rows, bytes per row] of <paramref name="type"/>) in panels. The
+    /// source's pages are handed back to the system, since only the panels are read from now on: a view of a
+    /// checkpoint file's mapping then reads from the file again if it is ever touched, instead of staying resident
+    /// beside its copy.
+    /// </summary>
+    public static Tensor Pack(Tensor blocks, WeightType type)
+    {
+        var (rows, rowBytes) = (blocks.shape[0], blocks.shape[1]);
+        var cols = (int)(rowBytes / type.BlockBytes() * type.BlockElements());
+        var packed = empty([rows, rowBytes], ScalarType.Byte, CPU);
+        var source = CpuWeight.Address(blocks, ScalarType.Byte);
+        var target = CpuWeight.Address(packed, ScalarType.Byte);
+        switch (type)
+        {
+            case WeightType.Q8_0:
+                Q8_0Panels.Pack(source, cols, target, 0, (int)(rows / Rows));
+                break;
+            default:
+                throw new ArgumentException($"No panels for {type}.", nameof(type));
+        }
+
+        Release(source, rows * rowBytes);
+        return packed;
+    }
+
+    /// <summary>
+    /// output[b * outputStride + r] = W[r] · x_b for the rows of panels [from, to) of a matrix of
+    /// <paramref name="type"/> packed by <see cref="Pack"/>, and every row of <paramref name="x"/>.
+    /// </summary>
+    public static void Run(WeightType type, byte* packed, Q8Rows x, float* output, int outputStride, int from, int to)
+    {
+        switch (type)
+        {
+            case WeightType.Q8_0:
+                Q8_0Panels.Run(packed, x, output, outputStride, from, to);
+                break;
+            default:
+                throw new ArgumentException($"No panels for {type}.", nameof(type));
+        }
+    }
+
+    /// <summary>Eight float16 values widened to float32 exactly, subnormals, infinities and NaNs included.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Halves(byte* p)
+    {
+        // The exponent and mantissa shifted into float's places and rescaled by 2^112 give normals and subnormals;
+        // a float16 infinity or NaN (exponent all ones) takes float's all-ones exponent.
+        var h = Avx2.ConvertToVector256Int32((ushort*)p).AsUInt32();
+        var magnitude = ((h & Vector256.Create(0x7FFFu)) << 13).AsSingle() * Vector256.Create(5.192297e33f);
+        var special = Vector256.Equals(h & Vector256.Create(0x7C00u), Vector256.Create(0x7C00u)) & Vector256.Create(0x7F800000u);
+        return (magnitude.AsUInt32() | special | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+    }
+
+    /// <summary>Hands the whole pages inside [start, start + length) back to the system (Linux; a no-op elsewhere).</summary>
+    private static void Release(byte* start, long length)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var page = Environment.SystemPageSize;
+        var first = ((long)start + page - 1) / page * page;
+        var end = ((long)start + length) / page * page;
+        if (end > first)
+        {
+            // MADV_DONTNEED: a private file mapping's untouched pages are dropped and read again on use; anonymous
+            // memory (a matrix quantized at load) reads as zeros, which is fine for a source no longer read.
+            _ = Madvise((nint)first, (nuint)(end - first), 4);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
+}

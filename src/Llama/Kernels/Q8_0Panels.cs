@@ -1,0 +1,140 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Llama.Kernels;
+
+/// <summary>
+/// Q8_0 weights repacked in panels of eight rows so that one AVX-VNNI <c>vpdpbusd</c> serves eight rows at once: a
+/// panel's block k holds the eight rows' float16 scales, then eight 32-byte groups, group t carrying bytes 4t..4t+3
+/// of each row's block (plus 128, so unsigned). Four bytes of an input broadcast to every lane meet group t, so the
+/// eight int32 lanes are the eight rows' partial sums and stay apart: no horizontal sums, and one float conversion
+/// and multiply-add per block serves eight rows. The offset comes back out by starting each block's sums at minus 128
+/// times the input block's sum. A panel takes the bytes its eight rows took (8 × 34 per block).
+/// </summary>
+internal static unsafe class Q8_0Panels
+{
+    public const int Rows = 8;
+
+    private const int Groups = 8;
+
+    private const int Values = Rows * sizeof(ushort);
+
+    private const int PanelBlockBytes = Values + (Groups * 32);
+
+    public static bool Supported => AvxVnni.IsSupported && Fma.IsSupported;
+
+    /// <summary>Bytes of a packed matrix of <paramref name="rows"/> (a multiple of <see cref="Rows"/>) by <paramref name="cols"/>.</summary>
+    public static long Bytes(long rows, int cols) => rows / Rows * (cols / Q8Rows.Block) * PanelBlockBytes;
+
+    /// <summary>Packs panels [from, to) of the Q8_0 rows at <paramref name="source"/> into <paramref name="target"/>.</summary>
+    public static void Pack(byte* source, int cols, byte* target, int from, int to)
+    {
+        var blocks = cols / Q8Rows.Block;
+        var rowBytes = WeightType.Q8_0.RowBytes(cols);
+        for (var p = from; p < to; p++)
+        {
+            var panel = target + ((long)p * blocks * PanelBlockBytes);
+            for (var k = 0; k < blocks; k++)
+            {
+                var output = panel + ((long)k * PanelBlockBytes);
+                for (var j = 0; j < Rows; j++)
+                {
+                    var block = source + (((long)p * Rows) + j) * rowBytes + (k * 34);
+                    ((ushort*)output)[j] = *(ushort*)block;
+                    for (var t = 0; t < Groups; t++)
+                    {
+                        *(uint*)(output + Values + (t * 32) + (j * 4)) = *(uint*)(block + 2 + (t * 4)) ^ 0x80808080u;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>output[b * outputStride + r] = W[r] · input b for the rows of panels [from, to) and every input.</summary>
+    public static void Run(byte* packed, Q8Rows x, float* output, int outputStride, int from, int to)
+    {
+        fixed (sbyte* a = x.Values)
+        fixed (float* d = x.Scales)
+        fixed (int* sums = x.Sums)
+        {
+            Run(packed, x.Cols, a, d, sums, x.N, output, outputStride, from, to);
+        }
+    }
+
+    private static void Run(byte* packed, int cols, sbyte* a, float* d, int* sums, int n, float* output, int outputStride, int from, int to)
+    {
+        var blocks = cols / Q8Rows.Block;
+        for (var p = from; p < to; p++)
+        {
+            var panel = packed + ((long)p * blocks * PanelBlockBytes);
+            var b = 0;
+            for (; b + 4 <= n; b += 4)
+            {
+                Four(panel, blocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
+            }
+
+            for (; b < n; b++)
+            {
+                One(panel, blocks, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Four(byte* panel, int blocks, int cols, sbyte* a, float* d, int* sums, float* output, int outputStride)
+    {
+        sbyte* a0 = a, a1 = a + cols, a2 = a1 + cols, a3 = a2 + cols;
+        float* d0 = d, d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
+        int* m0 = sums, m1 = sums + blocks, m2 = m1 + blocks, m3 = m2 + blocks;
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (var k = 0; k < blocks; k++)
+        {
+            var block = panel + ((long)k * PanelBlockBytes);
+            var z0 = Vector256.Create(-128 * m0[k]);
+            var z1 = Vector256.Create(-128 * m1[k]);
+            var z2 = Vector256.Create(-128 * m2[k]);
+            var z3 = Vector256.Create(-128 * m3[k]);
+            var at = k * Q8Rows.Block;
+            for (var t = 0; t < Groups; t++)
+            {
+                var w = Vector256.Load(block + Values + (t * 32));
+                z0 = AvxVnni.MultiplyWideningAndAdd(z0, w, Vector256.Create(*(int*)(a0 + at + (t * 4))).AsSByte());
+                z1 = AvxVnni.MultiplyWideningAndAdd(z1, w, Vector256.Create(*(int*)(a1 + at + (t * 4))).AsSByte());
+                z2 = AvxVnni.MultiplyWideningAndAdd(z2, w, Vector256.Create(*(int*)(a2 + at + (t * 4))).AsSByte());
+                z3 = AvxVnni.MultiplyWideningAndAdd(z3, w, Vector256.Create(*(int*)(a3 + at + (t * 4))).AsSByte());
+            }
+
+            var scales = PanelMatrix.Halves(block);
+            s0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z0), scales * Vector256.Create(d0[k]), s0);
+            s1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z1), scales * Vector256.Create(d1[k]), s1);
+            s2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z2), scales * Vector256.Create(d2[k]), s2);
+            s3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z3), scales * Vector256.Create(d3[k]), s3);
+        }
+
+        s0.Store(output);
+        s1.Store(output + outputStride);
+        s2.Store(output + (2 * outputStride));
+        s3.Store(output + (3 * outputStride));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void One(byte* panel, int blocks, sbyte* a, float* d, int* sums, float* output)
+    {
+        Vector256<float> s = default;
+        for (var k = 0; k < blocks; k++)
+        {
+            var block = panel + ((long)k * PanelBlockBytes);
+            var z = Vector256.Create(-128 * sums[k]);
+            var at = a + (k * Q8Rows.Block);
+            for (var t = 0; t < Groups; t++)
+            {
+                z = AvxVnni.MultiplyWideningAndAdd(z, Vector256.Load(block + Values + (t * 32)), Vector256.Create(*(int*)(at + (t * 4))).AsSByte());
+            }
+
+            s = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z), PanelMatrix.Halves(block) * Vector256.Create(d[k]), s);
+        }
+
+        s.Store(output);
+    }
+}
