@@ -47,11 +47,11 @@ internal sealed unsafe class CpuForward : IDisposable
         _pool = new CpuWorkerPool(threads);
         _matMul = new CpuMatMul(_pool, gemvMaxRows);
         _embeddings = new CpuWeight(model.Embeddings, model.BlockTypeOf(model.Embeddings));
-        _output = new CpuWeight(model.Output, model.BlockTypeOf(model.Output));
+        _output = new CpuWeight(model.Output, model.BlockTypeOf(model.Output), model.InPanels(model.Output));
         _norm = Pointer(model.Norm.Weight);
         _kvType = model.Cache.DType;
         _layers = new LayerPointers[_args.NLayers];
-        CpuWeight Of(Tensor weight) => new(weight, model.BlockTypeOf(weight));
+        CpuWeight Of(Tensor weight) => new(weight, model.BlockTypeOf(weight), model.InPanels(weight));
         for (var i = 0; i < _args.NLayers; i++)
         {
             var layer = model.Layers[i];

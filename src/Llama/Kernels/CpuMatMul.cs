@@ -8,7 +8,8 @@ namespace Llama.Kernels;
 /// <summary>
 /// The matrix products of a forward step on the CPU: each weight matrix against every row of the step, split by weight
 /// rows across the worker pool. Float32 weights take the engine's vectorized row kernels up to
-/// <c>gemvMaxRows</c> rows and libtorch's blocked GEMM above; block-stored weights always take the block kernels.
+/// <c>gemvMaxRows</c> rows and libtorch's blocked GEMM above; block-stored weights always take the block kernels
+/// (the panel kernels where they were repacked at load).
 /// </summary>
 internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
 {
@@ -72,6 +73,11 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
                     {
                         RowDot.Rows((float*)job.Weight.Data, cols, x, n, output, job.Rows, start, end);
                     }
+                    else if (job.Weight.Panels)
+                    {
+                        // A panel belongs to the part that holds its first row, so parts split anywhere.
+                        PanelMatrix.Run(job.Weight.Type, job.Weight.Data, q8!, output, job.Rows, Panel(start), Panel(end));
+                    }
                     else
                     {
                         BlockDot.Rows(job.Weight.Type, job.Weight.Data, cols, x, q8, n, output, job.Rows, start, end);
@@ -82,6 +88,8 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
             first += job.Rows;
         }
     }
+
+    private static int Panel(int row) => (row + PanelMatrix.Rows - 1) / PanelMatrix.Rows;
 
     /// <summary>One weight matrix's product: its output holds <see cref="Rows"/> values per input row.</summary>
     public readonly struct Job(CpuWeight weight, float[] output, int rows)

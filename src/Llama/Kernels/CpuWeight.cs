@@ -5,13 +5,16 @@ namespace Llama.Kernels;
 
 /// <summary>
 /// A weight matrix as libtorch holds it and as a raw pointer to the same memory: float32 elements, or the bytes of
-/// its rows of blocks.
+/// its rows of blocks, as stored or repacked in <see cref="PanelMatrix"/> panels.
 /// </summary>
-internal readonly unsafe struct CpuWeight(Tensor tensor, WeightType type)
+internal readonly unsafe struct CpuWeight(Tensor tensor, WeightType type, bool panels = false)
 {
     public Tensor Tensor { get; } = tensor;
 
     public WeightType Type { get; } = type;
+
+    /// <summary>Whether the rows of blocks are repacked in panels (<see cref="PanelMatrix.Pack"/>).</summary>
+    public bool Panels { get; } = panels;
 
     public byte* Data { get; } = Address(tensor, type == WeightType.F32 ? ScalarType.Float32 : ScalarType.Byte);
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using static TorchSharp.torch;
@@ -13,7 +12,7 @@ namespace Llama.Kernels;
 /// in the same place, so the matrix keeps its shape and size; decode (one input) and prefill chunks and batches
 /// (many) run the same kernels.
 /// </summary>
-internal static unsafe partial class PanelMatrix
+internal static unsafe class PanelMatrix
 {
     public const int Rows = 8;
 
@@ -43,7 +42,7 @@ internal static unsafe partial class PanelMatrix
                 throw new ArgumentException($"No panels for {type}.", nameof(type));
         }
 
-        Release(source, rows * rowBytes);
+        MemoryPages.Release(source, rows * rowBytes);
         return packed;
     }
 
@@ -74,26 +73,4 @@ internal static unsafe partial class PanelMatrix
         var special = Vector256.Equals(h & Vector256.Create(0x7C00u), Vector256.Create(0x7C00u)) & Vector256.Create(0x7F800000u);
         return (magnitude.AsUInt32() | special | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
     }
-
-    /// <summary>Hands the whole pages inside [start, start + length) back to the system (Linux; a no-op elsewhere).</summary>
-    private static void Release(byte* start, long length)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        var page = Environment.SystemPageSize;
-        var first = ((long)start + page - 1) / page * page;
-        var end = ((long)start + length) / page * page;
-        if (end > first)
-        {
-            // MADV_DONTNEED: a private file mapping's untouched pages are dropped and read again on use; anonymous
-            // memory (a matrix quantized at load) reads as zeros, which is fine for a source no longer read.
-            _ = Madvise((nint)first, (nuint)(end - first), 4);
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 }

@@ -1,3 +1,6 @@
+using Llama.Checkpoints.Storage;
+using Llama.Kernels;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Llama.Model;
@@ -6,9 +9,10 @@ namespace Llama.Model;
 /// Keys and values of every layer in fixed-size blocks, shared by all sequences: a sequence's block table
 /// says which block holds each run of <see cref="BlockSize"/> positions, so memory follows the tokens held
 /// instead of max_seq_len × batch. Per layer [blocks + 1 scratch, blockSize, kvHeads, headDim], zero-filled so unused
-/// rows are finite.
+/// rows are finite. On the CPU the zeroed pages go back to the system at once and return, as zeros, when a position
+/// is first written: the process holds the positions in use, not the whole budget.
 /// </summary>
-public sealed class KvBlockPool : IKvBlockStore, IDisposable
+public sealed unsafe class KvBlockPool : IKvBlockStore, IDisposable
 {
     public KvBlockPool(ModelArgs args, int blockCount, int blockSize, ScalarType type, Device device)
         : this(args.NLayers, args.KvHeads, args.HeadDim, blockCount, blockSize, type, device)
@@ -30,11 +34,22 @@ public sealed class KvBlockPool : IKvBlockStore, IDisposable
         // One block more than the tables can name: the padding rows of a fixed-size decode step write there.
         for (var layer = 0; layer < layers; layer++)
         {
-            Keys[layer] = zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
-            Values[layer] = zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
+            Keys[layer] = Zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
+            Values[layer] = Zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
         }
 
         BytesPerToken = 2L * layers * kvHeads * headDim * ElementSize(type);
+    }
+
+    private static Tensor Zeros(long[] shape, ScalarType type, Device device)
+    {
+        var result = zeros(shape, type, device);
+        if (device.type == DeviceType.CPU)
+        {
+            MemoryPages.Release(TensorReader.DataPointer(result), result.NumberOfElements * result.ElementSize);
+        }
+
+        return result;
     }
 
     public int BlockCount { get; }

@@ -15,12 +15,14 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
 {
     private readonly CpuForward? _cpuForward;
     private readonly IReadOnlyDictionary<Tensor, WeightType> _blockTypes;
+    private readonly IReadOnlySet<Tensor> _panels;
 
     private Transformer(ModelArgs args, Tensor embeddings, TransformerBlock[] layers, RmsNorm norm, Tensor output,
         int maxSeqLen, int maxBatchSize, int kvBlocks, Device device, ScalarType type, int threads, EngineOptions options,
-        IReadOnlyDictionary<Tensor, WeightType> blockTypes)
+        IReadOnlyDictionary<Tensor, WeightType> blockTypes, IReadOnlySet<Tensor> panels)
     {
         _blockTypes = blockTypes;
+        _panels = panels;
         Args = args;
         Embeddings = embeddings;
         Layers = layers;
@@ -58,6 +60,9 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
 
     /// <summary>How a weight matrix of this model is stored: F32 unless it holds rows of blocks for the CPU kernels.</summary>
     internal WeightType BlockTypeOf(Tensor weight) => _blockTypes.GetValueOrDefault(weight, WeightType.F32);
+
+    /// <summary>Whether a block-stored matrix was repacked in <see cref="PanelMatrix"/> panels at load.</summary>
+    internal bool InPanels(Tensor weight) => _panels.Contains(weight);
 
     public ModelArgs Args { get; }
 
@@ -122,6 +127,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         }
 
         var blockTypes = new Dictionary<Tensor, WeightType>(ReferenceEqualityComparer.Instance);
+        var panels = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         var shapes = new CheckedShapes(checkpoint, args);
         Tensor Weight(string name)
         {
@@ -133,9 +139,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
 
             if (checkpoint.BlockType(name) is var stored && stored != WeightType.F32)
             {
-                var packed = checkpoint.LoadBlocks(name);
-                blockTypes[packed] = stored;
-                return packed;
+                return Blocks(name, checkpoint.LoadBlocks(name), stored);
             }
 
             var weight = checkpoint.Load(name, type, device);
@@ -147,9 +151,26 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
 
             using (weight)
             {
-                var quantized = QuantizedMatrix.From(weight, quantization);
-                blockTypes[quantized] = quantization;
-                return quantized;
+                return Blocks(name, QuantizedMatrix.From(weight, quantization), quantization);
+            }
+        }
+
+        Tensor Blocks(string name, Tensor matrix, WeightType stored)
+        {
+            // The embedding table is read a row at a time by token, so it keeps its rows; every other matrix only
+            // multiplies, in panels where the CPU has the kernels.
+            if (name == TensorNames.TokEmbeddings || !PanelMatrix.Supports(stored, matrix.shape[0]))
+            {
+                blockTypes[matrix] = stored;
+                return matrix;
+            }
+
+            using (matrix)
+            {
+                var packed = PanelMatrix.Pack(matrix, stored);
+                blockTypes[packed] = stored;
+                panels.Add(packed);
+                return packed;
             }
         }
 
@@ -159,7 +180,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         var output = checkpoint.TiedEmbeddings ? embeddings : Weight(TensorNames.Output);
         var kvBlocks = options.ResolveKvBlocks(args, options.ResolveKvCacheDType(type), device, maxSeqLen, maxBatchSize);
         return new Transformer(args, embeddings, layers, new RmsNorm(Weight(TensorNames.Norm), args.NormEps), output,
-            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, blockTypes);
+            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, blockTypes, panels);
     }
 
     /// <summary>
@@ -178,7 +199,7 @@ public sealed class Transformer : IDeviceSampledModel, IDisposable
         var output = weights.Next(TensorNames.Output);
         var kvBlocks = options.ResolveKvBlocks(args, type, device, maxSeqLen, maxBatchSize);
         return new Transformer(args, embeddings, layers, new RmsNorm(weights.Next(TensorNames.Norm), args.NormEps), output,
-            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, new Dictionary<Tensor, WeightType>());
+            maxSeqLen, maxBatchSize, kvBlocks, device, type, threads, options, new Dictionary<Tensor, WeightType>(), new HashSet<Tensor>());
     }
 
     /// <summary>Standard deviation of <see cref="Random"/>'s weights, as the bench's random llama2.c models.</summary>

@@ -29,15 +29,19 @@ public sealed class Q8RowsTests
             var d = amax / 127;
             var id = d != 0 ? 1 / d : 0;
             var sum = 0;
+            var halves = new int[2];
             for (var i = 0; i < 32; i++)
             {
                 var q = (int)MathF.Round(x[(block * 32) + i] * id, MidpointRounding.AwayFromZero);
                 Assert.Equal(q, q8.Values[(block * 32) + i]);
                 sum += q;
+                halves[i / 16] += q;
             }
 
             Assert.Equal(d, q8.Scales[block]);
             Assert.Equal(d * sum, q8.ScaledSums[block]);
+            Assert.Equal(sum, q8.Sums[block]);
+            Assert.Equal(halves, q8.HalfSums[(2 * block)..((2 * block) + 2)]);
         }
 
         Assert.Equal(new sbyte[] { 127, 3, -3, -1 }, q8.Values[..4]);

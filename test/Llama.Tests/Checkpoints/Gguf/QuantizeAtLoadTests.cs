@@ -18,6 +18,9 @@ public sealed class QuantizeAtLoadTests
         using var model = Transformer.Load(checkpoint, checkpoint.Args, 64, 1, new EngineOptions { Quantization = type });
 
         Assert.Equal(type, model.BlockTypeOf(model.Layers[0].Attention.Wq));
+        // Matrices are repacked in panels where the CPU has the kernels; the embedding table, read by rows, never is.
+        Assert.Equal(PanelMatrix.Supports(type, checkpoint.Args.Dim), model.InPanels(model.Layers[0].Attention.Wq));
+        Assert.False(model.InPanels(model.Embeddings));
         // stories260K's FFN hidden size, 172, is no whole number of blocks: w2 stays float32, as llama.cpp leaves such rows.
         Assert.Equal(WeightType.F32, model.BlockTypeOf(model.Layers[0].FeedForward.W2));
         var logits = model.Forward([new SequenceInput(model.SlotBlocks(0), 0, reference.PromptIds)], allPositions: true)[0];
