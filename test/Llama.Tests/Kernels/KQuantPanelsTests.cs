@@ -15,6 +15,7 @@ public sealed unsafe class KQuantPanelsTests
     public static TheoryData<WeightType, int, int> Shapes => new()
     {
         { WeightType.Q4_K, 16, 256 }, { WeightType.Q4_K, 24, 512 }, { WeightType.Q4_K, 64, 768 },
+        { WeightType.Q6_K, 16, 256 }, { WeightType.Q6_K, 24, 512 }, { WeightType.Q6_K, 64, 768 },
     };
 
     [Theory]
@@ -74,6 +75,7 @@ public sealed unsafe class KQuantPanelsTests
 
     [Theory]
     [InlineData(WeightType.Q4_K)]
+    [InlineData(WeightType.Q6_K)]
     public void A_range_of_panels_writes_only_its_rows(WeightType type)
     {
         const int rows = 32, cols = 512, n = 5;
@@ -148,8 +150,14 @@ public sealed unsafe class KQuantPanelsTests
         }
         else
         {
-            var values = Enumerable.Range(0, rows * cols).Select(_ => (random.NextSingle() * 2) - 1).ToArray();
-            weights = GgufModels.Encode(values, cols, type);
+            // Any bytes are valid values and int8 scales; only the float16 d is chosen to be sane.
+            weights = new byte[rows * rowBytes];
+            random.NextBytes(weights);
+            for (var block = 0; block < weights.Length / 210; block++)
+            {
+                BitConverter.TryWriteBytes(weights.AsSpan((block * 210) + 208), (Half)((random.NextSingle() * 0.02f) + 0.001f));
+            }
+
             for (var block = 0; block < cols / 256; block++)
             {
                 Span<byte> Block(int row) => weights.AsSpan((row * rowBytes) + (block * 210), 210);
