@@ -123,19 +123,6 @@ internal static unsafe class Q6_KPanels
         }
     }
 
-    /// <summary>The eight rows' values 4t .. 4t + 3 of sub-block 4h + q, h's vectors at <paramref name="half"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Weights(byte* half, int q, int t)
-    {
-        var v = half + (t * 32);
-        if (q < 3)
-        {
-            return Vector256.Load(v + (q * 256)) & Vector256.Create((byte)63);
-        }
-
-        return Fourth(Vector256.Load(v), Vector256.Load(v + 256), Vector256.Load(v + 512));
-    }
-
     /// <summary>The fourth sub-block's values from the top two bits of the other three's bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Fourth(Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2) =>
@@ -151,37 +138,52 @@ internal static unsafe class Q6_KPanels
         float* d0 = d, d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
         int* m0 = sums, m1 = sums + (2 * blocks), m2 = m1 + (2 * blocks), m3 = m2 + (2 * blocks);
         var factors = stackalloc Vector256<float>[16];
+
+        // Each half's fourth sub-block, assembled once for the four inputs, so every sub-block then loads and masks.
+        var fourth = stackalloc byte[8 * 32];
+        var low = Vector256.Create((byte)63);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var k = 0; k < superBlocks; k++)
         {
             var block = panel + ((long)k * PanelBytes);
             Factors(block, factors);
-            for (var g = 0; g < 16; g++)
+            for (var j = 0; j < 8; j++)
             {
-                var j = g >> 1;
                 var half = block + Values + ((j >> 2) * HalfBytes);
-                var group = (k * 16) + g;
-                var z0 = Vector256.Create(-32 * m0[group]);
-                var z1 = Vector256.Create(-32 * m1[group]);
-                var z2 = Vector256.Create(-32 * m2[group]);
-                var z3 = Vector256.Create(-32 * m3[group]);
-                var at = (k * SuperBlock) + (g * 16);
-                for (var t = (g & 1) * 4; t < ((g & 1) * 4) + 4; t++)
+                if ((j & 3) == 0)
                 {
-                    var w = Weights(half, j & 3, t);
-                    var column = at + ((t & 3) * 4);
-                    z0 = AvxVnni.MultiplyWideningAndAdd(z0, w, Vector256.Create(*(int*)(a0 + column)).AsSByte());
-                    z1 = AvxVnni.MultiplyWideningAndAdd(z1, w, Vector256.Create(*(int*)(a1 + column)).AsSByte());
-                    z2 = AvxVnni.MultiplyWideningAndAdd(z2, w, Vector256.Create(*(int*)(a2 + column)).AsSByte());
-                    z3 = AvxVnni.MultiplyWideningAndAdd(z3, w, Vector256.Create(*(int*)(a3 + column)).AsSByte());
+                    for (var t = 0; t < 8; t++)
+                    {
+                        Fourth(Vector256.Load(half + (t * 32)), Vector256.Load(half + 256 + (t * 32)), Vector256.Load(half + 512 + (t * 32))).Store(fourth + (t * 32));
+                    }
                 }
 
-                var b = (k * 8) + j;
-                var scale = factors[g];
-                s0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z0), scale * Vector256.Create(d0[b]), s0);
-                s1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z1), scale * Vector256.Create(d1[b]), s1);
-                s2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z2), scale * Vector256.Create(d2[b]), s2);
-                s3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z3), scale * Vector256.Create(d3[b]), s3);
+                var values = (j & 3) < 3 ? half + ((j & 3) * 256) : fourth;
+                for (var part = 0; part < 2; part++)
+                {
+                    var group = (k * 16) + (2 * j) + part;
+                    var z0 = Vector256.Create(-32 * m0[group]);
+                    var z1 = Vector256.Create(-32 * m1[group]);
+                    var z2 = Vector256.Create(-32 * m2[group]);
+                    var z3 = Vector256.Create(-32 * m3[group]);
+                    var at = (k * SuperBlock) + (j * Q8Rows.Block) + (part * 16);
+                    var v = values + (part * 128);
+                    for (var t = 0; t < 16; t += 4)
+                    {
+                        var w = Vector256.Load(v + (t * 8)) & low;
+                        z0 = AvxVnni.MultiplyWideningAndAdd(z0, w, Vector256.Create(*(int*)(a0 + at + t)).AsSByte());
+                        z1 = AvxVnni.MultiplyWideningAndAdd(z1, w, Vector256.Create(*(int*)(a1 + at + t)).AsSByte());
+                        z2 = AvxVnni.MultiplyWideningAndAdd(z2, w, Vector256.Create(*(int*)(a2 + at + t)).AsSByte());
+                        z3 = AvxVnni.MultiplyWideningAndAdd(z3, w, Vector256.Create(*(int*)(a3 + at + t)).AsSByte());
+                    }
+
+                    var b = (k * 8) + j;
+                    var scale = factors[(2 * j) + part];
+                    s0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z0), scale * Vector256.Create(d0[b]), s0);
+                    s1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z1), scale * Vector256.Create(d1[b]), s1);
+                    s2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z2), scale * Vector256.Create(d2[b]), s2);
+                    s3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z3), scale * Vector256.Create(d3[b]), s3);
+                }
             }
         }
 
