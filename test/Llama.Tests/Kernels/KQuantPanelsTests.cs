@@ -110,9 +110,12 @@ public sealed unsafe class KQuantPanelsTests
         return PanelMatrix.Pack(source, type);
     }
 
-    /// <summary>The CI machines and this project's hosts have AVX-VNNI: a kernel silently not used there is a failure.</summary>
-    private static void RequireVnni(WeightType type, int rows) =>
-        Assert.True(PanelMatrix.Supports(type, rows) == (AvxVnni.IsSupported && Fma.IsSupported), $"{type} panels are not used on a CPU with AVX-VNNI and FMA");
+    /// <summary>The CI machines and this project's hosts have AVX-VNNI: panels not used, or a CPU without it, fail here plainly.</summary>
+    private static void RequireVnni(WeightType type, int rows)
+    {
+        Assert.True(AvxVnni.IsSupported && Fma.IsSupported, "the panel kernels need AVX-VNNI and FMA, which this CPU lacks (CI's and the hosts' CPUs have them)");
+        Assert.True(PanelMatrix.Supports(type, rows), $"{type} panels are not used on a CPU with AVX-VNNI and FMA");
+    }
 
     /// <summary>
     /// Random rows, the first eight overwritten with the format's extremes: every stored value zero and every one at
