@@ -15,7 +15,8 @@ const string Usage =
     "  Writes a seeded random 7B-shape Q4_K GGUF (about 3.8 GB) into a temporary folder, loads and decodes it with the\n" +
     "  engine, and prints resident memory, tok/s and the share of the host's read bandwidth; the file is deleted after.\n" +
     "Llama.Bench.Peer --kernels\n" +
-    "  Times the Q8_0 and Q4_K block kernels on one thread: 32 inputs in tiles against one input at a time.";
+    "  Times the Q8_0, Q4_K and Q6_K block kernels on one thread: 32 inputs in tiles against one input at a time, the\n" +
+    "  row kernels and (with AVX-VNNI) the eight-row panel kernels.";
 return await BenchMain.RunAsync(args, Usage, cancellationToken =>
 {
     int Option(string name, int fallback)

@@ -18,7 +18,7 @@ internal static unsafe class PanelMatrix
 
     /// <summary>Whether a matrix of <paramref name="rows"/> rows stored as <paramref name="type"/> is packed on this CPU.</summary>
     public static bool Supports(WeightType type, long rows) =>
-        AvxVnni.IsSupported && Fma.IsSupported && rows % Rows == 0 && type is WeightType.Q8_0;
+        AvxVnni.IsSupported && Fma.IsSupported && rows % Rows == 0 && type is WeightType.Q8_0 or WeightType.Q4_K or WeightType.Q6_K;
 
     /// <summary>
     /// A new matrix holding <paramref name="blocks"/> ([rows, bytes per row] of <paramref name="type"/>) in panels. The
@@ -38,6 +38,12 @@ internal static unsafe class PanelMatrix
             case WeightType.Q8_0:
                 Q8_0Panels.Pack(source, cols, target, 0, (int)(rows / Rows));
                 break;
+            case WeightType.Q4_K:
+                Q4_KPanels.Pack(source, cols, target, 0, (int)(rows / Rows));
+                break;
+            case WeightType.Q6_K:
+                Q6_KPanels.Pack(source, cols, target, 0, (int)(rows / Rows));
+                break;
             default:
                 throw new ArgumentException($"No panels for {type}.", nameof(type));
         }
@@ -56,6 +62,12 @@ internal static unsafe class PanelMatrix
         {
             case WeightType.Q8_0:
                 Q8_0Panels.Run(packed, x, output, outputStride, from, to);
+                break;
+            case WeightType.Q4_K:
+                Q4_KPanels.Run(packed, x, output, outputStride, from, to);
+                break;
+            case WeightType.Q6_K:
+                Q6_KPanels.Run(packed, x, output, outputStride, from, to);
                 break;
             default:
                 throw new ArgumentException($"No panels for {type}.", nameof(type));

@@ -1,0 +1,199 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Llama.Kernels;
+
+/// <summary>
+/// Q4_K weights repacked in panels of eight rows for AVX-VNNI (see <see cref="PanelMatrix"/>). A panel's super-block
+/// (256 columns, 8 × 144 bytes like its rows) holds the eight rows' float16 d, then their float16 dmin, then the
+/// six-bit scales and mins of the eight sub-blocks re-encoded so that eight rows' worth widen with a few vector
+/// operations (64 bytes [sub-block × 8 + row]: scale | the min's top two bits × 64; 32 bytes [pair × 8 + row]: the
+/// mins' low four bits, the even sub-block's in the low nibble), then the nibbles: for sub-block pair p and group t a
+/// 32-byte vector whose row-r lanes are that row's bytes 32p + 4t .. + 3, low nibbles sub-block 2p, high nibbles 2p + 1.
+/// The nibbles are unsigned and the inputs signed, so <c>vpdpbusd</c> takes them as they are; a value is
+/// d·scale·q − dmin·min, and the min's share is dmin·min times the input block's scaled sum.
+/// </summary>
+internal static unsafe class Q4_KPanels
+{
+    private const int Rows = PanelMatrix.Rows;
+
+    private const int SuperBlock = 256;
+
+    private const int SourceBytes = 144;
+
+    private const int PanelBytes = Rows * SourceBytes;
+
+    private const int Mins = 16;
+
+    private const int Scales = 32;
+
+    private const int MinLows = 96;
+
+    private const int Nibbles = 128;
+
+    /// <summary>Packs panels [from, to) of the Q4_K rows at <paramref name="source"/> into <paramref name="target"/>.</summary>
+    public static void Pack(byte* source, int cols, byte* target, int from, int to)
+    {
+        var superBlocks = cols / SuperBlock;
+        var rowBytes = WeightType.Q4_K.RowBytes(cols);
+        for (var p = from; p < to; p++)
+        {
+            for (var k = 0; k < superBlocks; k++)
+            {
+                var output = target + (((long)p * superBlocks) + k) * PanelBytes;
+                for (var r = 0; r < Rows; r++)
+                {
+                    var block = source + ((((long)p * Rows) + r) * rowBytes) + (k * SourceBytes);
+                    ((ushort*)output)[r] = *(ushort*)block;
+                    ((ushort*)(output + Mins))[r] = *(ushort*)(block + 2);
+                    var scales = new ReadOnlySpan<byte>(block + 4, 12);
+                    for (var pair = 0; pair < 4; pair++)
+                    {
+                        var (s0, m0) = Dequantize.Q4KScaleMin(scales, 2 * pair);
+                        var (s1, m1) = Dequantize.Q4KScaleMin(scales, (2 * pair) + 1);
+                        output[Scales + (2 * pair * Rows) + r] = (byte)(s0 | (m0 >> 4 << 6));
+                        output[Scales + (((2 * pair) + 1) * Rows) + r] = (byte)(s1 | (m1 >> 4 << 6));
+                        output[MinLows + (pair * Rows) + r] = (byte)((m0 & 15) | ((m1 & 15) << 4));
+                        for (var t = 0; t < 8; t++)
+                        {
+                            *(uint*)(output + Nibbles + (((pair * 8) + t) * 32) + (r * 4)) = *(uint*)(block + 16 + (pair * 32) + (t * 4));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>output[b * outputStride + r] = W[r] · input b for the rows of panels [from, to) and every input.</summary>
+    public static void Run(byte* packed, Q8Rows x, float* output, int outputStride, int from, int to)
+    {
+        fixed (sbyte* a = x.Values)
+        fixed (float* d = x.Scales)
+        fixed (float* sums = x.ScaledSums)
+        {
+            var cols = x.Cols;
+            var blocks = cols / Q8Rows.Block;
+            var superBlocks = cols / SuperBlock;
+            for (var p = from; p < to; p++)
+            {
+                var panel = packed + ((long)p * superBlocks * PanelBytes);
+                var b = 0;
+                for (; b + 4 <= x.N; b += 4)
+                {
+                    Four(panel, superBlocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
+                }
+
+                for (; b < x.N; b++)
+                {
+                    One(panel, superBlocks, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows));
+                }
+            }
+        }
+    }
+
+    /// <summary>The eight rows' d·scale of each sub-block into factors[0..8) and their dmin·min into factors[8..16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Factors(byte* block, Vector256<float>* factors)
+    {
+        var d = PanelMatrix.Halves(block);
+        var dmin = PanelMatrix.Halves(block + Mins);
+        for (var j = 0; j < 8; j++)
+        {
+            var scale = Avx2.ConvertToVector256Int32(block + Scales + (j * Rows));
+            var low = Avx2.ConvertToVector256Int32(block + MinLows + ((j >> 1) * Rows)) >>> ((j & 1) * 4);
+            var min = ((scale >>> 2) & Vector256.Create(0x30)) | (low & Vector256.Create(15));
+            factors[j] = Avx.ConvertToVector256Single(scale & Vector256.Create(63)) * d;
+            factors[8 + j] = Avx.ConvertToVector256Single(min) * dmin;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Four(byte* panel, int superBlocks, int cols, sbyte* a, float* d, float* sums, float* output, int outputStride)
+    {
+        var blocks = cols / Q8Rows.Block;
+        sbyte* a0 = a, a1 = a + cols, a2 = a1 + cols, a3 = a2 + cols;
+        float* d0 = d, d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
+        float* m0 = sums, m1 = sums + blocks, m2 = m1 + blocks, m3 = m2 + blocks;
+        var factors = stackalloc Vector256<float>[16];
+        var nibble = Vector256.Create((byte)15);
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (var k = 0; k < superBlocks; k++)
+        {
+            var block = panel + ((long)k * PanelBytes);
+            Factors(block, factors);
+            for (var j = 0; j < 8; j++)
+            {
+                var q = block + Nibbles + ((j >> 1) * 256);
+                var shift = (j & 1) * 4;
+                var at = (k * SuperBlock) + (j * Q8Rows.Block);
+                Vector256<int> z0 = default, z1 = default, z2 = default, z3 = default;
+                for (var t = 0; t < 8; t++)
+                {
+                    var w = (Vector256.Load((ushort*)(q + (t * 32))) >>> shift).AsByte() & nibble;
+                    z0 = AvxVnni.MultiplyWideningAndAdd(z0, w, Vector256.Create(*(int*)(a0 + at + (t * 4))).AsSByte());
+                    z1 = AvxVnni.MultiplyWideningAndAdd(z1, w, Vector256.Create(*(int*)(a1 + at + (t * 4))).AsSByte());
+                    z2 = AvxVnni.MultiplyWideningAndAdd(z2, w, Vector256.Create(*(int*)(a2 + at + (t * 4))).AsSByte());
+                    z3 = AvxVnni.MultiplyWideningAndAdd(z3, w, Vector256.Create(*(int*)(a3 + at + (t * 4))).AsSByte());
+                }
+
+                var b = (k * 8) + j;
+                var scale = factors[j];
+                var min = factors[8 + j];
+                s0 = Fma.MultiplyAddNegated(min, Vector256.Create(m0[b]), Fma.MultiplyAdd(Avx.ConvertToVector256Single(z0), scale * Vector256.Create(d0[b]), s0));
+                s1 = Fma.MultiplyAddNegated(min, Vector256.Create(m1[b]), Fma.MultiplyAdd(Avx.ConvertToVector256Single(z1), scale * Vector256.Create(d1[b]), s1));
+                s2 = Fma.MultiplyAddNegated(min, Vector256.Create(m2[b]), Fma.MultiplyAdd(Avx.ConvertToVector256Single(z2), scale * Vector256.Create(d2[b]), s2));
+                s3 = Fma.MultiplyAddNegated(min, Vector256.Create(m3[b]), Fma.MultiplyAdd(Avx.ConvertToVector256Single(z3), scale * Vector256.Create(d3[b]), s3));
+            }
+        }
+
+        s0.Store(output);
+        s1.Store(output + outputStride);
+        s2.Store(output + (2 * outputStride));
+        s3.Store(output + (3 * outputStride));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void One(byte* panel, int superBlocks, sbyte* a, float* d, float* sums, float* output)
+    {
+        var factors = stackalloc Vector256<float>[16];
+        var nibble = Vector256.Create((byte)15);
+
+        // Four sums (even and odd sub-blocks' products and minimums) keep the chains of dependent multiply-adds short.
+        Vector256<float> even = default, odd = default, evenMins = default, oddMins = default;
+        for (var k = 0; k < superBlocks; k++)
+        {
+            var block = panel + ((long)k * PanelBytes);
+            Factors(block, factors);
+            for (var pair = 0; pair < 4; pair++)
+            {
+                // The pair's weight vectors serve both sub-blocks: low nibbles the even one, high nibbles the odd one.
+                // Even and odd groups add up apart, halving each chain of dependent vpdpbusd (one input has no other
+                // input's work to fill the wait with; 52 -> 62 GMAC/s measured).
+                var q = block + Nibbles + (pair * 256);
+                var at = a + (k * SuperBlock) + (pair * 64);
+                Vector256<int> low = default, high = default, nextLow = default, nextHigh = default;
+                for (var t = 0; t < 8; t += 2)
+                {
+                    var w = Vector256.Load(q + (t * 32));
+                    low = AvxVnni.MultiplyWideningAndAdd(low, w & nibble, Vector256.Create(*(int*)(at + (t * 4))).AsSByte());
+                    high = AvxVnni.MultiplyWideningAndAdd(high, (w.AsUInt16() >>> 4).AsByte() & nibble, Vector256.Create(*(int*)(at + 32 + (t * 4))).AsSByte());
+                    var next = Vector256.Load(q + 32 + (t * 32));
+                    nextLow = AvxVnni.MultiplyWideningAndAdd(nextLow, next & nibble, Vector256.Create(*(int*)(at + 4 + (t * 4))).AsSByte());
+                    nextHigh = AvxVnni.MultiplyWideningAndAdd(nextHigh, (next.AsUInt16() >>> 4).AsByte() & nibble, Vector256.Create(*(int*)(at + 36 + (t * 4))).AsSByte());
+                }
+
+                low += nextLow;
+                high += nextHigh;
+                var b = (k * 8) + (2 * pair);
+                even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(low), factors[2 * pair] * Vector256.Create(d[b]), even);
+                odd = Fma.MultiplyAdd(Avx.ConvertToVector256Single(high), factors[(2 * pair) + 1] * Vector256.Create(d[b + 1]), odd);
+                evenMins = Fma.MultiplyAdd(factors[8 + (2 * pair)], Vector256.Create(sums[b]), evenMins);
+                oddMins = Fma.MultiplyAdd(factors[9 + (2 * pair)], Vector256.Create(sums[b + 1]), oddMins);
+            }
+        }
+
+        var s = even + odd - (evenMins + oddMins);
+        s.Store(output);
+    }
+}

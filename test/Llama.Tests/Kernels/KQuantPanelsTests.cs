@@ -1,0 +1,187 @@
+using System.Runtime.Intrinsics.X86;
+using Llama.Kernels;
+using LlamaOrleans.Testing.Checkpoints;
+using static TorchSharp.torch;
+
+namespace Llama.Tests.Kernels;
+
+/// <summary>
+/// The K-quant panel kernels against a scalar reference (the rows expanded by <see cref="Dequantize"/>, the 8-bit
+/// inputs expanded, multiplied in double) and against the row kernels, for every input count that mixes the
+/// four-input tiles with the one-input kernel, including the formats' extreme values.
+/// </summary>
+public sealed unsafe class KQuantPanelsTests
+{
+    public static TheoryData<WeightType, int, int> Shapes => new()
+    {
+        { WeightType.Q4_K, 16, 256 }, { WeightType.Q4_K, 24, 512 }, { WeightType.Q4_K, 64, 768 },
+        { WeightType.Q6_K, 16, 256 }, { WeightType.Q6_K, 24, 512 }, { WeightType.Q6_K, 64, 768 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Panels_match_the_scalar_expansion_and_the_row_kernels_for_one_to_nine_inputs(WeightType type, int rows, int cols)
+    {
+        RequireVnni(type, rows);
+        var random = new Random(rows + cols);
+        var weights = Weights(type, rows, cols, random);
+        var rowBytes = (int)type.RowBytes(cols);
+        var expanded = new float[rows * cols];
+        for (var r = 0; r < rows; r++)
+        {
+            Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), expanded.AsSpan(r * cols, cols));
+        }
+
+        // Inputs at full 8-bit magnitude alternating in sign, all zero, then random.
+        var x = Enumerable.Range(0, 9 * cols)
+            .Select(i => i < cols ? (i % 2 == 0 ? 2f : -2f) : i < 2 * cols ? 0 : (random.NextSingle() * 4) - 2).ToArray();
+        using var packed = Pack(weights, type, rows, cols);
+        Assert.Equal([rows, rowBytes], packed.shape);
+        var panels = CpuWeight.Address(packed, ScalarType.Byte);
+        for (var n = 1; n <= 9; n++)
+        {
+            var q8 = Q8Rows.Of(x.AsSpan(0, n * cols), n, cols);
+            var output = new float[n * rows];
+            var reference = new float[n * rows];
+            fixed (byte* w = weights)
+            fixed (float* input = x)
+            fixed (float* result = output)
+            fixed (float* expected = reference)
+            {
+                PanelMatrix.Run(type, panels, q8, result, rows, 0, rows / PanelMatrix.Rows);
+                BlockDot.Rows(type, w, cols, input, q8, n, expected, rows, 0, rows);
+            }
+
+            for (var b = 0; b < n; b++)
+            {
+                for (var r = 0; r < rows; r++)
+                {
+                    double expected = 0, magnitude = 0;
+                    for (var i = 0; i < cols; i++)
+                    {
+                        var product = expanded[(r * cols) + i] * q8.Values[(b * cols) + i] * (double)q8.Scales[((b * cols) + i) / Q8Rows.Block];
+                        expected += product;
+                        magnitude += Math.Abs(product);
+                    }
+
+                    var actual = output[(b * rows) + r];
+                    var where = $"{type} {rows}x{cols}, {n} inputs, input {b} row {r}";
+                    Assert.True(Math.Abs(expected - actual) <= (1e-5 * magnitude) + 1e-30, $"{where}: {actual} vs {expected} (scalar)");
+                    Assert.True(Math.Abs(reference[(b * rows) + r] - actual) <= (1e-5 * magnitude) + 1e-30, $"{where}: {actual} vs {reference[(b * rows) + r]} (row kernel)");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(WeightType.Q4_K)]
+    [InlineData(WeightType.Q6_K)]
+    public void A_range_of_panels_writes_only_its_rows(WeightType type)
+    {
+        const int rows = 32, cols = 512, n = 5;
+        RequireVnni(type, rows);
+        var random = new Random(11);
+        var weights = Weights(type, rows, cols, random);
+        var x = Enumerable.Range(0, n * cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray();
+        var q8 = Q8Rows.Of(x, n, cols);
+        using var packed = Pack(weights, type, rows, cols);
+        var whole = new float[n * rows];
+        var part = Enumerable.Repeat(float.NaN, n * rows).ToArray();
+        fixed (float* all = whole)
+        fixed (float* some = part)
+        {
+            var panels = CpuWeight.Address(packed, ScalarType.Byte);
+            PanelMatrix.Run(type, panels, q8, all, rows, 0, rows / PanelMatrix.Rows);
+            PanelMatrix.Run(type, panels, q8, some, rows, 1, 3);
+        }
+
+        for (var i = 0; i < n * rows; i++)
+        {
+            var inside = i % rows is >= 8 and < 24;
+            Assert.True(inside ? part[i] == whole[i] : float.IsNaN(part[i]), $"{type} output {i}: {part[i]} vs {whole[i]}");
+        }
+    }
+
+    /// <summary>The rows as a byte tensor of their own (packing hands its source's pages back), packed.</summary>
+    private static Tensor Pack(byte[] weights, WeightType type, int rows, int cols)
+    {
+        using var source = empty([rows, type.RowBytes(cols)], ScalarType.Byte);
+        weights.CopyTo(new Span<byte>(CpuWeight.Address(source, ScalarType.Byte), weights.Length));
+        return PanelMatrix.Pack(source, type);
+    }
+
+    /// <summary>The CI machines and this project's hosts have AVX-VNNI: panels not used, or a CPU without it, fail here plainly.</summary>
+    private static void RequireVnni(WeightType type, int rows)
+    {
+        Assert.True(AvxVnni.IsSupported && Fma.IsSupported, "the panel kernels need AVX-VNNI and FMA, which this CPU lacks (CI's and the hosts' CPUs have them)");
+        Assert.True(PanelMatrix.Supports(type, rows), $"{type} panels are not used on a CPU with AVX-VNNI and FMA");
+    }
+
+    /// <summary>
+    /// Random rows, the first eight overwritten with the format's extremes: every stored value zero and every one at
+    /// its largest, with the largest and most negative scales and with negative, subnormal and zero float16 factors.
+    /// </summary>
+    private static byte[] Weights(WeightType type, int rows, int cols, Random random)
+    {
+        var rowBytes = (int)type.RowBytes(cols);
+        byte[] weights;
+        if (type == WeightType.Q4_K)
+        {
+            weights = GgufModels.RandomQ4K(rows, cols, random);
+            for (var block = 0; block < cols / 256; block++)
+            {
+                Span<byte> Block(int row) => weights.AsSpan((row * rowBytes) + (block * 144), 144);
+                void Factors(int row, float d, float dmin)
+                {
+                    BitConverter.TryWriteBytes(Block(row), (Half)d);
+                    BitConverter.TryWriteBytes(Block(row)[2..], (Half)dmin);
+                }
+
+                // Zero nibbles under a negative d; every nibble, scale and min at 63 or 15 under a subnormal d and
+                // then under a negative dmin; a zero d with a subnormal dmin; a scale of 63 and min of 0 everywhere.
+                Block(0)[16..].Clear();
+                Factors(0, -0.01f, 0.02f);
+                Block(1)[4..].Fill(0xFF);
+                Factors(1, 3e-6f, 0.02f);
+                Block(2)[4..].Fill(0xFF);
+                Factors(2, 0.01f, -0.02f);
+                Factors(3, 0, -5e-7f);
+                Block(4)[4..8].Fill(0xFF);
+                Block(4)[8..12].Clear();
+                Block(4)[12..16].Fill(0x0F);
+            }
+        }
+        else
+        {
+            // Any bytes are valid values and int8 scales; only the float16 d is chosen to be sane.
+            weights = new byte[rows * rowBytes];
+            random.NextBytes(weights);
+            for (var block = 0; block < weights.Length / 210; block++)
+            {
+                BitConverter.TryWriteBytes(weights.AsSpan((block * 210) + 208), (Half)((random.NextSingle() * 0.02f) + 0.001f));
+            }
+
+            for (var block = 0; block < cols / 256; block++)
+            {
+                Span<byte> Block(int row) => weights.AsSpan((row * rowBytes) + (block * 210), 210);
+
+                // Every value 63 under scales of 127 and a subnormal d; every value 0 (so -32) under -128 and a
+                // negative d; random values under alternating 127 and -128; a zero d.
+                Block(0)[..192].Fill(0xFF);
+                Block(0)[192..208].Fill(127);
+                BitConverter.TryWriteBytes(Block(0)[208..], (Half)3e-6f);
+                Block(1)[..192].Clear();
+                Block(1)[192..208].Fill(0x80);
+                BitConverter.TryWriteBytes(Block(1)[208..], (Half)(-0.01f));
+                for (var g = 0; g < 16; g++)
+                {
+                    Block(2)[192 + g] = g % 2 == 0 ? (byte)127 : (byte)0x80;
+                }
+
+                BitConverter.TryWriteBytes(Block(3)[208..], Half.Zero);
+            }
+        }
+
+        return weights;
+    }
+}
