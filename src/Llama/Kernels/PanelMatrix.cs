@@ -16,6 +16,13 @@ internal static unsafe class PanelMatrix
 {
     public const int Rows = 8;
 
+    /// <summary>
+    /// How many inputs a pass over the panels takes: about 32 KiB of their 8-bit values, so they stay in the L1 cache
+    /// while every panel meets them, instead of being read again from further out for each panel; a multiple of the
+    /// kernels' four-input tiles.
+    /// </summary>
+    public static int InputsPerPass(int cols) => Math.Max(4, (32 << 10) / cols / 4 * 4);
+
     /// <summary>Whether a matrix of <paramref name="rows"/> rows stored as <paramref name="type"/> is packed on this CPU.</summary>
     public static bool Supports(WeightType type, long rows) =>
         AvxVnni.IsSupported && Fma.IsSupported && rows % Rows == 0 && type is WeightType.Q8_0 or WeightType.Q4_K or WeightType.Q6_K;

@@ -95,18 +95,23 @@ internal static unsafe class Q6_KPanels
             var cols = x.Cols;
             var blocks = cols / Q8Rows.Block;
             var superBlocks = cols / SuperBlock;
-            for (var p = from; p < to; p++)
+            var pass = PanelMatrix.InputsPerPass(cols);
+            for (var first = 0; first < x.N; first += pass)
             {
-                var panel = packed + ((long)p * superBlocks * PanelBytes);
-                var b = 0;
-                for (; b + 4 <= x.N; b += 4)
+                var last = Math.Min(x.N, first + pass);
+                for (var p = from; p < to; p++)
                 {
-                    Four(panel, superBlocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (2 * b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
-                }
+                    var panel = packed + ((long)p * superBlocks * PanelBytes);
+                    var b = first;
+                    for (; b + 4 <= last; b += 4)
+                    {
+                        Four(panel, superBlocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (2 * b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
+                    }
 
-                for (; b < x.N; b++)
-                {
-                    One(panel, superBlocks, a + ((long)b * cols), d + (b * blocks), sums + (2 * b * blocks), output + (b * outputStride) + (p * Rows));
+                    for (; b < last; b++)
+                    {
+                        One(panel, superBlocks, a + ((long)b * cols), d + (b * blocks), sums + (2 * b * blocks), output + (b * outputStride) + (p * Rows));
+                    }
                 }
             }
         }

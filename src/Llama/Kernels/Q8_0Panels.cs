@@ -65,18 +65,23 @@ internal static unsafe class Q8_0Panels
     private static void Run(byte* packed, int cols, sbyte* a, float* d, int* sums, int n, float* output, int outputStride, int from, int to)
     {
         var blocks = cols / Q8Rows.Block;
-        for (var p = from; p < to; p++)
+        var pass = PanelMatrix.InputsPerPass(cols);
+        for (var first = 0; first < n; first += pass)
         {
-            var panel = packed + ((long)p * blocks * PanelBlockBytes);
-            var b = 0;
-            for (; b + 4 <= n; b += 4)
+            var last = Math.Min(n, first + pass);
+            for (var p = from; p < to; p++)
             {
-                Four(panel, blocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
-            }
+                var panel = packed + ((long)p * blocks * PanelBlockBytes);
+                var b = first;
+                for (; b + 4 <= last; b += 4)
+                {
+                    Four(panel, blocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
+                }
 
-            for (; b < n; b++)
-            {
-                One(panel, blocks, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows));
+                for (; b < last; b++)
+                {
+                    One(panel, blocks, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows));
+                }
             }
         }
     }
