@@ -24,6 +24,13 @@ internal static class PeerRunner
         // A few tokens on another slot first, as llama.cpp's own bench warms up: the mapped weights' first page faults
         // and the kernels' compilation are not prefill (llama.cpp reads its mapping in at load).
         model.Forward([new SequenceInput(model.SlotBlocks(Math.Min(1, streams - 1)), 0, prompt[..Math.Min(Warmup, prompt.Length)])]);
+        // The whole KV pool made resident untimed, as llama.cpp clears its whole KV buffer when it makes the context:
+        // the engine otherwise takes a block's pages on its first use (see bench/README.md for what that costs).
+        for (var block = 0; block < model.Cache.BlockCount; block++)
+        {
+            model.Cache.Commit(block);
+        }
+
         var clock = Stopwatch.StartNew();
         var logits = model.Forward([new SequenceInput(model.SlotBlocks(0), 0, prompt)])[0];
         var prefill = prompt.Length / clock.Elapsed.TotalSeconds;

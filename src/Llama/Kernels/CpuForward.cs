@@ -104,6 +104,7 @@ internal sealed unsafe class CpuForward : IDisposable
                 var pos = rows.Position[r];
                 _model.Rope.Apply(q.AsSpan(r * dim, dim), _args.NHeads, pos);
                 _model.Rope.Apply(k.AsSpan(r * kvDim, kvDim), _args.KvHeads, pos);
+                pool.Commit(seq.Blocks[pos / pool.BlockSize]);
                 var offset = pool.Row(seq.Blocks, pos) * kvDim;
                 Store(k.AsSpan(r * kvDim, kvDim), layer.CacheK, offset);
                 Store(v.AsSpan(r * kvDim, kvDim), layer.CacheV, offset);

@@ -9,8 +9,8 @@ namespace Llama.Model;
 /// Keys and values of every layer in fixed-size blocks, shared by all sequences: a sequence's block table
 /// says which block holds each run of <see cref="BlockSize"/> positions, so memory follows the tokens held
 /// instead of max_seq_len × batch. Per layer [blocks + 1 scratch, blockSize, kvHeads, headDim], zero-filled so unused
-/// rows are finite. On the CPU the zeroed pages go back to the system at once and return, as zeros, when a position
-/// is first written: the process holds the positions in use, not the whole budget.
+/// rows are finite. On the CPU the zeroed pages go back to the system at once and come back, as zeros, a block at a
+/// time (<see cref="Commit"/>) as positions are written: the process holds the blocks in use, not the whole budget.
 /// </summary>
 public sealed unsafe class KvBlockPool : IKvBlockStore, IDisposable
 {
@@ -31,25 +31,56 @@ public sealed unsafe class KvBlockPool : IKvBlockStore, IDisposable
         DType = type;
         Keys = new Tensor[layers];
         Values = new Tensor[layers];
+        BytesPerToken = 2L * layers * kvHeads * headDim * ElementSize(type);
+        var cpu = device.type == DeviceType.CPU;
+        _blockBytes = (long)blockSize * kvHeads * headDim * ElementSize(type);
+        _bases = cpu ? new nint[2 * layers] : null;
+        _committed = cpu ? new bool[blockCount + 1] : null;
         // One block more than the tables can name: the padding rows of a fixed-size decode step write there.
         for (var layer = 0; layer < layers; layer++)
         {
-            Keys[layer] = Zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
-            Values[layer] = Zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
+            Keys[layer] = Zeros(layer);
+            Values[layer] = Zeros(layers + layer);
         }
 
-        BytesPerToken = 2L * layers * kvHeads * headDim * ElementSize(type);
+        Tensor Zeros(int index)
+        {
+            var result = zeros([blockCount + 1, blockSize, kvHeads, headDim], type, device);
+            if (cpu)
+            {
+                // Handed back before the next is made, so that at most one layer's tensor is ever resident whole.
+                _bases![index] = (nint)TensorReader.DataPointer(result);
+                MemoryPages.Release((byte*)_bases[index], (blockCount + 1) * _blockBytes);
+            }
+
+            return result;
+        }
     }
 
-    private static Tensor Zeros(long[] shape, ScalarType type, Device device)
+    /// <summary>Where each CPU layer tensor's elements start (keys, then values), and the bytes of one block in one.</summary>
+    private readonly nint[]? _bases;
+    private readonly long _blockBytes;
+
+    /// <summary>The CPU blocks whose pages have been made resident.</summary>
+    private readonly bool[]? _committed;
+
+    /// <summary>
+    /// Makes <paramref name="block"/>'s pages resident in every layer before its positions are written on the CPU: a
+    /// few calls instead of a page fault per page. Other devices, and blocks already committed, need nothing.
+    /// </summary>
+    public void Commit(int block)
     {
-        var result = zeros(shape, type, device);
-        if (device.type == DeviceType.CPU)
+        if (_committed is null || _committed[block])
         {
-            MemoryPages.Release(TensorReader.DataPointer(result), result.NumberOfElements * result.ElementSize);
+            return;
         }
 
-        return result;
+        foreach (var start in _bases!)
+        {
+            MemoryPages.Populate((byte*)start + (block * _blockBytes), _blockBytes);
+        }
+
+        _committed[block] = true;
     }
 
     public int BlockCount { get; }

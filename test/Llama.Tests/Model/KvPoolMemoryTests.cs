@@ -5,12 +5,12 @@ using static TorchSharp.torch;
 
 namespace Llama.Tests.Model;
 
-/// <summary>A CPU KV pool holds the pages of the positions written, not its whole budget, and reads zeros elsewhere.</summary>
+/// <summary>A CPU KV pool holds the pages of the blocks committed or written, not its whole budget, and reads zeros elsewhere.</summary>
 [Collection(nameof(MemoryMeasurement))]
 public sealed class KvPoolMemoryTests
 {
     [Fact]
-    public void A_cpu_pool_takes_memory_as_positions_are_written_and_reads_zeros_elsewhere()
+    public void A_cpu_pool_takes_memory_as_blocks_are_committed_and_reads_zeros_elsewhere()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "reads /proc/self");
         // 8 layers × 2 × 1,025 blocks × 16 positions × 8 heads × 64 × 4 bytes: 512 MiB of budget.
@@ -22,6 +22,9 @@ public sealed class KvPoolMemoryTests
         ProcessMemory.ResetPeak();
         using var pool = new KvBlockPool(layers, heads, headDim, blocks, blockSize, ScalarType.Float32, CPU);
         var budget = pool.Bytes;
+        // Committing a block makes its pages resident in every layer, still zero, before the forward writes them.
+        pool.Commit(7);
+        pool.Commit(7);
         using (var row = ones([heads, headDim]))
         {
             pool.Keys[3][7][5].copy_(row);
