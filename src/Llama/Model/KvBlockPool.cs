@@ -65,8 +65,9 @@ public sealed unsafe class KvBlockPool : IKvBlockStore, IDisposable
     private readonly bool[]? _committed;
 
     /// <summary>
-    /// Makes <paramref name="block"/>'s pages resident in every layer before its positions are written on the CPU: a
-    /// few calls instead of a page fault per page. Other devices, and blocks already committed, need nothing.
+    /// Makes <paramref name="block"/>'s pages resident in every layer before its positions are written on the CPU, in
+    /// one call per tensor instead of a page fault per page, contents unchanged. Other devices, and blocks already
+    /// committed, need nothing.
     /// </summary>
     public void Commit(int block)
     {
@@ -77,7 +78,7 @@ public sealed unsafe class KvBlockPool : IKvBlockStore, IDisposable
 
         foreach (var start in _bases!)
         {
-            MemoryPages.Populate((byte*)start + (block * _blockBytes), _blockBytes);
+            MemoryPages.Commit((byte*)start + (block * _blockBytes), _blockBytes);
         }
 
         _committed[block] = true;
