@@ -93,6 +93,12 @@ internal sealed unsafe class CpuForward : IDisposable
         }
 
         var pool = _model.Cache;
+        // Every block the step writes is made resident once, for all layers, before the first layer writes it.
+        for (var r = 0; r < n; r++)
+        {
+            pool.Commit(batch[rows.Sequence[r]].Blocks[rows.Position[r] / pool.BlockSize]);
+        }
+
         foreach (var layer in _layers)
         {
             RmsNorm(x, layer.AttentionNorm, xb, n, dim, eps);
@@ -104,7 +110,6 @@ internal sealed unsafe class CpuForward : IDisposable
                 var pos = rows.Position[r];
                 _model.Rope.Apply(q.AsSpan(r * dim, dim), _args.NHeads, pos);
                 _model.Rope.Apply(k.AsSpan(r * kvDim, kvDim), _args.KvHeads, pos);
-                pool.Commit(seq.Blocks[pos / pool.BlockSize]);
                 var offset = pool.Row(seq.Blocks, pos) * kvDim;
                 Store(k.AsSpan(r * kvDim, kvDim), layer.CacheK, offset);
                 Store(v.AsSpan(r * kvDim, kvDim), layer.CacheV, offset);
