@@ -40,16 +40,17 @@ internal static unsafe class PanelMatrix
         var packed = empty([rows, rowBytes], ScalarType.Byte, CPU);
         var source = CpuWeight.Address(blocks, ScalarType.Byte);
         var target = CpuWeight.Address(packed, ScalarType.Byte);
+        var panels = (int)(rows / Rows);
         switch (type)
         {
             case WeightType.Q8_0:
-                Q8_0Panels.Pack(source, cols, target, 0, (int)(rows / Rows));
+                Q8_0Panels.Pack(source, cols, target, 0, panels);
                 break;
             case WeightType.Q4_K:
-                Q4_KPanels.Pack(source, cols, target, 0, (int)(rows / Rows));
+                Q4_KPanels.Pack(source, cols, target, 0, panels);
                 break;
             case WeightType.Q6_K:
-                Q6_KPanels.Pack(source, cols, target, 0, (int)(rows / Rows));
+                Q6_KPanels.Pack(source, cols, target, 0, panels);
                 break;
             default:
                 throw new ArgumentException($"No panels for {type}.", nameof(type));
@@ -65,19 +66,52 @@ internal static unsafe class PanelMatrix
     /// </summary>
     public static void Run(WeightType type, byte* packed, Q8Rows x, float* output, int outputStride, int from, int to)
     {
-        switch (type)
+        fixed (sbyte* values = x.Values)
+        fixed (float* scales = x.Scales)
+        fixed (float* scaledSums = x.ScaledSums)
+        fixed (int* halfSums = x.HalfSums)
         {
-            case WeightType.Q8_0:
-                Q8_0Panels.Run(packed, x, output, outputStride, from, to);
-                break;
-            case WeightType.Q4_K:
-                Q4_KPanels.Run(packed, x, output, outputStride, from, to);
-                break;
-            case WeightType.Q6_K:
-                Q6_KPanels.Run(packed, x, output, outputStride, from, to);
-                break;
-            default:
-                throw new ArgumentException($"No panels for {type}.", nameof(type));
+            var inputs = new PanelInputs(values, scales, scaledSums, halfSums, x.Cols);
+            switch (type)
+            {
+                case WeightType.Q8_0:
+                    Run<Q8_0Panels>(packed, inputs, x.N, output, outputStride, from, to);
+                    break;
+                case WeightType.Q4_K:
+                    Run<Q4_KPanels>(packed, inputs, x.N, output, outputStride, from, to);
+                    break;
+                case WeightType.Q6_K:
+                    Run<Q6_KPanels>(packed, inputs, x.N, output, outputStride, from, to);
+                    break;
+                default:
+                    throw new ArgumentException($"No panels for {type}.", nameof(type));
+            }
+        }
+    }
+
+    /// <summary>Every panel against one pass of inputs, then the next pass: four-input tiles, then the inputs left over.</summary>
+    private static void Run<T>(byte* packed, PanelInputs x, int n, float* output, int outputStride, int from, int to)
+        where T : struct, IPanels
+    {
+        var panelBytes = T.PanelBytes(x.Cols);
+        var pass = InputsPerPass(x.Cols);
+        for (var first = 0; first < n; first += pass)
+        {
+            var last = Math.Min(n, first + pass);
+            for (var p = from; p < to; p++)
+            {
+                var panel = packed + (p * panelBytes);
+                var b = first;
+                for (; b + 4 <= last; b += 4)
+                {
+                    T.Four(panel, x, b, output + (b * outputStride) + (p * Rows), outputStride);
+                }
+
+                for (; b < last; b++)
+                {
+                    T.One(panel, x, b, output + (b * outputStride) + (p * Rows));
+                }
+            }
         }
     }
 

@@ -14,7 +14,7 @@ namespace Llama.Kernels;
 /// The nibbles are unsigned and the inputs signed, so <c>vpdpbusd</c> takes them as they are; a value is
 /// d·scale·q − dmin·min, and the min's share is dmin·min times the input block's scaled sum.
 /// </summary>
-internal static unsafe class Q4_KPanels
+internal readonly unsafe struct Q4_KPanels : IPanels
 {
     private const int Rows = PanelMatrix.Rows;
 
@@ -22,7 +22,7 @@ internal static unsafe class Q4_KPanels
 
     private const int SourceBytes = 144;
 
-    private const int PanelBytes = Rows * SourceBytes;
+    private const int PanelBytesPerSuperBlock = Rows * SourceBytes;
 
     private const int Mins = 16;
 
@@ -32,7 +32,6 @@ internal static unsafe class Q4_KPanels
 
     private const int Nibbles = 128;
 
-    /// <summary>Packs panels [from, to) of the Q4_K rows at <paramref name="source"/> into <paramref name="target"/>.</summary>
     public static void Pack(byte* source, int cols, byte* target, int from, int to)
     {
         var superBlocks = cols / SuperBlock;
@@ -41,7 +40,7 @@ internal static unsafe class Q4_KPanels
         {
             for (var k = 0; k < superBlocks; k++)
             {
-                var output = target + (((long)p * superBlocks) + k) * PanelBytes;
+                var output = target + (((long)p * superBlocks) + k) * PanelBytesPerSuperBlock;
                 for (var r = 0; r < Rows; r++)
                 {
                     var block = source + ((((long)p * Rows) + r) * rowBytes) + (k * SourceBytes);
@@ -65,37 +64,13 @@ internal static unsafe class Q4_KPanels
         }
     }
 
-    /// <summary>output[b * outputStride + r] = W[r] · input b for the rows of panels [from, to) and every input.</summary>
-    public static void Run(byte* packed, Q8Rows x, float* output, int outputStride, int from, int to)
-    {
-        fixed (sbyte* a = x.Values)
-        fixed (float* d = x.Scales)
-        fixed (float* sums = x.ScaledSums)
-        {
-            var cols = x.Cols;
-            var blocks = cols / Q8Rows.Block;
-            var superBlocks = cols / SuperBlock;
-            var pass = PanelMatrix.InputsPerPass(cols);
-            for (var first = 0; first < x.N; first += pass)
-            {
-                var last = Math.Min(x.N, first + pass);
-                for (var p = from; p < to; p++)
-                {
-                    var panel = packed + ((long)p * superBlocks * PanelBytes);
-                    var b = first;
-                    for (; b + 4 <= last; b += 4)
-                    {
-                        Four(panel, superBlocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
-                    }
+    public static long PanelBytes(int cols) => (long)(cols / SuperBlock) * PanelBytesPerSuperBlock;
 
-                    for (; b < last; b++)
-                    {
-                        One(panel, superBlocks, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows));
-                    }
-                }
-            }
-        }
-    }
+    public static void Four(byte* panel, PanelInputs x, int b, float* output, int outputStride) =>
+        Four(panel, x.Cols / SuperBlock, x.Cols, x.Values(b), x.Scales(b), x.ScaledSums(b), output, outputStride);
+
+    public static void One(byte* panel, PanelInputs x, int b, float* output) =>
+        One(panel, x.Cols / SuperBlock, x.Values(b), x.Scales(b), x.ScaledSums(b), output);
 
     /// <summary>The eight rows' d·scale of each sub-block into factors[0..8) and their dmin·min into factors[8..16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -125,7 +100,7 @@ internal static unsafe class Q4_KPanels
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var k = 0; k < superBlocks; k++)
         {
-            var block = panel + ((long)k * PanelBytes);
+            var block = panel + ((long)k * PanelBytesPerSuperBlock);
             Factors(block, factors);
             for (var pair = 0; pair < 4; pair++)
             {
@@ -185,7 +160,7 @@ internal static unsafe class Q4_KPanels
         Vector256<float> even = default, odd = default, evenMins = default, oddMins = default;
         for (var k = 0; k < superBlocks; k++)
         {
-            var block = panel + ((long)k * PanelBytes);
+            var block = panel + ((long)k * PanelBytesPerSuperBlock);
             Factors(block, factors);
             for (var pair = 0; pair < 4; pair++)
             {

@@ -14,7 +14,7 @@ namespace Llama.Kernels;
 /// integer sums start at −32 times the input's sum over those sixteen values, and each group's int8 scale applies to
 /// its own sums.
 /// </summary>
-internal static unsafe class Q6_KPanels
+internal readonly unsafe struct Q6_KPanels : IPanels
 {
     private const int Rows = PanelMatrix.Rows;
 
@@ -22,7 +22,7 @@ internal static unsafe class Q6_KPanels
 
     private const int SourceBytes = 210;
 
-    private const int PanelBytes = Rows * SourceBytes;
+    private const int PanelBytesPerSuperBlock = Rows * SourceBytes;
 
     private const int Scales = 16;
 
@@ -31,7 +31,6 @@ internal static unsafe class Q6_KPanels
     /// <summary>Bytes of one half's three sets of eight vectors.</summary>
     private const int HalfBytes = 3 * 8 * 32;
 
-    /// <summary>Packs panels [from, to) of the Q6_K rows at <paramref name="source"/> into <paramref name="target"/>.</summary>
     public static void Pack(byte* source, int cols, byte* target, int from, int to)
     {
         var superBlocks = cols / SuperBlock;
@@ -41,7 +40,7 @@ internal static unsafe class Q6_KPanels
         {
             for (var k = 0; k < superBlocks; k++)
             {
-                var output = target + (((long)p * superBlocks) + k) * PanelBytes;
+                var output = target + (((long)p * superBlocks) + k) * PanelBytesPerSuperBlock;
                 for (var r = 0; r < Rows; r++)
                 {
                     var block = source + ((((long)p * Rows) + r) * rowBytes) + (k * SourceBytes);
@@ -85,37 +84,13 @@ internal static unsafe class Q6_KPanels
         }
     }
 
-    /// <summary>output[b * outputStride + r] = W[r] · input b for the rows of panels [from, to) and every input.</summary>
-    public static void Run(byte* packed, Q8Rows x, float* output, int outputStride, int from, int to)
-    {
-        fixed (sbyte* a = x.Values)
-        fixed (float* d = x.Scales)
-        fixed (int* sums = x.HalfSums)
-        {
-            var cols = x.Cols;
-            var blocks = cols / Q8Rows.Block;
-            var superBlocks = cols / SuperBlock;
-            var pass = PanelMatrix.InputsPerPass(cols);
-            for (var first = 0; first < x.N; first += pass)
-            {
-                var last = Math.Min(x.N, first + pass);
-                for (var p = from; p < to; p++)
-                {
-                    var panel = packed + ((long)p * superBlocks * PanelBytes);
-                    var b = first;
-                    for (; b + 4 <= last; b += 4)
-                    {
-                        Four(panel, superBlocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (2 * b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
-                    }
+    public static long PanelBytes(int cols) => (long)(cols / SuperBlock) * PanelBytesPerSuperBlock;
 
-                    for (; b < last; b++)
-                    {
-                        One(panel, superBlocks, a + ((long)b * cols), d + (b * blocks), sums + (2 * b * blocks), output + (b * outputStride) + (p * Rows));
-                    }
-                }
-            }
-        }
-    }
+    public static void Four(byte* panel, PanelInputs x, int b, float* output, int outputStride) =>
+        Four(panel, x.Cols / SuperBlock, x.Cols, x.Values(b), x.Scales(b), x.HalfSums(b), output, outputStride);
+
+    public static void One(byte* panel, PanelInputs x, int b, float* output) =>
+        One(panel, x.Cols / SuperBlock, x.Values(b), x.Scales(b), x.HalfSums(b), output);
 
     /// <summary>The eight rows' d·scale of each group of sixteen values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -153,7 +128,7 @@ internal static unsafe class Q6_KPanels
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var k = 0; k < superBlocks; k++)
         {
-            var block = panel + ((long)k * PanelBytes);
+            var block = panel + ((long)k * PanelBytesPerSuperBlock);
             Factors(block, factors);
             for (var i = 0; i < 16; i += 8)
             {
@@ -226,7 +201,7 @@ internal static unsafe class Q6_KPanels
         Vector256<float> s = default;
         for (var k = 0; k < superBlocks; k++)
         {
-            var block = panel + ((long)k * PanelBytes);
+            var block = panel + ((long)k * PanelBytesPerSuperBlock);
             Factors(block, factors);
             (Vector256.Load(sums + (k * 16)) * -32).Store(offsets);
             (Vector256.Load(sums + (k * 16) + 8) * -32).Store(offsets + 8);

@@ -19,7 +19,6 @@ internal sealed class Q8Rows
         Values = new sbyte[n * cols];
         Scales = new float[n * cols / Block];
         ScaledSums = new float[n * cols / Block];
-        Sums = new int[n * cols / Block];
         HalfSums = new int[n * cols / 16];
     }
 
@@ -33,10 +32,7 @@ internal sealed class Q8Rows
 
     public float[] ScaledSums { get; }
 
-    /// <summary>Each block's sum of its int8 values.</summary>
-    public int[] Sums { get; }
-
-    /// <summary>The same for each half block of 16 values (Q6_K scales its values by sixteens).</summary>
+    /// <summary>Each half block's sum of its 16 int8 values (Q6_K scales its values by sixteens; a block's sum is its two).</summary>
     public int[] HalfSums { get; }
 
     /// <summary>Quantizes <paramref name="n"/> rows of <paramref name="cols"/> values (a multiple of 32).</summary>
@@ -82,7 +78,6 @@ internal sealed class Q8Rows
 
             rows.Scales[block] = d;
             rows.ScaledSums[block] = d * (low + high);
-            rows.Sums[block] = low + high;
             rows.HalfSums[2 * block] = low;
             rows.HalfSums[(2 * block) + 1] = high;
         }
@@ -112,7 +107,6 @@ internal sealed class Q8Rows
         rows.Scales[block] = d;
         int low = Vector256.Sum(q0 + q1), high = Vector256.Sum(q2 + q3);
         rows.ScaledSums[block] = d * (low + high);
-        rows.Sums[block] = low + high;
         rows.HalfSums[2 * block] = low;
         rows.HalfSums[(2 * block) + 1] = high;
     }

@@ -10,11 +10,11 @@ namespace Llama.Kernels;
 /// of each row's block (plus 128, so unsigned). Four bytes of an input broadcast to every lane meet group t, so the
 /// eight int32 lanes are the eight rows' partial sums and stay apart: no horizontal sums, and one float conversion
 /// and multiply-add per block serves eight rows. The offset comes back out by starting each block's sums at minus 128
-/// times the input block's sum. A panel takes the bytes its eight rows took (8 × 34 per block).
+/// times the input block's sum (its two half sums). A panel takes the bytes its eight rows took (8 × 34 per block).
 /// </summary>
-internal static unsafe class Q8_0Panels
+internal readonly unsafe struct Q8_0Panels : IPanels
 {
-    public const int Rows = 8;
+    private const int Rows = PanelMatrix.Rows;
 
     private const int Groups = 8;
 
@@ -22,12 +22,8 @@ internal static unsafe class Q8_0Panels
 
     private const int PanelBlockBytes = Values + (Groups * 32);
 
-    public static bool Supported => AvxVnni.IsSupported && Fma.IsSupported;
+    public static long PanelBytes(int cols) => (long)(cols / Q8Rows.Block) * PanelBlockBytes;
 
-    /// <summary>Bytes of a packed matrix of <paramref name="rows"/> (a multiple of <see cref="Rows"/>) by <paramref name="cols"/>.</summary>
-    public static long Bytes(long rows, int cols) => rows / Rows * (cols / Q8Rows.Block) * PanelBlockBytes;
-
-    /// <summary>Packs panels [from, to) of the Q8_0 rows at <paramref name="source"/> into <paramref name="target"/>.</summary>
     public static void Pack(byte* source, int cols, byte* target, int from, int to)
     {
         var blocks = cols / Q8Rows.Block;
@@ -51,55 +47,26 @@ internal static unsafe class Q8_0Panels
         }
     }
 
-    /// <summary>output[b * outputStride + r] = W[r] · input b for the rows of panels [from, to) and every input.</summary>
-    public static void Run(byte* packed, Q8Rows x, float* output, int outputStride, int from, int to)
-    {
-        fixed (sbyte* a = x.Values)
-        fixed (float* d = x.Scales)
-        fixed (int* sums = x.Sums)
-        {
-            Run(packed, x.Cols, a, d, sums, x.N, output, outputStride, from, to);
-        }
-    }
+    public static void Four(byte* panel, PanelInputs x, int b, float* output, int outputStride) =>
+        Four(panel, x.Blocks, x.Cols, x.Values(b), x.Scales(b), x.HalfSums(b), output, outputStride);
 
-    private static void Run(byte* packed, int cols, sbyte* a, float* d, int* sums, int n, float* output, int outputStride, int from, int to)
-    {
-        var blocks = cols / Q8Rows.Block;
-        var pass = PanelMatrix.InputsPerPass(cols);
-        for (var first = 0; first < n; first += pass)
-        {
-            var last = Math.Min(n, first + pass);
-            for (var p = from; p < to; p++)
-            {
-                var panel = packed + ((long)p * blocks * PanelBlockBytes);
-                var b = first;
-                for (; b + 4 <= last; b += 4)
-                {
-                    Four(panel, blocks, cols, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows), outputStride);
-                }
-
-                for (; b < last; b++)
-                {
-                    One(panel, blocks, a + ((long)b * cols), d + (b * blocks), sums + (b * blocks), output + (b * outputStride) + (p * Rows));
-                }
-            }
-        }
-    }
+    public static void One(byte* panel, PanelInputs x, int b, float* output) =>
+        One(panel, x.Blocks, x.Values(b), x.Scales(b), x.HalfSums(b), output);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Four(byte* panel, int blocks, int cols, sbyte* a, float* d, int* sums, float* output, int outputStride)
+    private static void Four(byte* panel, int blocks, int cols, sbyte* a, float* d, int* halves, float* output, int outputStride)
     {
         sbyte* a0 = a, a1 = a + cols, a2 = a1 + cols, a3 = a2 + cols;
         float* d0 = d, d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
-        int* m0 = sums, m1 = sums + blocks, m2 = m1 + blocks, m3 = m2 + blocks;
+        int* m0 = halves, m1 = halves + (2 * blocks), m2 = m1 + (2 * blocks), m3 = m2 + (2 * blocks);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var k = 0; k < blocks; k++)
         {
             var block = panel + ((long)k * PanelBlockBytes);
-            var z0 = Vector256.Create(-128 * m0[k]);
-            var z1 = Vector256.Create(-128 * m1[k]);
-            var z2 = Vector256.Create(-128 * m2[k]);
-            var z3 = Vector256.Create(-128 * m3[k]);
+            var z0 = Vector256.Create(-128 * (m0[2 * k] + m0[(2 * k) + 1]));
+            var z1 = Vector256.Create(-128 * (m1[2 * k] + m1[(2 * k) + 1]));
+            var z2 = Vector256.Create(-128 * (m2[2 * k] + m2[(2 * k) + 1]));
+            var z3 = Vector256.Create(-128 * (m3[2 * k] + m3[(2 * k) + 1]));
             var at = k * Q8Rows.Block;
             for (var t = 0; t < Groups; t++)
             {
@@ -124,13 +91,13 @@ internal static unsafe class Q8_0Panels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void One(byte* panel, int blocks, sbyte* a, float* d, int* sums, float* output)
+    private static void One(byte* panel, int blocks, sbyte* a, float* d, int* halves, float* output)
     {
         Vector256<float> s = default;
         for (var k = 0; k < blocks; k++)
         {
             var block = panel + ((long)k * PanelBlockBytes);
-            var z = Vector256.Create(-128 * sums[k]);
+            var z = Vector256.Create(-128 * (halves[2 * k] + halves[(2 * k) + 1]));
             var at = a + (k * Q8Rows.Block);
             for (var t = 0; t < Groups; t++)
             {
