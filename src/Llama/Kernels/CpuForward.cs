@@ -69,15 +69,19 @@ internal sealed unsafe class CpuForward : IDisposable
         var rows = Rows.Of(batch);
         int n = rows.Count, dim = _args.Dim, kvDim = _args.KvHeads * _args.HeadDim, hidden = _args.HiddenDim;
         var eps = (float)_args.NormEps;
-        var x = new float[n * dim];
-        var xb = new float[n * dim];
-        var q = new float[n * dim];
-        var k = new float[n * kvDim];
-        var v = new float[n * kvDim];
-        var attended = new float[n * dim];
-        var gate = new float[n * hidden];
-        var up = new float[n * hidden];
-        var sigmoid = new float[n * hidden];
+        using var arrays = new StepArrays();
+        var x = arrays.Rent(n * dim);
+        var xb = arrays.Rent(n * dim);
+        var q = arrays.Rent(n * dim);
+        var k = arrays.Rent(n * kvDim);
+        var v = arrays.Rent(n * kvDim);
+        var attended = arrays.Rent(n * dim);
+        var gate = arrays.Rent(n * hidden);
+        var up = arrays.Rent(n * hidden);
+        var sigmoid = arrays.Rent(n * hidden);
+        // Rented arrays may be longer than the step: whole-array operations take these.
+        Span<float> residual = x.AsSpan(0, n * dim), delta = xb.AsSpan(0, n * dim);
+        Span<float> gates = gate.AsSpan(0, n * hidden), ups = up.AsSpan(0, n * hidden), sigmoids = sigmoid.AsSpan(0, n * hidden);
 
         for (var r = 0; r < n; r++)
         {
@@ -117,21 +121,21 @@ internal sealed unsafe class CpuForward : IDisposable
 
             Attend(batch, rows, q, attended, layer);
             _matMul.Run(attended, n, dim, new CpuMatMul.Job(layer.Wo, xb, dim));
-            TensorPrimitives.Add(x, xb, x);
+            TensorPrimitives.Add(residual, delta, residual);
 
             RmsNorm(x, layer.FfnNorm, xb, n, dim, eps);
             _matMul.Run(xb, n, dim, new CpuMatMul.Job(layer.W1, gate, hidden), new CpuMatMul.Job(layer.W3, up, hidden));
             // SwiGLU: silu(gate) * up, with silu(g) = g * sigmoid(g).
-            TensorPrimitives.Sigmoid(gate, sigmoid);
-            TensorPrimitives.Multiply(gate, sigmoid, gate);
-            TensorPrimitives.Multiply(gate, up, gate);
+            TensorPrimitives.Sigmoid(gates, sigmoids);
+            TensorPrimitives.Multiply(gates, sigmoids, gates);
+            TensorPrimitives.Multiply(gates, ups, gates);
             _matMul.Run(gate, n, hidden, new CpuMatMul.Job(layer.W2, xb, dim));
-            TensorPrimitives.Add(x, xb, x);
+            TensorPrimitives.Add(residual, delta, residual);
         }
 
         // Only the rows whose logits are wanted go through the final norm and the classifier.
         var wanted = allPositions ? Enumerable.Range(0, n).ToArray() : rows.Last;
-        var selected = new float[wanted.Length * dim];
+        var selected = arrays.Rent(wanted.Length * dim);
         for (var i = 0; i < wanted.Length; i++)
         {
             x.AsSpan(wanted[i] * dim, dim).CopyTo(selected.AsSpan(i * dim, dim));
@@ -139,13 +143,17 @@ internal sealed unsafe class CpuForward : IDisposable
 
         RmsNorm(selected, _norm, selected, wanted.Length, dim, eps);
         var vocab = _args.VocabSize;
-        var logits = new float[wanted.Length * vocab];
-        _matMul.Run(selected, wanted.Length, dim, new CpuMatMul.Job(_output, logits, vocab));
         if (batch.Count == 1)
         {
-            return [logits];
+            var only = new float[wanted.Length * vocab];
+            _matMul.Run(selected, wanted.Length, dim, new CpuMatMul.Job(_output, only, vocab));
+            return [only];
         }
 
+        // A batch's logits are computed together and copied out per sequence; a prompt's every position may be
+        // hundreds of megabytes, too much to keep in the pool.
+        var logits = allPositions ? new float[wanted.Length * vocab] : arrays.Rent(wanted.Length * vocab);
+        _matMul.Run(selected, wanted.Length, dim, new CpuMatMul.Job(_output, logits, vocab));
         var result = new float[batch.Count][];
         for (int b = 0, row = 0; b < batch.Count; b++)
         {

@@ -26,7 +26,9 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
         {
             // Enough rows to reuse each weight from cache many times: a blocked GEMM beats row-by-row dot products.
             using var scope = NewDisposeScope();
-            var x = tensor(input, [n, cols]);
+            // The input may be longer than its n rows (a pooled array).
+            var x = empty([n, cols], ScalarType.Float32);
+            input.AsSpan(0, n * cols).CopyTo(new Span<float>((float*)CpuWeight.Address(x, ScalarType.Float32), n * cols));
             foreach (var job in jobs)
             {
                 var product = F.linear(x, job.Weight.Tensor).contiguous();

@@ -119,6 +119,48 @@ public class TransformerTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_steps_logits_do_not_depend_on_the_steps_before_it(string path)
+    {
+        var ids = ReferenceLogits.Load().PromptIds;
+        using var model = LoadStories(path, maxBatch: 8);
+        model.Forward([Slot(model, 0, 0, ids[..2]), Slot(model, 1, 0, ids[..3])]);
+        SequenceInput[] step = [Slot(model, 0, 2, [ids[2]]), Slot(model, 1, 3, [ids[3]])];
+        var first = model.Forward(step);
+
+        // A larger step on other sequences leaves its values in the working arrays the next step is given; the same
+        // step again (it rewrites the same cache positions) must not see them.
+        model.Forward(Enumerable.Range(2, 6).Select(s => Slot(model, s, 0, ids)).ToArray(), allPositions: true);
+        var again = model.Forward(step);
+
+        Assert.Equal(first[0], again[0]);
+        Assert.Equal(first[1], again[1]);
+    }
+
+    [Fact]
+    public void A_decode_step_allocates_little_beyond_the_logits_it_returns()
+    {
+        var ids = ReferenceLogits.Load().PromptIds;
+        using var model = LoadStories(maxBatch: 8);
+        var sequences = Enumerable.Range(0, 8).ToArray();
+        model.Forward(sequences.Select(s => Slot(model, s, 0, ids[..2])).ToArray());
+        SequenceInput[] Step(int pos) => sequences.Select(s => Slot(model, s, pos, [ids[pos]])).ToArray();
+        model.Forward(Step(2));
+
+        var step = Step(3);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var logits = model.Forward(step);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // The step's working arrays (activations, the batch's logits) come from the shared pool: what is left is the
+        // logits handed back, one array per sequence, and bookkeeping far smaller than those arrays.
+        var args = model.Args;
+        var working = (long)step.Length * ((4 * args.Dim) + (2 * args.KvHeads * args.HeadDim) + (3 * args.HiddenDim) + args.VocabSize) * sizeof(float);
+        var returned = logits.Sum(l => (long)l.Length * sizeof(float));
+        Assert.True(allocated - returned < working / 2, $"allocated {allocated} bytes: {returned} of logits, working arrays {working}");
+    }
+
     [Fact]
     public void A_tied_classifier_is_held_once()
     {
