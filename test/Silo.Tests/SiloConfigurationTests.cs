@@ -46,6 +46,20 @@ public sealed class SiloConfigurationTests
         Assert.True(File.Exists(model.Tokenizer));
     }
 
+    [Theory]
+    [InlineData("llama-orleans-silo.runtimeconfig.json")]
+    [InlineData("Silo.Tests.runtimeconfig.json")]
+    public void A_decode_steps_logits_arrays_are_not_large_objects(string runtimeConfig)
+    {
+        // One array per sequence per step (128 KB for a 32,000-token vocabulary): as large objects, their churn costs
+        // a 32-stream step milliseconds (see Directory.Build.props).
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Shipped(runtimeConfig)));
+        var threshold = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").GetProperty("System.GC.LOHThreshold").GetInt64();
+        Assert.True(threshold > 32_000 * sizeof(float), $"LOHThreshold {threshold}");
+        // This test host is built with the same setting: the runtime really takes such an array as a gen0 object.
+        Assert.Equal(0, GC.GetGeneration(new float[32_000]));
+    }
+
     [Fact]
     public void Command_line_arguments_override_the_shipped_settings()
     {
