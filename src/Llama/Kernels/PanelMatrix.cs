@@ -98,13 +98,23 @@ internal static unsafe class PanelMatrix
         for (var first = 0; first < n; first += pass)
         {
             var last = Math.Min(n, first + pass);
+            // In the first pass, each tile fetches its share of the next panel from memory while the panel in hand
+            // is worked on: the hardware prefetcher alone leaves each panel's first tile waiting on it.
+            var tiles = (last - first) / 4;
+            var share = first == 0 && tiles > 1 ? (panelBytes + (64 * tiles) - 1) / (64 * tiles) * 64 : 0;
             for (var p = from; p < to; p++)
             {
                 var panel = packed + (p * panelBytes);
+                var next = panel + panelBytes;
+                var end = p + 1 < to ? next + panelBytes : next;
                 var b = first;
                 for (; b + 4 <= last; b += 4)
                 {
                     T.Four(panel, x, b, output + (b * outputStride) + (p * Rows), outputStride);
+                    for (var stop = next + share < end ? next + share : end; next < stop; next += 64)
+                    {
+                        Sse.Prefetch0(next);
+                    }
                 }
 
                 for (; b < last; b++)
