@@ -81,7 +81,6 @@ internal sealed unsafe class CpuForward : IDisposable
         var sigmoid = arrays.Rent(n * hidden);
         // Rented arrays may be longer than the step: whole-array operations take these.
         Span<float> residual = x.AsSpan(0, n * dim), delta = xb.AsSpan(0, n * dim);
-        Span<float> gates = gate.AsSpan(0, n * hidden), ups = up.AsSpan(0, n * hidden), sigmoids = sigmoid.AsSpan(0, n * hidden);
 
         for (var r = 0; r < n; r++)
         {
@@ -108,16 +107,19 @@ internal sealed unsafe class CpuForward : IDisposable
             RmsNorm(x, layer.AttentionNorm, xb, n, dim, eps);
             _matMul.Run(xb, n, dim, new CpuMatMul.Job(layer.Wq, q, dim), new CpuMatMul.Job(layer.Wk, k, kvDim), new CpuMatMul.Job(layer.Wv, v, kvDim));
             // Every row's key and value go into the cache before any row attends: later rows of a chunk read earlier ones.
-            for (var r = 0; r < n; r++)
+            ForRows(n, 4L * (dim + kvDim), (from, to) =>
             {
-                var seq = batch[rows.Sequence[r]];
-                var pos = rows.Position[r];
-                _model.Rope.Apply(q.AsSpan(r * dim, dim), _args.NHeads, pos);
-                _model.Rope.Apply(k.AsSpan(r * kvDim, kvDim), _args.KvHeads, pos);
-                var offset = pool.Row(seq.Blocks, pos) * kvDim;
-                Store(k.AsSpan(r * kvDim, kvDim), layer.CacheK, offset);
-                Store(v.AsSpan(r * kvDim, kvDim), layer.CacheV, offset);
-            }
+                for (var r = from; r < to; r++)
+                {
+                    var seq = batch[rows.Sequence[r]];
+                    var pos = rows.Position[r];
+                    _model.Rope.Apply(q.AsSpan(r * dim, dim), _args.NHeads, pos);
+                    _model.Rope.Apply(k.AsSpan(r * kvDim, kvDim), _args.KvHeads, pos);
+                    var offset = pool.Row(seq.Blocks, pos) * kvDim;
+                    Store(k.AsSpan(r * kvDim, kvDim), layer.CacheK, offset);
+                    Store(v.AsSpan(r * kvDim, kvDim), layer.CacheV, offset);
+                }
+            });
 
             Attend(batch, rows, q, attended, layer);
             _matMul.Run(attended, n, dim, new CpuMatMul.Job(layer.Wo, xb, dim));
@@ -126,9 +128,14 @@ internal sealed unsafe class CpuForward : IDisposable
             RmsNorm(x, layer.FfnNorm, xb, n, dim, eps);
             _matMul.Run(xb, n, dim, new CpuMatMul.Job(layer.W1, gate, hidden), new CpuMatMul.Job(layer.W3, up, hidden));
             // SwiGLU: silu(gate) * up, with silu(g) = g * sigmoid(g).
-            TensorPrimitives.Sigmoid(gates, sigmoids);
-            TensorPrimitives.Multiply(gates, sigmoids, gates);
-            TensorPrimitives.Multiply(gates, ups, gates);
+            ForRows(n, 16L * hidden, (from, to) =>
+            {
+                var (start, length) = (from * hidden, (to - from) * hidden);
+                Span<float> g = gate.AsSpan(start, length), s = sigmoid.AsSpan(start, length);
+                TensorPrimitives.Sigmoid(g, s);
+                TensorPrimitives.Multiply(g, s, g);
+                TensorPrimitives.Multiply(g, up.AsSpan(start, length), g);
+            });
             _matMul.Run(gate, n, hidden, new CpuMatMul.Job(layer.W2, xb, dim));
             TensorPrimitives.Add(residual, delta, residual);
         }
@@ -163,6 +170,16 @@ internal sealed unsafe class CpuForward : IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// <paramref name="body"/>(from, to) over rows [0, <paramref name="n"/>) in parts across the worker pool, as many as
+    /// <paramref name="work"/> (about the multiply-adds of one row) makes worth handing to another thread.
+    /// </summary>
+    private void ForRows(int n, long work, Action<int, int> body)
+    {
+        var parts = (int)Math.Clamp(n * work / MinParallelWork, 1, Math.Min(n, _pool.Threads));
+        _pool.Run(parts, part => body(n * part / parts, n * (part + 1) / parts));
     }
 
     /// <summary>Writes <paramref name="row"/> at element <paramref name="offset"/> of a cache tensor, in the cache's type.</summary>
@@ -206,10 +223,12 @@ internal sealed unsafe class CpuForward : IDisposable
     {
         var heads = _args.NHeads;
         var tasks = batch.Count * heads;
-        var parts = (int)Math.Clamp(rows.AttentionWork * _args.Dim / MinParallelWork, 1, tasks);
+        // Enough parts for a thread that finishes early to take over others; each a run of consecutive tasks, so that
+        // one thread reads a sequence's heads together: between them they read each cached row whole.
+        var parts = (int)Math.Clamp(rows.AttentionWork * _args.Dim / MinParallelWork, 1, Math.Min(tasks, _pool.Threads * 8));
         _pool.Run(parts, part =>
         {
-            for (var task = part; task < tasks; task += parts)
+            for (var task = tasks * part / parts; task < tasks * (part + 1) / parts; task++)
             {
                 var (b, h) = (task / heads, task % heads);
                 var first = rows.Last[b] - batch[b].Tokens.Count + 1;
