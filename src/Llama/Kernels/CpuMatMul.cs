@@ -77,8 +77,12 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
         var q8 = jobs.Any(j => BlockDot.Integer(j.Weight.Type)) ? Q8Rows.Of(input, n, cols) : null;
         var totalRows = jobs.Sum(j => j.Rows);
         var parts = (int)Math.Clamp((long)totalRows * cols * n / CpuForward.MinParallelWork, 1, Math.Min(totalRows, pool.Threads * 4));
-        var aligned = (nint)Aligned(input, n * cols);
-        pool.Run(parts, p => Rows((float*)aligned, q8, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
+        // The integer kernels read the quantized copy: only a float32 job among them needs the aligned floats.
+        fixed (float* pinned = input)
+        {
+            var x = (nint)(jobs.Any(j => j.Weight.Type == WeightType.F32) ? Aligned(input, n * cols) : pinned);
+            pool.Run(parts, p => Rows((float*)x, q8, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
+        }
     }
 
     /// <summary>Rows [from, to) of the jobs' outputs, counted across the jobs; <paramref name="q8"/> is the quantized input block-stored weights need.</summary>
