@@ -165,7 +165,9 @@ internal sealed unsafe class CpuForward : IDisposable
         for (int b = 0, row = 0; b < batch.Count; b++)
         {
             var count = allPositions ? batch[b].Tokens.Count : 1;
-            result[b] = logits.AsSpan(row * vocab, count * vocab).ToArray();
+            // Every element is copied over: no need to clear it first.
+            result[b] = GC.AllocateUninitializedArray<float>(count * vocab);
+            logits.AsSpan(row * vocab, count * vocab).CopyTo(result[b]);
             row += count;
         }
 
