@@ -107,7 +107,7 @@ internal sealed unsafe class CpuForward : IDisposable
             RmsNorm(x, layer.AttentionNorm, xb, n, dim, eps);
             _matMul.Run(xb, n, dim, new CpuMatMul.Job(layer.Wq, q, dim), new CpuMatMul.Job(layer.Wk, k, kvDim), new CpuMatMul.Job(layer.Wv, v, kvDim));
             // Every row's key and value go into the cache before any row attends: later rows of a chunk read earlier ones.
-            ForRows(n, 4L * (dim + kvDim), (from, to) =>
+            InParts(n, n * 4L * (dim + kvDim), 1, (from, to) =>
             {
                 for (var r = from; r < to; r++)
                 {
@@ -128,7 +128,7 @@ internal sealed unsafe class CpuForward : IDisposable
             RmsNorm(x, layer.FfnNorm, xb, n, dim, eps);
             _matMul.Run(xb, n, dim, new CpuMatMul.Job(layer.W1, gate, hidden), new CpuMatMul.Job(layer.W3, up, hidden));
             // SwiGLU: silu(gate) * up, with silu(g) = g * sigmoid(g).
-            ForRows(n, 16L * hidden, (from, to) =>
+            InParts(n, n * 16L * hidden, 1, (from, to) =>
             {
                 var (start, length) = (from * hidden, (to - from) * hidden);
                 Span<float> g = gate.AsSpan(start, length), s = sigmoid.AsSpan(start, length);
@@ -150,17 +150,15 @@ internal sealed unsafe class CpuForward : IDisposable
 
         RmsNorm(selected, _norm, selected, wanted.Length, dim, eps);
         var vocab = _args.VocabSize;
+        // One sequence's logits are returned as they are; a batch's are computed together in a pooled array and copied
+        // out per sequence, unless they are a prompt's every position (hundreds of megabytes, too much to keep pooled).
+        var logits = batch.Count == 1 || allPositions ? new float[wanted.Length * vocab] : arrays.Rent(wanted.Length * vocab);
+        _matMul.Run(selected, wanted.Length, dim, new CpuMatMul.Job(_output, logits, vocab));
         if (batch.Count == 1)
         {
-            var only = new float[wanted.Length * vocab];
-            _matMul.Run(selected, wanted.Length, dim, new CpuMatMul.Job(_output, only, vocab));
-            return [only];
+            return [logits];
         }
 
-        // A batch's logits are computed together and copied out per sequence; a prompt's every position may be
-        // hundreds of megabytes, too much to keep in the pool.
-        var logits = allPositions ? new float[wanted.Length * vocab] : arrays.Rent(wanted.Length * vocab);
-        _matMul.Run(selected, wanted.Length, dim, new CpuMatMul.Job(_output, logits, vocab));
         var result = new float[batch.Count][];
         for (int b = 0, row = 0; b < batch.Count; b++)
         {
@@ -175,13 +173,14 @@ internal sealed unsafe class CpuForward : IDisposable
     }
 
     /// <summary>
-    /// <paramref name="body"/>(from, to) over rows [0, <paramref name="n"/>) in parts across the worker pool, as many as
-    /// <paramref name="work"/> (about the multiply-adds of one row) makes worth handing to another thread.
+    /// <paramref name="body"/>(from, to) over [0, <paramref name="count"/>) in runs of consecutive items across the worker
+    /// pool: as many runs as <paramref name="work"/> (about the multiply-adds of them all) makes worth handing to another
+    /// thread, at most <paramref name="partsPerThread"/> per thread (more let a thread that finishes early take over).
     /// </summary>
-    private void ForRows(int n, long work, Action<int, int> body)
+    private void InParts(int count, long work, int partsPerThread, Action<int, int> body)
     {
-        var parts = (int)Math.Clamp(n * work / MinParallelWork, 1, Math.Min(n, _pool.Threads));
-        _pool.Run(parts, part => body(n * part / parts, n * (part + 1) / parts));
+        var parts = (int)Math.Clamp(work / MinParallelWork, 1, Math.Min(count, _pool.Threads * partsPerThread));
+        _pool.Run(parts, part => body(count * part / parts, count * (part + 1) / parts));
     }
 
     /// <summary>Writes <paramref name="row"/> at element <paramref name="offset"/> of a cache tensor, in the cache's type.</summary>
@@ -225,12 +224,11 @@ internal sealed unsafe class CpuForward : IDisposable
     {
         var heads = _args.NHeads;
         var tasks = batch.Count * heads;
-        // Enough parts for a thread that finishes early to take over others; each a run of consecutive tasks, so that
-        // one thread reads a sequence's heads together: between them they read each cached row whole.
-        var parts = (int)Math.Clamp(rows.AttentionWork * _args.Dim / MinParallelWork, 1, Math.Min(tasks, _pool.Threads * 8));
-        _pool.Run(parts, part =>
+        // Runs of consecutive tasks, so that one thread reads a sequence's heads together: between them they read each
+        // cached row whole.
+        InParts(tasks, rows.AttentionWork * _args.Dim, 8, (from, to) =>
         {
-            for (var task = tasks * part / parts; task < tasks * (part + 1) / parts; task++)
+            for (var task = from; task < to; task++)
             {
                 var (b, h) = (task / heads, task % heads);
                 var first = rows.Last[b] - batch[b].Tokens.Count + 1;

@@ -18,13 +18,7 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
     /// <summary>output_j[b] = W_j · input[b] for every job and each of the <paramref name="n"/> input rows.</summary>
     public void Run(float[] input, int n, int cols, params Job[] jobs)
     {
-        if (jobs.Any(j => j.Weight.Type != WeightType.F32))
-        {
-            Blocks(input, n, cols, jobs);
-            return;
-        }
-
-        if (n > gemvMaxRows)
+        if (n > gemvMaxRows && jobs.All(j => j.Weight.Type == WeightType.F32))
         {
             // Enough rows to reuse each weight from cache many times: a blocked GEMM beats row-by-row dot products.
             using var scope = NewDisposeScope();
@@ -40,12 +34,19 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
             return;
         }
 
+        // The engine's kernels, for block-stored weights at any number of rows: each weight row, read once, meets every
+        // input row while it is in cache, and the input is quantized once for all the integer kernels' jobs.
+        var q8 = jobs.Any(j => BlockDot.Integer(j.Weight.Type)) ? Q8Rows.Of(input, n, cols) : null;
         var totalRows = jobs.Sum(j => j.Rows);
         // Handing work to another thread costs microseconds: worth it only for large enough products.
         // Several parts per thread let a thread that finishes early take over the rest.
-        var parts = (int)Math.Clamp((long)totalRows * cols * n / CpuForward.MinParallelWork, 1, pool.Threads * 4);
-        var aligned = (nint)Aligned(input, n * cols);
-        pool.Run(parts, p => Rows((float*)aligned, null, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
+        var parts = (int)Math.Clamp((long)totalRows * cols * n / CpuForward.MinParallelWork, 1, Math.Min(totalRows, pool.Threads * 4));
+        // The integer kernels read the quantized copy: only a float32 job needs the aligned floats.
+        fixed (float* pinned = input)
+        {
+            var x = (nint)(jobs.Any(j => j.Weight.Type == WeightType.F32) ? Aligned(input, n * cols) : pinned);
+            pool.Run(parts, p => Rows((float*)x, q8, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
+        }
     }
 
     /// <summary>
@@ -65,23 +66,6 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
             var x = (float*)(((nint)start + 63) & ~(nint)63);
             input.AsSpan(0, length).CopyTo(new Span<float>(x, length));
             return x;
-        }
-    }
-
-    /// <summary>
-    /// The same for block-stored weights, at any number of rows: the input is quantized once for all jobs, and each
-    /// weight row, read once, meets every input row while it is in cache.
-    /// </summary>
-    private void Blocks(float[] input, int n, int cols, Job[] jobs)
-    {
-        var q8 = jobs.Any(j => BlockDot.Integer(j.Weight.Type)) ? Q8Rows.Of(input, n, cols) : null;
-        var totalRows = jobs.Sum(j => j.Rows);
-        var parts = (int)Math.Clamp((long)totalRows * cols * n / CpuForward.MinParallelWork, 1, Math.Min(totalRows, pool.Threads * 4));
-        // The integer kernels read the quantized copy: only a float32 job among them needs the aligned floats.
-        fixed (float* pinned = input)
-        {
-            var x = (nint)(jobs.Any(j => j.Weight.Type == WeightType.F32) ? Aligned(input, n * cols) : pinned);
-            pool.Run(parts, p => Rows((float*)x, q8, n, cols, jobs, (int)((long)totalRows * p / parts), (int)((long)totalRows * (p + 1) / parts)));
         }
     }
 
