@@ -8,7 +8,7 @@ public sealed unsafe class BlockDotTests
     public static TheoryData<WeightType> Types => [WeightType.Q8_0, WeightType.Q4_0, WeightType.Q4_K, WeightType.Q6_K, WeightType.F16, WeightType.BF16];
 
     /// <summary>Random blocks: any bytes are valid quantized values, so only the float16 scales are chosen to be sane.</summary>
-    private static byte[] RandomRows(WeightType type, int rows, int cols, Random random)
+    internal static byte[] RandomRows(WeightType type, int rows, int cols, Random random)
     {
         var bytes = new byte[rows * type.RowBytes(cols)];
         random.NextBytes(bytes);

@@ -33,7 +33,7 @@ public sealed class KvPoolMemoryTests
         var peak = ProcessMemory.Peak - baseline;
         TestContext.Current.TestOutputHelper?.WriteLine($"budget {budget >> 20} MiB, peak RSS growth {peak >> 20} MiB");
         // Each layer's tensor is zeroed, then handed back, before the next: at most one is ever resident whole.
-        var allowed = (budget / (2 * layers)) + (8 << 20);
+        var allowed = (budget / (2 * layers)) + (16 << 20);
         Assert.True(peak < allowed, $"peak RSS grew by {peak >> 20} MiB for a {budget >> 20} MiB pool with one position written; {allowed >> 20} MiB allowed");
         Assert.Equal(heads * headDim, pool.Keys[3].sum().item<float>());
         Assert.Equal(0, pool.Values[3].abs().sum().item<float>());
