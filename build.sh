@@ -72,7 +72,7 @@ demo() {
 # project runs once more on its own, so the crash cannot hide whether its tests pass; the crash stays reported, with its
 # crash report. Succeeds only when the first run failed by crashes alone and every rerun passed.
 rerun_crashed() {
-  local results=$1 crashes=$2 trx dll project ok=0 any=0
+  local results=$1 crashes=$2 trx dll project report ok=0 any=0
   for trx in "$results"/*.trx; do
     [ -e "$trx" ] || continue
     if grep -q 'Test process crashed' "$trx"; then
@@ -86,7 +86,11 @@ rerun_crashed() {
         continue
       fi
       log "CRASH: the test process of $project died of a native fault; crash report in $crashes; running it once more"
-      ls "$crashes"/*.crashreport.json 2>/dev/null | sed 's/^/  /'
+      for report in "$crashes"/*.crashreport.json; do
+        [ -e "$report" ] || continue
+        log "  $report: the faulting thread"
+        build/crash-stack.sh "$report" >&2 || true
+      done
       dotnet test "$project" -c Release --no-build -nologo --logger trx --results-directory "$results" || ok=1
     elif grep -q '<ResultSummary outcome="Failed"' "$trx"; then
       ok=1
