@@ -95,6 +95,7 @@ internal static unsafe class PanelMatrix
     {
         var panelBytes = T.PanelBytes(x.Cols);
         var pass = InputsPerPass(x.Cols);
+        var prepared = Prepared(T.PreparedBytes(x.Cols));
         for (var first = 0; first < n; first += pass)
         {
             var last = Math.Min(n, first + pass);
@@ -108,9 +109,14 @@ internal static unsafe class PanelMatrix
                 var next = panel + panelBytes;
                 var end = p + 1 < to ? next + panelBytes : next;
                 var b = first;
+                if (b + 4 <= last)
+                {
+                    T.Prepare(panel, x.Cols, prepared);
+                }
+
                 for (; b + 4 <= last; b += 4)
                 {
-                    T.Four(panel, x, b, output + (b * outputStride) + (p * Rows), outputStride);
+                    T.Four(panel, prepared, x, b, output + (b * outputStride) + (p * Rows), outputStride);
                     for (var stop = next + share < end ? next + share : end; next < stop; next += 64)
                     {
                         Sse.Prefetch0(next);
@@ -122,6 +128,24 @@ internal static unsafe class PanelMatrix
                     T.One(panel, x, b, output + (b * outputStride) + (p * Rows));
                 }
             }
+        }
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_prepared;
+
+    /// <summary>This thread's 32-byte aligned room for what a format's four-input kernel derives from one panel.</summary>
+    private static byte* Prepared(int bytes)
+    {
+        if (t_prepared is null || t_prepared.Length < bytes + 32)
+        {
+            // Pinned, so the address stays valid after the fixed block; the thread keeps it for the next products.
+            t_prepared = GC.AllocateUninitializedArray<byte>(bytes + 32, pinned: true);
+        }
+
+        fixed (byte* start = t_prepared)
+        {
+            return (byte*)(((nint)start + 31) & ~(nint)31);
         }
     }
 

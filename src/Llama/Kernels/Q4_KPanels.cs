@@ -32,6 +32,9 @@ internal readonly unsafe struct Q4_KPanels : IPanels
 
     private const int Nibbles = 128;
 
+    /// <summary>A super-block's 16 factors of eight floats, as <see cref="Prepare"/> writes them.</summary>
+    private const int PreparedPerSuperBlock = 16 * 32;
+
     public static void Pack(byte* source, int cols, byte* target, int from, int to)
     {
         var superBlocks = cols / SuperBlock;
@@ -66,8 +69,19 @@ internal readonly unsafe struct Q4_KPanels : IPanels
 
     public static long PanelBytes(int cols) => (long)(cols / SuperBlock) * PanelBytesPerSuperBlock;
 
-    public static void Four(byte* panel, PanelInputs x, int b, float* output, int outputStride) =>
-        Four(panel, x.Cols / SuperBlock, x.Cols, x.Values(b), x.Scales(b), x.ScaledSums(b), output, outputStride);
+    /// <summary>Per super-block: the 16 factors (<see cref="Factors"/>) for the eight rows.</summary>
+    public static int PreparedBytes(int cols) => cols / SuperBlock * PreparedPerSuperBlock;
+
+    public static void Prepare(byte* panel, int cols, byte* prepared)
+    {
+        for (var k = 0; k < cols / SuperBlock; k++)
+        {
+            Factors(panel + ((long)k * PanelBytesPerSuperBlock), (Vector256<float>*)(prepared + (k * PreparedPerSuperBlock)));
+        }
+    }
+
+    public static void Four(byte* panel, byte* prepared, PanelInputs x, int b, float* output, int outputStride) =>
+        Four(panel, prepared, x.Cols / SuperBlock, x.Cols, x.Values(b), x.Scales(b), x.ScaledSums(b), output, outputStride);
 
     public static void One(byte* panel, PanelInputs x, int b, float* output) =>
         One(panel, x.Cols / SuperBlock, x.Values(b), x.Scales(b), x.ScaledSums(b), output);
@@ -89,19 +103,18 @@ internal readonly unsafe struct Q4_KPanels : IPanels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Four(byte* panel, int superBlocks, int cols, sbyte* a, float* d, float* sums, float* output, int outputStride)
+    private static void Four(byte* panel, byte* prepared, int superBlocks, int cols, sbyte* a, float* d, float* sums, float* output, int outputStride)
     {
         var blocks = cols / Q8Rows.Block;
         sbyte* a0 = a, a1 = a + cols, a2 = a1 + cols, a3 = a2 + cols;
         float* d0 = d, d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
         float* m0 = sums, m1 = sums + blocks, m2 = m1 + blocks, m3 = m2 + blocks;
-        var factors = stackalloc Vector256<float>[16];
         var nibble = Vector256.Create((byte)15);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var k = 0; k < superBlocks; k++)
         {
             var block = panel + ((long)k * PanelBytesPerSuperBlock);
-            Factors(block, factors);
+            var factors = (Vector256<float>*)(prepared + (k * PreparedPerSuperBlock));
             for (var pair = 0; pair < 4; pair++)
             {
                 // Each loaded vector serves both sub-blocks of the pair for the four inputs: eight sums (z the even

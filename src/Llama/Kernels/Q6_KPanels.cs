@@ -31,6 +31,9 @@ internal readonly unsafe struct Q6_KPanels : IPanels
     /// <summary>Bytes of one half's three sets of eight vectors.</summary>
     private const int HalfBytes = 3 * 8 * 32;
 
+    /// <summary>Where a super-block's two fourth sub-blocks (256 bytes each) follow its 16 factors, and its prepared bytes.</summary>
+    private const int FourthOffset = 16 * 32, PreparedPerSuperBlock = FourthOffset + (2 * 256);
+
     public static void Pack(byte* source, int cols, byte* target, int from, int to)
     {
         var superBlocks = cols / SuperBlock;
@@ -86,8 +89,30 @@ internal readonly unsafe struct Q6_KPanels : IPanels
 
     public static long PanelBytes(int cols) => (long)(cols / SuperBlock) * PanelBytesPerSuperBlock;
 
-    public static void Four(byte* panel, PanelInputs x, int b, float* output, int outputStride) =>
-        Four(panel, x.Cols / SuperBlock, x.Cols, x.Values(b), x.Scales(b), x.HalfSums(b), output, outputStride);
+    /// <summary>Per super-block: the 16 groups' d·scale for the eight rows, then each half's fourth sub-block.</summary>
+    public static int PreparedBytes(int cols) => cols / SuperBlock * PreparedPerSuperBlock;
+
+    public static void Prepare(byte* panel, int cols, byte* prepared)
+    {
+        for (var k = 0; k < cols / SuperBlock; k++)
+        {
+            var block = panel + ((long)k * PanelBytesPerSuperBlock);
+            var output = prepared + (k * PreparedPerSuperBlock);
+            Factors(block, (Vector256<float>*)output);
+            for (var h = 0; h < 2; h++)
+            {
+                var half = block + Values + (h * HalfBytes);
+                for (var t = 0; t < 8; t++)
+                {
+                    Fourth(Vector256.Load(half + (t * 32)), Vector256.Load(half + 256 + (t * 32)), Vector256.Load(half + 512 + (t * 32)))
+                        .Store(output + FourthOffset + (h * 256) + (t * 32));
+                }
+            }
+        }
+    }
+
+    public static void Four(byte* panel, byte* prepared, PanelInputs x, int b, float* output, int outputStride) =>
+        Four(panel, prepared, x.Cols / SuperBlock, x.Cols, x.Values(b), x.Scales(b), x.HalfSums(b), output, outputStride);
 
     public static void One(byte* panel, PanelInputs x, int b, float* output) =>
         One(panel, x.Cols / SuperBlock, x.Values(b), x.Scales(b), x.HalfSums(b), output);
@@ -111,17 +136,12 @@ internal readonly unsafe struct Q6_KPanels : IPanels
         | ((v2.AsUInt16() >>> 2).AsByte() & Vector256.Create((byte)0x30));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Four(byte* panel, int superBlocks, int cols, sbyte* a, float* d, int* sums, float* output, int outputStride)
+    private static void Four(byte* panel, byte* prepared, int superBlocks, int cols, sbyte* a, float* d, int* sums, float* output, int outputStride)
     {
         var blocks = cols / Q8Rows.Block;
         sbyte* a0 = a, a1 = a + cols, a2 = a1 + cols, a3 = a2 + cols;
         float* d0 = d, d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
         int* m0 = sums, m1 = sums + (2 * blocks), m2 = m1 + (2 * blocks), m3 = m2 + (2 * blocks);
-        var factors = stackalloc Vector256<float>[16];
-
-        // Each half's fourth sub-block, assembled once for the four inputs, so every sub-block then loads and masks.
-        var fourth = stackalloc byte[8 * 32];
-
         // The four inputs' group offsets (−32 × sum of sixteen values) for the super-block, each then one broadcast.
         var offsets = stackalloc int[4 * 16];
         var low = Vector256.Create((byte)63);
@@ -129,7 +149,7 @@ internal readonly unsafe struct Q6_KPanels : IPanels
         for (var k = 0; k < superBlocks; k++)
         {
             var block = panel + ((long)k * PanelBytesPerSuperBlock);
-            Factors(block, factors);
+            var factors = (Vector256<float>*)(prepared + (k * PreparedPerSuperBlock));
             for (var i = 0; i < 16; i += 8)
             {
                 (Vector256.Load(m0 + (k * 16) + i) * -32).Store(offsets + i);
@@ -140,16 +160,10 @@ internal readonly unsafe struct Q6_KPanels : IPanels
 
             for (var j = 0; j < 8; j++)
             {
-                var half = block + Values + ((j >> 2) * HalfBytes);
-                if ((j & 3) == 0)
-                {
-                    for (var t = 0; t < 8; t++)
-                    {
-                        Fourth(Vector256.Load(half + (t * 32)), Vector256.Load(half + 256 + (t * 32)), Vector256.Load(half + 512 + (t * 32))).Store(fourth + (t * 32));
-                    }
-                }
-
-                var values = (j & 3) < 3 ? half + ((j & 3) * 256) : fourth;
+                // Three sub-blocks of each half load and mask their own bytes; the fourth was assembled by Prepare.
+                var values = (j & 3) < 3
+                    ? block + Values + ((j >> 2) * HalfBytes) + ((j & 3) * 256)
+                    : prepared + (k * PreparedPerSuperBlock) + FourthOffset + ((j >> 2) * 256);
 
                 // The sub-block's two groups scaled apart, then its input scales once.
                 Vector256<float> u0 = default, u1 = default, u2 = default, u3 = default;

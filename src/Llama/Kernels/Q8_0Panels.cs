@@ -47,7 +47,14 @@ internal readonly unsafe struct Q8_0Panels : IPanels
         }
     }
 
-    public static void Four(byte* panel, PanelInputs x, int b, float* output, int outputStride) =>
+    /// <summary>Nothing: each block's one scale is read where it lies, and its values need no unpacking.</summary>
+    public static int PreparedBytes(int cols) => 0;
+
+    public static void Prepare(byte* panel, int cols, byte* prepared)
+    {
+    }
+
+    public static void Four(byte* panel, byte* prepared, PanelInputs x, int b, float* output, int outputStride) =>
         Four(panel, x.Blocks, x.Cols, x.Values(b), x.Scales(b), x.HalfSums(b), output, outputStride);
 
     public static void One(byte* panel, PanelInputs x, int b, float* output) =>

@@ -73,6 +73,57 @@ public sealed unsafe class KQuantPanelsTests
         }
     }
 
+    /// <summary>
+    /// More inputs than one pass takes (16 at 2,048 columns): each pass derives its panels' scales and unpacked values
+    /// again, in a thread's scratch that a narrower matrix before it left smaller.
+    /// </summary>
+    [Theory]
+    [InlineData(WeightType.Q4_K)]
+    [InlineData(WeightType.Q6_K)]
+    public void Panels_match_the_row_kernels_across_several_passes_of_inputs(WeightType type)
+    {
+        RequireVnni(type, 16);
+        const int rows = 16, n = 37;
+        var random = new Random(41);
+        foreach (var cols in new[] { 256, 2048 })
+        {
+            Assert.True(n > PanelMatrix.InputsPerPass(cols) || cols == 256);
+            var weights = Weights(type, rows, cols, random);
+            var x = Enumerable.Range(0, n * cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray();
+            var q8 = Q8Rows.Of(x, n, cols);
+            using var packed = Pack(weights, type, rows, cols);
+            var output = new float[n * rows];
+            var reference = new float[n * rows];
+            fixed (byte* w = weights)
+            fixed (float* input = x)
+            fixed (float* result = output)
+            fixed (float* expected = reference)
+            {
+                PanelMatrix.Run(type, CpuWeight.Address(packed, ScalarType.Byte), q8, result, rows, 0, rows / PanelMatrix.Rows);
+                BlockDot.Rows(type, w, cols, input, q8, n, expected, rows, 0, rows);
+            }
+
+            var rowBytes = (int)type.RowBytes(cols);
+            var expanded = new float[cols];
+            for (var r = 0; r < rows; r++)
+            {
+                Dequantize.Row(type, weights.AsSpan(r * rowBytes, rowBytes), expanded);
+                for (var b = 0; b < n; b++)
+                {
+                    // Both sum in float32, in different orders: within 1e-5 of the products' magnitude.
+                    double magnitude = 0;
+                    for (var i = 0; i < cols; i++)
+                    {
+                        magnitude += Math.Abs(expanded[i] * q8.Values[(b * cols) + i] * (double)q8.Scales[((b * cols) + i) / Q8Rows.Block]);
+                    }
+
+                    var (actual, expected) = (output[(b * rows) + r], reference[(b * rows) + r]);
+                    Assert.True(Math.Abs(expected - actual) <= 1e-5 * magnitude, $"{type} {rows}x{cols}, input {b} row {r}: {actual} vs {expected} (row kernel)");
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(WeightType.Q4_K)]
     [InlineData(WeightType.Q6_K)]
