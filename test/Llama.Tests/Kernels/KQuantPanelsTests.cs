@@ -37,20 +37,10 @@ public sealed unsafe class KQuantPanelsTests
             .Select(i => i < cols ? (i % 2 == 0 ? 2f : -2f) : i < 2 * cols ? 0 : (random.NextSingle() * 4) - 2).ToArray();
         using var packed = Pack(weights, type, rows, cols);
         Assert.Equal([rows, rowBytes], packed.shape);
-        var panels = CpuWeight.Address(packed, ScalarType.Byte);
         for (var n = 1; n <= 9; n++)
         {
             var q8 = Q8Rows.Of(x.AsSpan(0, n * cols), n, cols);
-            var output = new float[n * rows];
-            var reference = new float[n * rows];
-            fixed (byte* w = weights)
-            fixed (float* input = x)
-            fixed (float* result = output)
-            fixed (float* expected = reference)
-            {
-                PanelMatrix.Run(type, panels, q8, result, rows, 0, rows / PanelMatrix.Rows);
-                BlockDot.Rows(type, w, cols, input, q8, n, expected, rows, 0, rows);
-            }
+            var (output, reference) = Products(type, weights, packed, x, q8, rows, cols);
 
             for (var b = 0; b < n; b++)
             {
@@ -92,16 +82,7 @@ public sealed unsafe class KQuantPanelsTests
             var x = Enumerable.Range(0, n * cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray();
             var q8 = Q8Rows.Of(x, n, cols);
             using var packed = Pack(weights, type, rows, cols);
-            var output = new float[n * rows];
-            var reference = new float[n * rows];
-            fixed (byte* w = weights)
-            fixed (float* input = x)
-            fixed (float* result = output)
-            fixed (float* expected = reference)
-            {
-                PanelMatrix.Run(type, CpuWeight.Address(packed, ScalarType.Byte), q8, result, rows, 0, rows / PanelMatrix.Rows);
-                BlockDot.Rows(type, w, cols, input, q8, n, expected, rows, 0, rows);
-            }
+            var (output, reference) = Products(type, weights, packed, x, q8, rows, cols);
 
             var rowBytes = (int)type.RowBytes(cols);
             var expanded = new float[cols];
@@ -154,6 +135,23 @@ public sealed unsafe class KQuantPanelsTests
     }
 
     /// <summary>The rows as a byte tensor of their own (packing hands its source's pages back), packed.</summary>
+    /// <summary>Every row against each input of <paramref name="q8"/>: by the panel kernels, and by the row kernels.</summary>
+    private static (float[] Panels, float[] Rows) Products(WeightType type, byte[] weights, Tensor packed, float[] x, Q8Rows q8, int rows, int cols)
+    {
+        var output = new float[q8.N * rows];
+        var reference = new float[q8.N * rows];
+        fixed (byte* w = weights)
+        fixed (float* input = x)
+        fixed (float* result = output)
+        fixed (float* expected = reference)
+        {
+            PanelMatrix.Run(type, CpuWeight.Address(packed, ScalarType.Byte), q8, result, rows, 0, rows / PanelMatrix.Rows);
+            BlockDot.Rows(type, w, cols, input, q8, q8.N, expected, rows, 0, rows);
+        }
+
+        return (output, reference);
+    }
+
     private static Tensor Pack(byte[] weights, WeightType type, int rows, int cols)
     {
         using var source = empty([rows, type.RowBytes(cols)], ScalarType.Byte);
