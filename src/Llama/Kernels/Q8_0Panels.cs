@@ -47,21 +47,25 @@ internal readonly unsafe struct Q8_0Panels : IPanels
         }
     }
 
-    /// <summary>Nothing: each block's one scale is read where it lies, and its values need no unpacking.</summary>
-    public static int PreparedBytes(int cols) => 0;
+    /// <summary>Each block's eight float16 scales widened to float32.</summary>
+    public static int PreparedBytes(int cols) => cols / Q8Rows.Block * 32;
 
     public static void Prepare(byte* panel, int cols, byte* prepared)
     {
+        for (var k = 0; k < cols / Q8Rows.Block; k++)
+        {
+            PanelMatrix.Halves(panel + ((long)k * PanelBlockBytes)).Store((float*)(prepared + (k * 32)));
+        }
     }
 
     public static void Four(byte* panel, byte* prepared, PanelInputs x, int b, float* output, int outputStride) =>
-        Four(panel, x.Blocks, x.Cols, x.Values(b), x.Scales(b), x.HalfSums(b), output, outputStride);
+        Four(panel, (float*)prepared, x.Blocks, x.Cols, x.Values(b), x.Scales(b), x.HalfSums(b), output, outputStride);
 
     public static void One(byte* panel, PanelInputs x, int b, float* output) =>
         One(panel, x.Blocks, x.Values(b), x.Scales(b), x.HalfSums(b), output);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Four(byte* panel, int blocks, int cols, sbyte* a, float* d, int* halves, float* output, int outputStride)
+    private static void Four(byte* panel, float* scales, int blocks, int cols, sbyte* a, float* d, int* halves, float* output, int outputStride)
     {
         sbyte* a0 = a, a1 = a + cols, a2 = a1 + cols, a3 = a2 + cols;
         float* d0 = d, d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
@@ -75,20 +79,28 @@ internal readonly unsafe struct Q8_0Panels : IPanels
             var z2 = Vector256.Create(-128 * (m2[2 * k] + m2[(2 * k) + 1]));
             var z3 = Vector256.Create(-128 * (m3[2 * k] + m3[(2 * k) + 1]));
             var at = k * Q8Rows.Block;
-            for (var t = 0; t < Groups; t++)
+            // Even groups into z, odd into y: eight independent sums keep the chains of dependent vpdpbusd short.
+            Vector256<int> y0 = default, y1 = default, y2 = default, y3 = default;
+            for (var t = 0; t < Groups; t += 2)
             {
                 var w = Vector256.Load(block + Values + (t * 32));
-                z0 = AvxVnni.MultiplyWideningAndAdd(z0, w, Vector256.Create(*(int*)(a0 + at + (t * 4))).AsSByte());
-                z1 = AvxVnni.MultiplyWideningAndAdd(z1, w, Vector256.Create(*(int*)(a1 + at + (t * 4))).AsSByte());
-                z2 = AvxVnni.MultiplyWideningAndAdd(z2, w, Vector256.Create(*(int*)(a2 + at + (t * 4))).AsSByte());
-                z3 = AvxVnni.MultiplyWideningAndAdd(z3, w, Vector256.Create(*(int*)(a3 + at + (t * 4))).AsSByte());
+                var v = Vector256.Load(block + Values + (t * 32) + 32);
+                var c = at + (t * 4);
+                z0 = AvxVnni.MultiplyWideningAndAdd(z0, w, Vector256.Create(*(int*)(a0 + c)).AsSByte());
+                z1 = AvxVnni.MultiplyWideningAndAdd(z1, w, Vector256.Create(*(int*)(a1 + c)).AsSByte());
+                z2 = AvxVnni.MultiplyWideningAndAdd(z2, w, Vector256.Create(*(int*)(a2 + c)).AsSByte());
+                z3 = AvxVnni.MultiplyWideningAndAdd(z3, w, Vector256.Create(*(int*)(a3 + c)).AsSByte());
+                y0 = AvxVnni.MultiplyWideningAndAdd(y0, v, Vector256.Create(*(int*)(a0 + c + 4)).AsSByte());
+                y1 = AvxVnni.MultiplyWideningAndAdd(y1, v, Vector256.Create(*(int*)(a1 + c + 4)).AsSByte());
+                y2 = AvxVnni.MultiplyWideningAndAdd(y2, v, Vector256.Create(*(int*)(a2 + c + 4)).AsSByte());
+                y3 = AvxVnni.MultiplyWideningAndAdd(y3, v, Vector256.Create(*(int*)(a3 + c + 4)).AsSByte());
             }
 
-            var scales = PanelMatrix.Halves(block);
-            s0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z0), scales * Vector256.Create(d0[k]), s0);
-            s1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z1), scales * Vector256.Create(d1[k]), s1);
-            s2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z2), scales * Vector256.Create(d2[k]), s2);
-            s3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z3), scales * Vector256.Create(d3[k]), s3);
+            var scale = Vector256.Load(scales + (k * 8));
+            s0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z0 + y0), scale * Vector256.Create(d0[k]), s0);
+            s1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z1 + y1), scale * Vector256.Create(d1[k]), s1);
+            s2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z2 + y2), scale * Vector256.Create(d2[k]), s2);
+            s3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z3 + y3), scale * Vector256.Create(d3[k]), s3);
         }
 
         s0.Store(output);
