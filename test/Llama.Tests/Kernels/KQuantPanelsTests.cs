@@ -68,6 +68,7 @@ public sealed unsafe class KQuantPanelsTests
     /// again, in a thread's scratch that a narrower matrix before it left smaller.
     /// </summary>
     [Theory]
+    [InlineData(WeightType.Q8_0)]
     [InlineData(WeightType.Q4_K)]
     [InlineData(WeightType.Q6_K)]
     public void Panels_match_the_row_kernels_across_several_passes_of_inputs(WeightType type)
@@ -78,7 +79,8 @@ public sealed unsafe class KQuantPanelsTests
         foreach (var cols in new[] { 256, 2048 })
         {
             Assert.True(n > PanelMatrix.InputsPerPass(cols) || cols == 256);
-            var weights = Weights(type, rows, cols, random);
+            // Q8_0's panels prepare their widened scales too.
+            var weights = type == WeightType.Q8_0 ? BlockDotTests.RandomRows(type, rows, cols, random) : Weights(type, rows, cols, random);
             var x = Enumerable.Range(0, n * cols).Select(_ => (random.NextSingle() * 4) - 2).ToArray();
             var q8 = Q8Rows.Of(x, n, cols);
             using var packed = Pack(weights, type, rows, cols);
