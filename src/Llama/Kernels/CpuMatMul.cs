@@ -13,7 +13,7 @@ namespace Llama.Kernels;
 /// </summary>
 internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
 {
-    private float[] _aligned = [];
+    private float[]? _aligned;
 
     /// <summary>output_j[b] = W_j · input[b] for every job and each of the <paramref name="n"/> input rows.</summary>
     public void Run(float[] input, int n, int cols, params Job[] jobs)
@@ -56,17 +56,9 @@ internal sealed unsafe class CpuMatMul(CpuWorkerPool pool, int gemvMaxRows)
     /// </summary>
     private float* Aligned(float[] input, int length)
     {
-        if (_aligned.Length < length + 16)
-        {
-            _aligned = GC.AllocateUninitializedArray<float>(length + 16, pinned: true);
-        }
-
-        fixed (float* start = _aligned)
-        {
-            var x = (float*)(((nint)start + 63) & ~(nint)63);
-            input.AsSpan(0, length).CopyTo(new Span<float>(x, length));
-            return x;
-        }
+        var x = PinnedScratch.Aligned(ref _aligned, length, 64);
+        input.AsSpan(0, length).CopyTo(new Span<float>(x, length));
+        return x;
     }
 
     /// <summary>Rows [from, to) of the jobs' outputs, counted across the jobs; <paramref name="q8"/> is the quantized input block-stored weights need.</summary>

@@ -134,20 +134,8 @@ internal static unsafe class PanelMatrix
     [ThreadStatic]
     private static byte[]? t_prepared;
 
-    /// <summary>This thread's 32-byte aligned room for what a format's four-input kernel derives from one panel.</summary>
-    private static byte* Prepared(int bytes)
-    {
-        if (t_prepared is null || t_prepared.Length < bytes + 32)
-        {
-            // Pinned, so the address stays valid after the fixed block; the thread keeps it for the next products.
-            t_prepared = GC.AllocateUninitializedArray<byte>(bytes + 32, pinned: true);
-        }
-
-        fixed (byte* start = t_prepared)
-        {
-            return (byte*)(((nint)start + 31) & ~(nint)31);
-        }
-    }
+    /// <summary>This thread's 32-byte aligned room for what a format's four-input kernel derives from one panel, kept for its next products.</summary>
+    private static byte* Prepared(int bytes) => PinnedScratch.Aligned(ref t_prepared, bytes, 32);
 
     /// <summary>Eight float16 values widened to float32 exactly, subnormals, infinities and NaNs included.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

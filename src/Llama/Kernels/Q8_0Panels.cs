@@ -48,13 +48,13 @@ internal readonly unsafe struct Q8_0Panels : IPanels
     }
 
     /// <summary>Each block's eight float16 scales widened to float32.</summary>
-    public static int PreparedBytes(int cols) => cols / Q8Rows.Block * 32;
+    public static int PreparedBytes(int cols) => cols / Q8Rows.Block * Rows * sizeof(float);
 
     public static void Prepare(byte* panel, int cols, byte* prepared)
     {
         for (var k = 0; k < cols / Q8Rows.Block; k++)
         {
-            PanelMatrix.Halves(panel + ((long)k * PanelBlockBytes)).Store((float*)(prepared + (k * 32)));
+            PanelMatrix.Halves(panel + ((long)k * PanelBlockBytes)).Store((float*)prepared + (k * Rows));
         }
     }
 
@@ -96,7 +96,7 @@ internal readonly unsafe struct Q8_0Panels : IPanels
                 y3 = AvxVnni.MultiplyWideningAndAdd(y3, v, Vector256.Create(*(int*)(a3 + c + 4)).AsSByte());
             }
 
-            var scale = Vector256.Load(scales + (k * 8));
+            var scale = Vector256.Load(scales + (k * Rows));
             s0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z0 + y0), scale * Vector256.Create(d0[k]), s0);
             s1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z1 + y1), scale * Vector256.Create(d1[k]), s1);
             s2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(z2 + y2), scale * Vector256.Create(d2[k]), s2);
